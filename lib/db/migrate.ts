@@ -1,0 +1,119 @@
+import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
+
+// Prisma's schema engine compiled to WebAssembly: the Prisma CLI cannot migrate offline
+// (see shared/STACK.md), this can. Same `_prisma_migrations` bookkeeping as the CLI.
+
+export const PRISMA_DIR = path.resolve(process.env.MAMORI_PRISMA_DIR || "prisma");
+const SCHEMA_FILE = () => path.join(PRISMA_DIR, "schema.prisma");
+const MIGRATIONS_DIR = () => path.join(PRISMA_DIR, "migrations");
+const FILTERS = { externalTables: [] as string[], externalEnums: [] as string[] };
+
+type Glue = typeof import("@prisma/schema-engine-wasm/schema_engine_bg");
+type Engine = InstanceType<Glue["SchemaEngine"]>;
+
+let gluePromise: Promise<Glue> | undefined;
+
+async function loadGlue(): Promise<Glue> {
+  gluePromise ??= (async () => {
+    const g = globalThis as unknown as { PRISMA_WASM_PANIC_REGISTRY?: unknown };
+    let panic = "";
+    g.PRISMA_WASM_PANIC_REGISTRY = { set_message: (m: string) => { panic = m; } };
+    void panic;
+    const glue = (await import("@prisma/schema-engine-wasm/schema_engine_bg")) as Glue;
+    // The .wasm file is not in the package's exports map: find it beside the main file.
+    const require = createRequire(import.meta.url);
+    const dir = path.dirname(require.resolve("@prisma/schema-engine-wasm"));
+    const bytes = readFileSync(path.join(dir, "schema_engine_bg.wasm"));
+    const { instance } = await WebAssembly.instantiate(bytes, { "./schema_engine_bg.js": glue as never });
+    (glue as unknown as { __wbg_set_wasm(e: unknown): void }).__wbg_set_wasm(instance.exports);
+    (instance.exports as { __wbindgen_start(): void }).__wbindgen_start();
+    return glue;
+  })();
+  return gluePromise;
+}
+
+async function withEngine<T>(url: string, fn: (e: Engine) => Promise<T>): Promise<T> {
+  const glue = await loadGlue();
+  const adapter = new PrismaPg({ connectionString: url, max: 2 });
+  const schema = readFileSync(SCHEMA_FILE(), "utf8");
+  const engine = await glue.SchemaEngine.new(
+    { datamodels: [[SCHEMA_FILE(), schema]] },
+    () => {},
+    bindMigrationAwareSqlAdapterFactory(adapter),
+  );
+  try {
+    return await fn(engine);
+  } finally {
+    engine.free();
+  }
+}
+
+export interface MigrationDir {
+  name: string;
+  sql: string;
+  /** Schema as of this migration; `db:diff` diffs against the newest one. */
+  schema?: string;
+}
+
+export function readMigrations(): MigrationDir[] {
+  if (!existsSync(MIGRATIONS_DIR())) return [];
+  return readdirSync(MIGRATIONS_DIR(), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(MIGRATIONS_DIR(), d.name, "migration.sql")))
+    .map((d) => {
+      const dir = path.join(MIGRATIONS_DIR(), d.name);
+      const snap = path.join(dir, "schema.prisma");
+      return {
+        name: d.name,
+        sql: readFileSync(path.join(dir, "migration.sql"), "utf8"),
+        schema: existsSync(snap) ? readFileSync(snap, "utf8") : undefined,
+      };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function migrationsList(list: MigrationDir[]) {
+  const lock = path.join(MIGRATIONS_DIR(), "migration_lock.toml");
+  return {
+    baseDir: MIGRATIONS_DIR(),
+    shadowDbInitScript: "",
+    lockfile: { path: "migration_lock.toml", content: existsSync(lock) ? readFileSync(lock, "utf8") : null },
+    migrationDirectories: list.map((m) => ({
+      path: m.name,
+      migrationFile: { path: "migration.sql", content: { tag: "ok" as const, value: m.sql } },
+    })),
+  };
+}
+
+/** Applies every pending migration; returns the names applied now. */
+export async function migrate(url: string): Promise<string[]> {
+  const list = readMigrations();
+  return withEngine(url, async (engine) => {
+    const out = await engine.applyMigrations({ migrationsList: migrationsList(list) as never, filters: FILTERS });
+    return out.appliedMigrationNames;
+  });
+}
+
+/** SQL that takes the schema of the newest migration to the current schema.prisma; null when equal. */
+export async function diffSql(url: string): Promise<string | null> {
+  const list = readMigrations();
+  const last = list.at(-1);
+  if (last && !last.schema) throw new Error(`Migration ${last.name} has no schema.prisma snapshot`);
+  return withEngine(url, async (engine) => {
+    const from = last
+      ? { tag: "schemaDatamodel" as const, files: [{ path: "schema.prisma", content: last.schema! }] }
+      : { tag: "empty" as const };
+    const to = { tag: "schemaDatamodel" as const, files: [{ path: "schema.prisma", content: readFileSync(SCHEMA_FILE(), "utf8") }] };
+    const out = await engine.diff({ from, to, script: true, exitCode: null, filters: FILTERS } as never);
+    const sql = (out as { stdout?: string }).stdout ?? "";
+    return sql.trim() === "-- This is an empty migration." ? null : sql;
+  });
+}
+
+/** Name of the newest migration recorded as finished in the database, or null. */
+export function latestMigration(): string | null {
+  return readMigrations().at(-1)?.name ?? null;
+}

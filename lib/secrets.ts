@@ -1,0 +1,30 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import path from "node:path";
+
+export interface Secrets {
+  authSecret: string;
+  dataKey: string;
+}
+
+/**
+ * Secrets come from the environment when given, otherwise from `<dataDir>/secrets.json`,
+ * generated on first run. Losing that file makes encrypted data unreadable: back it up.
+ */
+export function loadSecrets(dir: string, env: NodeJS.ProcessEnv = process.env): Secrets {
+  const file = path.join(dir, "secrets.json");
+  let stored: Partial<Secrets> = {};
+  if (existsSync(file)) stored = JSON.parse(readFileSync(file, "utf8"));
+  const secrets: Secrets = {
+    authSecret: env.AUTH_SECRET || stored.authSecret || randomBytes(32).toString("base64url"),
+    dataKey: env.MAMORI_DATA_KEY || stored.dataKey || randomBytes(32).toString("base64"),
+  };
+  const toStore = { ...stored };
+  if (!env.AUTH_SECRET) toStore.authSecret = secrets.authSecret;
+  if (!env.MAMORI_DATA_KEY) toStore.dataKey = secrets.dataKey;
+  if (toStore.authSecret !== stored.authSecret || toStore.dataKey !== stored.dataKey) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, JSON.stringify(toStore, null, 2) + "\n", { mode: 0o600 });
+  }
+  return secrets;
+}
