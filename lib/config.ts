@@ -1,10 +1,3 @@
-import path from "node:path";
-
-/** Where Mamori keeps its embedded database and generated secrets. */
-export function dataDir(): string {
-  return path.resolve(process.env.MAMORI_DATA_DIR || ".data");
-}
-
 /** Session lifetime in seconds (default 8 hours: one working day). */
 export function sessionMaxAge(): number {
   const n = Number(process.env.MAMORI_SESSION_MAX_AGE);

@@ -2,6 +2,11 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 
+/** Where Mamori keeps its embedded database and generated secrets. */
+export function dataDir(): string {
+  return path.resolve(process.env.MAMORI_DATA_DIR || ".data");
+}
+
 export interface Secrets {
   authSecret: string;
   dataKey: string;

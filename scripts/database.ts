@@ -1,4 +1,4 @@
-import { dataDir } from "../lib/config";
+import { dataDir } from "../lib/secrets";
 import path from "node:path";
 import { checkDatabase } from "../lib/db/check";
 import { startEmbedded } from "../lib/db/embedded";

@@ -1,19 +1,20 @@
-import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { readFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
+import { MIGRATIONS_DIR, PRISMA_DIR, readMigrations, type MigrationDir } from "./migrations";
+
+export { PRISMA_DIR };
 
 // Prisma's schema engine compiled to WebAssembly: the Prisma CLI cannot migrate offline
 // (see shared/STACK.md), this can. Same `_prisma_migrations` bookkeeping as the CLI.
 
-export const PRISMA_DIR = path.resolve(process.env.MAMORI_PRISMA_DIR || "prisma");
 const SCHEMA_FILE = () => path.join(PRISMA_DIR, "schema.prisma");
-const MIGRATIONS_DIR = () => path.join(PRISMA_DIR, "migrations");
 const FILTERS = { externalTables: [] as string[], externalEnums: [] as string[] };
 
 type Glue = typeof import("@prisma/schema-engine-wasm/schema_engine_bg");
-type Engine = InstanceType<Glue["SchemaEngine"]>;
+type Engine = Awaited<ReturnType<Glue["SchemaEngine"]["new"]>>;
 
 let gluePromise: Promise<Glue> | undefined;
 
@@ -50,29 +51,6 @@ async function withEngine<T>(url: string, fn: (e: Engine) => Promise<T>): Promis
   } finally {
     engine.free();
   }
-}
-
-export interface MigrationDir {
-  name: string;
-  sql: string;
-  /** Schema as of this migration; `db:diff` diffs against the newest one. */
-  schema?: string;
-}
-
-export function readMigrations(): MigrationDir[] {
-  if (!existsSync(MIGRATIONS_DIR())) return [];
-  return readdirSync(MIGRATIONS_DIR(), { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(path.join(MIGRATIONS_DIR(), d.name, "migration.sql")))
-    .map((d) => {
-      const dir = path.join(MIGRATIONS_DIR(), d.name);
-      const snap = path.join(dir, "schema.prisma");
-      return {
-        name: d.name,
-        sql: readFileSync(path.join(dir, "migration.sql"), "utf8"),
-        schema: existsSync(snap) ? readFileSync(snap, "utf8") : undefined,
-      };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 function migrationsList(list: MigrationDir[]) {
@@ -113,7 +91,3 @@ export async function diffSql(url: string): Promise<string | null> {
   });
 }
 
-/** Name of the newest migration recorded as finished in the database, or null. */
-export function latestMigration(): string | null {
-  return readMigrations().at(-1)?.name ?? null;
-}

@@ -1,0 +1,30 @@
+"use server";
+
+import { redirect } from "next/navigation";
+import { AuthError, CredentialsSignin } from "next-auth";
+import { z } from "zod";
+import { formAction } from "@/lib/actions";
+import { signIn } from "@/lib/auth";
+import { normalizeEmail } from "@/lib/auth/login";
+import { prisma } from "@/lib/db/client";
+import { safeCallback } from "@/lib/navigation";
+
+const schema = z.object({
+  email: z.string().trim().min(1, "validation.required").max(320, "validation.tooLong"),
+  password: z.string().min(1, "validation.required").max(1000, "validation.tooLong"),
+  callbackUrl: z.string().optional(),
+});
+
+export const loginAction = formAction({ name: "auth.login", role: "anonymous", schema }, async (input, { t }) => {
+  try {
+    await signIn("credentials", { email: input.email, password: input.password, redirect: false });
+  } catch (e) {
+    if (e instanceof AuthError) {
+      const [key, minutes] = ((e as CredentialsSignin).code ?? "login.invalid").split(":");
+      return { ok: false, error: t(`errors.${key}`, { minutes: minutes ?? "" }) };
+    }
+    throw e;
+  }
+  const user = await prisma().user.findUniqueOrThrow({ where: { email: normalizeEmail(input.email) } });
+  redirect(safeCallback(input.callbackUrl, user.role));
+});

@@ -1,0 +1,21 @@
+import { redirect } from "next/navigation";
+import { needsSetup } from "@/lib/setup";
+import { currentUser } from "@/lib/auth/session";
+import { getT } from "@/lib/i18n/server";
+import { AuthCard } from "@/components/auth-card";
+import { LoginForm } from "./login-form";
+
+export const dynamic = "force-dynamic";
+
+export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+  if (await needsSetup()) redirect("/setup");
+  if (await currentUser()) redirect("/");
+  const params = await searchParams;
+  const t = await getT();
+  const notice = params.signedOut ? t("login.signedOut") : params.callbackUrl ? t("login.required") : undefined;
+  return (
+    <AuthCard title={t("login.title")}>
+      <LoginForm callbackUrl={params.callbackUrl} notice={notice} />
+    </AuthCard>
+  );
+}

@@ -1,0 +1,33 @@
+import { useId } from "react";
+
+/** Label, input, hint and error wired together for screen readers. */
+export function Field({ label, name, error, hint, ...input }: {
+  label: string;
+  name: string;
+  error?: string;
+  hint?: string;
+} & React.InputHTMLAttributes<HTMLInputElement>) {
+  const id = useId();
+  const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
+  return (
+    <div className="flex flex-col gap-1">
+      <label htmlFor={id} className="text-sm font-medium text-slate-800">{label}</label>
+      <input
+        id={id}
+        name={name}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy}
+        className={`min-h-11 rounded-lg border bg-white px-3 py-2 text-base ${error ? "border-red-600" : "border-slate-300"}`}
+        {...input}
+      />
+      {hint && <p id={`${id}-hint`} className="text-xs text-slate-600">{hint}</p>}
+      {error && <p id={`${id}-error`} className="text-sm text-red-700">{error}</p>}
+    </div>
+  );
+}
+
+export function FormAlert({ error, message }: { error?: string; message?: string }) {
+  if (error) return <p role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-800 ring-1 ring-red-200">{error}</p>;
+  if (message) return <p role="status" className="rounded-lg bg-brand-50 px-3 py-2 text-sm text-brand-800 ring-1 ring-brand-100">{message}</p>;
+  return null;
+}

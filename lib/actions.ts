@@ -1,0 +1,69 @@
+import { z } from "zod";
+import { audit, ANONYMOUS } from "@/lib/audit";
+import { currentUser } from "@/lib/auth/session";
+import { isUserError } from "@/lib/errors";
+import { getT } from "@/lib/i18n/server";
+import { requestContext } from "@/lib/request";
+import type { T } from "@/lib/i18n";
+import type { User } from "@/lib/db/generated/client";
+
+/** What every form action returns: the form shows `error` or `fieldErrors`, else `message`. */
+export type ActionState = {
+  ok: boolean;
+  error?: string;
+  fieldErrors?: Record<string, string>;
+  message?: string;
+} | null;
+
+export interface ActionContext<U> {
+  user: U;
+  ip: string | null;
+  userAgent: string | null;
+  t: T;
+}
+
+type Role = "anonymous" | "user" | "admin";
+type UserFor<R extends Role> = R extends "anonymous" ? User | null : User;
+
+/**
+ * The one wrapper for server actions: parse FormData with zod, resolve and authorize the user
+ * on the server, run, turn UserError into a localized sentence, and audit a refusal.
+ * Domain functions write their own success events (they know the target and details).
+ */
+export function formAction<S extends z.ZodType, R extends Role>(
+  opts: { name: string; role: R; schema: S },
+  run: (input: z.infer<S>, ctx: ActionContext<UserFor<R>>) => Promise<ActionState | void>,
+) {
+  return async (_prev: ActionState, form: FormData): Promise<ActionState> => {
+    const t = await getT();
+    const req = await requestContext();
+    const user = await currentUser();
+    const refused =
+      (opts.role === "user" && !user) || (opts.role === "admin" && user?.role !== "ADMIN");
+    if (refused) {
+      await audit({
+        actor: user ? { id: user.id, label: user.email } : ANONYMOUS,
+        action: opts.name,
+        result: "DENIED",
+        ...req,
+        details: { reason: user ? "role" : "signedOut" },
+      });
+      return { ok: false, error: t(user ? "errors.forbidden" : "errors.signedOut") };
+    }
+    const parsed = opts.schema.safeParse(Object.fromEntries(form));
+    if (!parsed.success) {
+      const fieldErrors: Record<string, string> = {};
+      for (const issue of parsed.error.issues) {
+        const field = String(issue.path[0] ?? "form");
+        fieldErrors[field] ??= t(issue.message.includes(".") ? issue.message : "validation.invalid");
+      }
+      return { ok: false, fieldErrors, error: t("errors.checkFields") };
+    }
+    try {
+      return (await run(parsed.data, { user: user as UserFor<R>, t, ...req })) ?? { ok: true };
+    } catch (e) {
+      if (isUserError(e)) return { ok: false, error: t(`errors.${e.code}`, e.params) };
+      throw e;
+    }
+  };
+}

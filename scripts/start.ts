@@ -1,0 +1,103 @@
+// npm start: secrets, database (given or embedded), migrations, build when needed, serve.
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { dataDir, loadSecrets } from "../lib/secrets";
+import { checkDatabase, StartupError } from "../lib/db/check";
+import { startEmbedded, type EmbeddedDatabase } from "../lib/db/embedded";
+import { migrate } from "../lib/db/migrate";
+import { buildIsCurrent, markBuilt } from "./build-state";
+
+const dev = process.argv.includes("--dev");
+
+function parsePort(raw: string | undefined): number {
+  const port = Number(raw ?? 3000);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new StartupError(`PORT must be a number from 1 to 65535 (got "${raw}").`);
+  return port;
+}
+
+function checkPortFree(port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (e: NodeJS.ErrnoException) =>
+      reject(new StartupError(e.code === "EADDRINUSE"
+        ? `Port ${port} is already in use: stop the other program or set PORT to a free port.`
+        : `Cannot listen on ${host}:${port}: ${e.message}.`)));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+function build() {
+  if (buildIsCurrent()) return;
+  console.log("Building Mamori (first start or changed sources; about a minute)…");
+  const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
+  const r = spawnSync(process.execPath, [nextBin, "build"], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  if (r.status !== 0) throw new StartupError("The build failed; see the messages above.");
+  markBuilt();
+}
+
+async function main() {
+  const port = parsePort(process.env.PORT);
+  const host = process.env.HOST || "0.0.0.0";
+  const dir = dataDir();
+  const secrets = loadSecrets(dir);
+  await checkPortFree(port, host);
+
+  let embedded: EmbeddedDatabase | undefined;
+  let url = process.env.DATABASE_URL;
+  if (url) {
+    await checkDatabase(url);
+  } else {
+    embedded = await startEmbedded(path.join(dir, "pglite"));
+    url = embedded.url;
+  }
+  const stopDb = async () => { await embedded?.stop().catch(() => {}); };
+  try {
+    const applied = await migrate(url);
+    if (applied.length) console.log(`Database migrated: ${applied.join(", ")}`);
+    if (!dev) build();
+  } catch (e) {
+    await stopDb();
+    throw e;
+  }
+
+  const child = spawn(process.execPath, [path.join("scripts", "server.mjs")], {
+    stdio: ["inherit", "inherit", "inherit", "ipc"],
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      AUTH_SECRET: secrets.authSecret,
+      MAMORI_DATA_KEY: secrets.dataKey,
+      AUTH_TRUST_HOST: "true",
+      NEXT_TELEMETRY_DISABLED: "1",
+      PORT: String(port),
+      HOST: host,
+      MAMORI_DEV: dev ? "1" : "",
+      // The embedded server multiplexes one PGlite; keep our pool inside its connection cap.
+      ...(embedded && !process.env.MAMORI_DB_POOL ? { MAMORI_DB_POOL: "8" } : {}),
+    },
+  });
+  child.on("message", (m: { ready?: boolean }) => {
+    if (m.ready) console.log(`Mamori is running at http://localhost:${port} (database: ${embedded ? `embedded, in ${path.join(dir, "pglite")}` : "DATABASE_URL"})`);
+  });
+  let stopping = false;
+  const stop = (sig: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    child.kill(sig);
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  child.on("exit", async (code) => {
+    await stopDb();
+    process.exit(stopping ? 0 : (code ?? 1));
+  });
+}
+
+main().catch((e) => {
+  const msg = e instanceof StartupError ? e.userMessage : `Mamori could not start: ${(e as Error)?.message ?? e}`;
+  console.error(msg);
+  if (process.env.MAMORI_DEBUG && !(e instanceof StartupError)) console.error(e);
+  process.exit(1);
+});
