@@ -3,6 +3,13 @@ import type { T } from "@/lib/i18n";
 
 const RESULT_STYLE = { SUCCESS: "text-brand-700", FAILURE: "text-red-700", DENIED: "text-amber-700" } as const;
 
+/** The localized name of an audit action ("auth.login" → key audit.actions.auth_login). */
+export function auditActionLabel(t: T, action: string): string {
+  const key = `audit.actions.${action.replaceAll(".", "_")}`;
+  const text = t(key);
+  return text === key ? action : text;
+}
+
 /** Shared by the dashboard's recent activity and the audit log page. */
 export function AuditTable({ events, t, fmt, compact = false }: {
   events: AuditEvent[];
@@ -10,10 +17,6 @@ export function AuditTable({ events, t, fmt, compact = false }: {
   fmt: (d: Date) => string;
   compact?: boolean;
 }) {
-  const label = (action: string) => {
-    const text = t(`audit.actions.${action}`);
-    return text.startsWith("audit.actions.") ? action : text;
-  };
   return (
     <div className="overflow-x-auto">
       <table className="w-full text-left text-sm">
@@ -32,7 +35,7 @@ export function AuditTable({ events, t, fmt, compact = false }: {
             <tr key={String(e.id)} className="border-b border-slate-100 align-top" data-testid="audit-row">
               <td className="py-2 pr-3 whitespace-nowrap">{fmt(e.at)}</td>
               <td className="py-2 pr-3 break-all">{e.actorLabel}</td>
-              <td className="py-2 pr-3">{label(e.action)}</td>
+              <td className="py-2 pr-3">{auditActionLabel(t, e.action)}</td>
               {!compact && <td className="py-2 pr-3 break-all">{e.targetLabel ?? ""}</td>}
               <td className={`py-2 pr-3 ${RESULT_STYLE[e.result]}`}>{t(`audit.results.${e.result}`)}</td>
               {!compact && <td className="py-2 pr-3 whitespace-nowrap">{e.ip ?? ""}</td>}

@@ -27,7 +27,7 @@ export function Field({ label, name, error, hint, ...input }: {
 }
 
 export function FormAlert({ error, message }: { error?: string; message?: string }) {
-  if (error) return <p role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-800 ring-1 ring-red-200">{error}</p>;
-  if (message) return <p role="status" className="rounded-lg bg-brand-50 px-3 py-2 text-sm text-brand-800 ring-1 ring-brand-100">{message}</p>;
+  if (error) return <p role="alert" data-testid="form-error" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-800 ring-1 ring-red-200">{error}</p>;
+  if (message) return <p role="status" data-testid="form-message" className="rounded-lg bg-brand-50 px-3 py-2 text-sm text-brand-800 ring-1 ring-brand-100">{message}</p>;
   return null;
 }

@@ -13,7 +13,17 @@ export type ActionState = {
   error?: string;
   fieldErrors?: Record<string, string>;
   message?: string;
+  /** What was typed, echoed back on failure so the form keeps it (never secrets). */
+  values?: Record<string, string>;
 } | null;
+
+const SECRET_FIELD = /password|confirm|pin|secret|token/i;
+
+function echo(form: FormData): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of form) if (typeof v === "string" && !SECRET_FIELD.test(k) && !k.startsWith("$")) out[k] = v.slice(0, 1000);
+  return out;
+}
 
 export interface ActionContext<U> {
   user: U;
@@ -57,12 +67,13 @@ export function formAction<S extends z.ZodType, R extends Role>(
         const field = String(issue.path[0] ?? "form");
         fieldErrors[field] ??= t(issue.message.includes(".") ? issue.message : "validation.invalid");
       }
-      return { ok: false, fieldErrors, error: t("errors.checkFields") };
+      return { ok: false, fieldErrors, error: t("errors.checkFields"), values: echo(form) };
     }
     try {
-      return (await run(parsed.data, { user: user as UserFor<R>, t, ...req })) ?? { ok: true };
+      const result = (await run(parsed.data, { user: user as UserFor<R>, t, ...req })) ?? { ok: true };
+      return result.ok ? result : { values: echo(form), ...result };
     } catch (e) {
-      if (isUserError(e)) return { ok: false, error: t(`errors.${e.code}`, e.params) };
+      if (isUserError(e)) return { ok: false, error: t(`errors.${e.code}`, e.params), values: echo(form) };
       throw e;
     }
   };

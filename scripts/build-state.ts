@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { StartupError } from "../lib/db/check";
 
 // Rebuild only when what goes into the build changed since the last one.
 const INPUTS = ["app", "components", "lib", "public", "proxy.ts", "next.config.ts", "postcss.config.mjs", "tsconfig.json", "package-lock.json"];
@@ -25,4 +28,14 @@ export function buildIsCurrent(): boolean {
 
 export function markBuilt(): void {
   writeFileSync(STAMP, JSON.stringify({ hash: sourceHash(), at: new Date().toISOString() }));
+}
+
+/** Runs `next build` unless the last build is of the same sources. */
+export function ensureBuilt(): void {
+  if (buildIsCurrent()) return;
+  console.log("Building Mamori (first start or changed sources; about a minute)…");
+  const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
+  const r = spawnSync(process.execPath, [nextBin, "build"], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  if (r.status !== 0) throw new StartupError("The build failed; see the messages above.");
+  markBuilt();
 }

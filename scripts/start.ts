@@ -1,13 +1,12 @@
 // npm start: secrets, database (given or embedded), migrations, build when needed, serve.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
-import { createRequire } from "node:module";
 import { dataDir, loadSecrets } from "../lib/secrets";
 import { checkDatabase, StartupError } from "../lib/db/check";
 import { startEmbedded, type EmbeddedDatabase } from "../lib/db/embedded";
 import { migrate } from "../lib/db/migrate";
-import { buildIsCurrent, markBuilt } from "./build-state";
+import { ensureBuilt } from "./build-state";
 
 const dev = process.argv.includes("--dev");
 
@@ -26,15 +25,6 @@ function checkPortFree(port: number, host: string): Promise<void> {
         : `Cannot listen on ${host}:${port}: ${e.message}.`)));
     probe.listen(port, host, () => probe.close(() => resolve()));
   });
-}
-
-function build() {
-  if (buildIsCurrent()) return;
-  console.log("Building Mamori (first start or changed sources; about a minute)…");
-  const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
-  const r = spawnSync(process.execPath, [nextBin, "build"], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
-  if (r.status !== 0) throw new StartupError("The build failed; see the messages above.");
-  markBuilt();
 }
 
 async function main() {
@@ -56,7 +46,7 @@ async function main() {
   try {
     const applied = await migrate(url);
     if (applied.length) console.log(`Database migrated: ${applied.join(", ")}`);
-    if (!dev) build();
+    if (!dev) ensureBuilt();
   } catch (e) {
     await stopDb();
     throw e;

@@ -39,17 +39,25 @@ async function loadGlue(): Promise<Glue> {
 
 async function withEngine<T>(url: string, fn: (e: Engine) => Promise<T>): Promise<T> {
   const glue = await loadGlue();
-  const adapter = new PrismaPg({ connectionString: url, max: 2 });
+  const factory = new PrismaPg({ connectionString: url, max: 2 });
+  // The engine never disposes what it connects; its session holds Prisma's migration
+  // advisory lock, so close every connection ourselves or the next migrate waits forever.
+  const opened: { dispose(): Promise<void> }[] = [];
+  const tracked = Object.assign(Object.create(Object.getPrototypeOf(factory)), factory, {
+    connect: async () => { const a = await factory.connect(); opened.push(a); return a; },
+    connectToShadowDb: async () => { const a = await factory.connectToShadowDb(); opened.push(a); return a; },
+  });
   const schema = readFileSync(SCHEMA_FILE(), "utf8");
   const engine = await glue.SchemaEngine.new(
     { datamodels: [[SCHEMA_FILE(), schema]] },
     () => {},
-    bindMigrationAwareSqlAdapterFactory(adapter),
+    bindMigrationAwareSqlAdapterFactory(tracked),
   );
   try {
     return await fn(engine);
   } finally {
     engine.free();
+    await Promise.all(opened.map((a) => a.dispose().catch(() => {})));
   }
 }
 

@@ -1,7 +1,7 @@
 import { requireAdmin } from "@/lib/auth/session";
 import { prisma } from "@/lib/db/client";
 import { getFormatter, getT } from "@/lib/i18n/server";
-import { AuditTable } from "@/components/audit-table";
+import { AuditTable, auditActionLabel } from "@/components/audit-table";
 import { Card, PageHeader } from "@/components/page-header";
 import { Pager } from "@/components/pager";
 import type { Prisma } from "@/lib/db/generated/client";
@@ -24,7 +24,6 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
     prisma().auditEvent.count({ where }),
     prisma().auditEvent.findMany({ distinct: ["action"], select: { action: true }, orderBy: { action: "asc" } }),
   ]);
-  const label = (a: string) => (t(`audit.actions.${a}`).startsWith("audit.") ? a : t(`audit.actions.${a}`));
   return (
     <>
       <PageHeader title={t("audit.title")} intro={t("audit.intro")} />
@@ -34,7 +33,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
             {t("audit.filterAction")}
             <select name="action" defaultValue={action} className="min-h-11 rounded-lg border border-slate-300 bg-white px-3">
               <option value="">{t("audit.allActions")}</option>
-              {actions.map((a) => <option key={a.action} value={a.action}>{label(a.action)}</option>)}
+              {actions.map((a) => <option key={a.action} value={a.action}>{auditActionLabel(t, a.action)}</option>)}
             </select>
           </label>
           <label className="flex flex-col gap-1 text-sm">

@@ -1,0 +1,22 @@
+import pg from "pg";
+import { hashPassword } from "../../lib/auth/password";
+
+// The e2e database is the one the server under test uses (scripts/test.ts makes it).
+export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** An end user as the Users issue will create them; seeded directly until that UI exists. */
+export async function createEndUser(email: string, password: string, name = "Hanako Sato") {
+  await sql(
+    `INSERT INTO users (id, email, display_name, role, password_hash, updated_at)
+     VALUES (gen_random_uuid(), $1, $2, 'END_USER', $3, now()) ON CONFLICT (email) DO NOTHING`,
+    [email, name, await hashPassword(password)],
+  );
+}

@@ -1,0 +1,153 @@
+import { expect, test, type Page } from "@playwright/test";
+import { createEndUser, sql } from "./db";
+
+const ADMIN = { name: "Taro Yamada", email: "admin@example.jp", password: "correct horse battery" };
+const END_USER = { email: "hanako@example.jp", password: "blue-sky-umbrella-42" };
+
+async function signIn(page: Page, email: string, password: string) {
+  await page.goto("/login");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+test.describe.serial("first run, sign-in, languages, roles", () => {
+  test("a fresh install leads to setup, which refuses a weak password", async ({ page }) => {
+    await page.goto("/");
+    await expect(page).toHaveURL(/\/setup$/);
+    await expect(page.getByRole("heading", { name: "Set up Mamori" })).toBeVisible();
+    await page.getByLabel("Your name").fill(ADMIN.name);
+    await page.getByLabel("Email address").fill(ADMIN.email);
+    await page.getByLabel("Password", { exact: true }).fill("short");
+    await page.getByLabel("Repeat the password").fill("short");
+    await page.getByRole("button", { name: "Create administrator" }).click();
+    await expect(page.getByTestId("form-error")).toContainText("at least 10 characters");
+    expect(await sql("SELECT 1 FROM users")).toHaveLength(0);
+  });
+
+  test("setup creates the first admin, signs them in, and disappears", async ({ page }) => {
+    await page.goto("/setup");
+    await page.getByLabel("Your name").fill(ADMIN.name);
+    await page.getByLabel("Email address").fill(ADMIN.email);
+    await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
+    await page.getByLabel("Repeat the password").fill(ADMIN.password);
+    await page.getByRole("button", { name: "Create administrator" }).click();
+    await expect(page).toHaveURL(/\/admin$/);
+    await expect(page.getByTestId("signed-in-as")).toHaveText(`Signed in as ${ADMIN.name}`);
+    await expect(page.getByTestId("admin-count")).toHaveText("1");
+    for (const item of ["Dashboard", "Devices", "Users", "Enrollment", "Certificates", "Settings", "Audit log"]) {
+      await expect(page.getByRole("navigation").getByRole("link", { name: item })).toBeVisible();
+    }
+    await page.goto("/setup");
+    await expect(page).not.toHaveURL(/\/setup/);
+    const rows = await sql<{ role: string }>("SELECT role FROM users");
+    expect(rows).toEqual([{ role: "ADMIN" }]);
+  });
+
+  test("sign-out ends the session", async ({ page }) => {
+    await signIn(page, ADMIN.email, ADMIN.password);
+    await expect(page).toHaveURL(/\/admin$/);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login/);
+    await expect(page.getByTestId("form-message")).toHaveText("You have signed out.");
+    await page.goto("/admin");
+    await expect(page).toHaveURL(/\/login\?callbackUrl=%2Fadmin/);
+  });
+
+  test("a wrong password is refused, logged, and the right one works", async ({ page }) => {
+    await signIn(page, ADMIN.email, "not the password");
+    await expect(page.getByTestId("form-error")).toHaveText("The email address or password is incorrect.");
+    await expect(page).toHaveURL(/\/login/);
+    await page.getByLabel("Password").fill(ADMIN.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/admin$/);
+    await page.getByRole("navigation").getByRole("link", { name: "Audit log" }).click();
+    const failed = page.getByTestId("audit-row").filter({ hasText: "Failed" }).filter({ hasText: "Sign-in" });
+    await expect(failed.first()).toBeVisible();
+    await expect(failed.first()).toContainText("127.0.0.1");
+  });
+
+  test("the language follows the browser, can be switched, and is remembered", async ({ browser }) => {
+    const ja = await browser.newContext({ locale: "ja-JP" });
+    const page = await ja.newPage();
+    await page.goto("/login");
+    await expect(page.getByRole("heading", { name: "ログイン" })).toBeVisible();
+    await page.getByLabel("メールアドレス").fill(ADMIN.email);
+    await page.getByLabel("パスワード").fill(ADMIN.password);
+    await page.getByRole("button", { name: "ログイン" }).click();
+    await expect(page.getByRole("heading", { name: "ダッシュボード" })).toBeVisible();
+    await page.getByRole("button", { name: "English" }).click();
+    await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+    await page.reload();
+    await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+    const [row] = await sql<{ locale: string }>("SELECT locale FROM users WHERE email = $1", [ADMIN.email]);
+    expect(row?.locale).toBe("en");
+    await page.getByRole("button", { name: "日本語" }).click();
+    await expect(page.getByRole("heading", { name: "ダッシュボード" })).toBeVisible();
+    await ja.close();
+  });
+
+  test("dates are shown in the browser's time zone", async ({ browser }) => {
+    const ctx = await browser.newContext({ locale: "en-US", timezoneId: "America/New_York" });
+    const page = await ctx.newPage();
+    await signIn(page, ADMIN.email, ADMIN.password);
+    await expect(page).toHaveURL(/\/admin$/);
+    await page.goto("/admin/audit");
+    const [latest] = await sql<{ at: Date }>("SELECT at FROM audit_events ORDER BY id DESC LIMIT 1");
+    const expected = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short", timeZone: "America/New_York" }).format(latest!.at);
+    await expect(page.getByTestId("audit-row").first()).toContainText(expected);
+    await ctx.close();
+  });
+
+  test("an end user lands in the portal on a phone and is refused from the admin console", async ({ browser }) => {
+    await createEndUser(END_USER.email, END_USER.password);
+    const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, locale: "en-US", isMobile: true, hasTouch: true });
+    const page = await phone.newPage();
+    await signIn(page, END_USER.email, END_USER.password);
+    await expect(page).toHaveURL(/\/my$/);
+    await expect(page.getByRole("heading", { name: "My devices" })).toBeVisible();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    for (const path of ["/admin", "/admin/users", "/admin/audit"]) {
+      const res = await page.goto(path);
+      expect(res?.status()).toBe(403);
+      await expect(page.getByTestId("forbidden")).toBeVisible();
+      await expect(page.getByText(ADMIN.email)).toHaveCount(0);
+    }
+    await phone.close();
+  });
+
+  test("repeated wrong passwords lock the account for a while", async ({ page }) => {
+    await createEndUser("locked@example.jp", "right-password-123", "Locked User");
+    for (let i = 0; i < 5; i++) {
+      await signIn(page, "locked@example.jp", `wrong-${i}`);
+      await expect(page.getByTestId("form-error")).toHaveText("The email address or password is incorrect.");
+    }
+    await signIn(page, "locked@example.jp", "right-password-123");
+    await expect(page.getByTestId("form-error")).toContainText("Too many sign-in attempts");
+    await expect(page).toHaveURL(/\/login/);
+  });
+
+  test("sessions expire: the cookie has a bounded lifetime and a bumped session version ends it", async ({ page, context }) => {
+    await signIn(page, ADMIN.email, ADMIN.password);
+    await expect(page).toHaveURL(/\/admin$/);
+    const cookie = (await context.cookies()).find((c) => c.name.includes("authjs.session-token"));
+    expect(cookie).toBeDefined();
+    const hours = (cookie!.expires * 1000 - Date.now()) / 3_600_000;
+    expect(hours).toBeGreaterThan(7.9);
+    expect(hours).toBeLessThanOrEqual(8.01);
+    await sql("UPDATE users SET session_version = session_version + 1 WHERE email = $1", [ADMIN.email]);
+    await page.goto("/admin");
+    await expect(page).toHaveURL(/\/login/);
+  });
+
+  test("health reports the database and its migration level", async ({ request }) => {
+    const res = await request.get("/api/health");
+    expect(res.status()).toBe(200);
+    const body = await res.json();
+    expect(body.status).toBe("ok");
+    expect(body.database.reachable).toBe(true);
+    expect(body.database.upToDate).toBe(true);
+    expect(body.database.migration).toMatch(/^\d{14}_init/);
+  });
+});
