@@ -64,8 +64,9 @@ async function main() {
       PORT: String(port),
       HOST: host,
       MAMORI_DEV: dev ? "1" : "",
-      // The embedded server multiplexes one PGlite; keep our pool inside its connection cap.
-      ...(embedded && !process.env.MAMORI_DB_POOL ? { MAMORI_DB_POOL: "8" } : {}),
+      // pglite-socket interleaves the protocol messages of concurrent connections outside a
+      // transaction (seen: "unnamed prepared statement does not exist"), so one connection.
+      ...(embedded ? { MAMORI_DB_POOL: "1" } : {}),
     },
   });
   child.on("message", (m: { ready?: boolean }) => {
