@@ -15,6 +15,12 @@ class LoginFailed extends CredentialsSignin {
 
 export const { auth, handlers, signIn, signOut } = NextAuth({
   ...edgeConfig,
+  // A refused sign-in is expected and already in the audit log; keep it out of the error log.
+  logger: {
+    error(e) {
+      if ((e as { type?: string }).type !== "CredentialsSignin") console.error(e);
+    },
+  },
   providers: [
     Credentials({
       credentials: { email: {}, password: {} },
