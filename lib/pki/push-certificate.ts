@@ -33,6 +33,11 @@ export function validatePushCertificate(input: Buffer, ctx: PushCertContext): Va
   const topic = info.uid;
   if (!topic || !topic.startsWith(MDM_TOPIC_PREFIX)) throw new UserError("pushCert.notPushCertificate");
 
+  // Before the request checks: re-uploading the active file is "already uploaded", not "no request".
+  const same = (c: KnownPushCert) =>
+    c.topic === topic && sameSerial(c.serial, info.serial) && sameSecond(c.notAfter, info.notAfter);
+  if (ctx.existing.some(same) || (ctx.active && same(ctx.active))) throw new UserError("pushCert.duplicate");
+
   if (!ctx.pendingKeyPem) throw new UserError("pushCert.noPendingRequest");
   if (info.publicKeySpkiSha256 !== privateKeySpkiSha256(ctx.pendingKeyPem)) {
     throw new UserError("pushCert.keyMismatch");
@@ -41,10 +46,6 @@ export function validatePushCertificate(input: Buffer, ctx: PushCertContext): Va
   if (info.notAfter.getTime() <= ctx.now.getTime()) {
     throw new UserError("pushCert.expired", { date: info.notAfter.toISOString() });
   }
-
-  const same = (c: KnownPushCert) =>
-    c.topic === topic && sameSerial(c.serial, info.serial) && sameSecond(c.notAfter, info.notAfter);
-  if (ctx.existing.some(same) || (ctx.active && same(ctx.active))) throw new UserError("pushCert.duplicate");
 
   if (ctx.active) {
     // A new topic orphans every enrolled device: they would all have to enroll again.

@@ -1,0 +1,70 @@
+import { prisma } from "@/lib/db/client";
+import { activeIdentity, markUnusable, type PushIdentityRecord } from "@/lib/push-certificates/service";
+import { getApnsClient } from "./provider";
+import type { PushResult } from "./client";
+
+// Pushing devices so they check in: the database side of APNs. Every push records its time
+// and outcome on the device; Apple's verdicts update the token or the certificate.
+
+export type PushSkip = "noCertificate" | "noToken" | "tokenInvalid" | "topicMismatch" | "notFound";
+export type DevicePushResult = { deviceId: string } & ({ outcome: PushResult["outcome"]; reason?: string } | { skipped: PushSkip });
+
+type Target = { id: string; topic: string | null; pushToken: string | null; pushMagic: string | null; tokenInvalidAt: Date | null };
+
+async function pushOne(identity: PushIdentityRecord, d: Target): Promise<DevicePushResult> {
+  if (!d.pushToken || !d.pushMagic) return { deviceId: d.id, skipped: "noToken" };
+  if (d.tokenInvalidAt) return { deviceId: d.id, skipped: "tokenInvalid" };
+  // A device enrolled under another topic cannot be woken with this certificate.
+  if (d.topic !== identity.topic) return { deviceId: d.id, skipped: "topicMismatch" };
+  const r = await getApnsClient(identity).push(d.pushToken, { pushMagic: d.pushMagic, topic: identity.topic });
+  const invalid = r.outcome === "invalidToken" || r.outcome === "unregistered";
+  await prisma().device.update({
+    where: { id: d.id },
+    data: { lastPushAt: new Date(), lastPushResult: r.reason ? `${r.outcome}:${r.reason}` : r.outcome, ...(invalid && { tokenInvalidAt: new Date() }) },
+  });
+  if (r.outcome === "badCertificate") await markUnusable(identity.id, r.reason ?? "BadCertificate");
+  return { deviceId: d.id, outcome: r.outcome, reason: r.reason };
+}
+
+const SELECT = { id: true, topic: true, pushToken: true, pushMagic: true, tokenInvalidAt: true } as const;
+
+/** Wakes one device. */
+export async function pushDevice(deviceId: string): Promise<DevicePushResult> {
+  const identity = await activeIdentity();
+  if (!identity) return { deviceId, skipped: "noCertificate" };
+  const d = await prisma().device.findUnique({ where: { id: deviceId }, select: SELECT });
+  if (!d) return { deviceId, skipped: "notFound" };
+  return pushOne(identity, d);
+}
+
+/**
+ * Wakes every device enrolled under the active certificate's topic, in batches, e.g. after a
+ * renewal so that each one checks in. Stops early if Apple refuses the certificate.
+ */
+export async function pushAllDevices(batchSize = 500): Promise<{ delivered: number; failed: number; stoppedBy?: string }> {
+  const identity = await activeIdentity();
+  if (!identity) return { delivered: 0, failed: 0, stoppedBy: "noCertificate" };
+  let delivered = 0;
+  let failed = 0;
+  let cursor: string | undefined;
+  for (;;) {
+    const batch = await prisma().device.findMany({
+      where: { topic: identity.topic, pushToken: { not: null }, tokenInvalidAt: null, status: { in: ["ENROLLING", "ACTIVE", "INACTIVE"] } },
+      select: SELECT,
+      orderBy: { id: "asc" },
+      take: batchSize,
+      ...(cursor && { cursor: { id: cursor }, skip: 1 }),
+    });
+    if (!batch.length) break;
+    const results = await Promise.all(batch.map((d) => pushOne(identity, d)));
+    for (const r of results) ("outcome" in r && r.outcome === "delivered" ? delivered++ : failed++);
+    if (results.some((r) => "outcome" in r && r.outcome === "badCertificate")) return { delivered, failed, stoppedBy: "badCertificate" };
+    cursor = batch.at(-1)!.id;
+  }
+  return { delivered, failed };
+}
+
+/** Devices whose topic differs from the active certificate's: they must enroll again. */
+export async function countTopicMismatches(topic: string): Promise<number> {
+  return prisma().device.count({ where: { topic: { not: topic }, status: { notIn: ["RETIRED", "WIPED"] } } });
+}
