@@ -3,13 +3,16 @@
 import { useFormStatus } from "react-dom";
 
 /** A submit button that shows the pending label and blocks double submits while the action runs. */
-export function SubmitButton({ label, pendingLabel, className = "", variant = "primary", ...rest }: {
+export function SubmitButton({ label, pendingLabel, className = "", variant = "primary", pending: pendingProp, ...rest }: {
   label: string;
   pendingLabel: string;
+  /** For forms submitted without the action prop, where useFormStatus cannot see the action. */
+  pending?: boolean;
   className?: string;
   variant?: "primary" | "secondary" | "danger";
 } & Omit<React.ButtonHTMLAttributes<HTMLButtonElement>, "type">) {
-  const { pending } = useFormStatus();
+  const status = useFormStatus();
+  const pending = pendingProp ?? status.pending;
   const styles = {
     primary: "bg-brand-600 text-white hover:bg-brand-700",
     secondary: "bg-white text-slate-800 ring-1 ring-slate-300 hover:bg-slate-100",

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { audit, ANONYMOUS } from "@/lib/audit";
 import { currentUser } from "@/lib/auth/session";
 import { isUserError } from "@/lib/errors";
-import { getT } from "@/lib/i18n/server";
+import { getFormatter, getT } from "@/lib/i18n/server";
 import { requestContext } from "@/lib/request";
 import type { T } from "@/lib/i18n";
 import type { User } from "@/lib/db/generated/client";
@@ -33,6 +33,14 @@ export interface ActionContext<U> {
 }
 
 type Role = "anonymous" | "user" | "admin";
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/** Dates travel in UserError params as ISO strings; show them in the user's locale and zone. */
+async function localizeParams(params: Record<string, string | number>) {
+  const fmt = await getFormatter();
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === "string" && ISO_DATE.test(v) ? fmt(new Date(v)) : v]));
+}
 type UserFor<R extends Role> = R extends "anonymous" ? User | null : User;
 
 /**
@@ -73,7 +81,7 @@ export function formAction<S extends z.ZodType, R extends Role>(
       const result = (await run(parsed.data, { user: user as UserFor<R>, t, ...req })) ?? { ok: true };
       return result.ok ? result : { values: echo(form), ...result };
     } catch (e) {
-      if (isUserError(e)) return { ok: false, error: t(`errors.${e.code}`, e.params), values: echo(form) };
+      if (isUserError(e)) return { ok: false, error: t(`errors.${e.code}`, await localizeParams(e.params)), values: echo(form) };
       throw e;
     }
   };

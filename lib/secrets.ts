@@ -16,7 +16,7 @@ export interface Secrets {
  * Secrets come from the environment when given, otherwise from `<dataDir>/secrets.json`,
  * generated on first run. Losing that file makes encrypted data unreadable: back it up.
  */
-export function loadSecrets(dir: string, env: NodeJS.ProcessEnv = process.env): Secrets {
+export function loadSecrets(dir: string, env: Record<string, string | undefined> = process.env): Secrets {
   const file = path.join(dir, "secrets.json");
   let stored: Partial<Secrets> = {};
   if (existsSync(file)) stored = JSON.parse(readFileSync(file, "utf8"));

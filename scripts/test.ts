@@ -11,7 +11,7 @@ const only = args.find((a) => a === "--unit" || a === "--e2e");
 let passed = 0;
 let failed = 0;
 
-function run(bin: string, argv: string[], env: NodeJS.ProcessEnv = {}) {
+function run(bin: string, argv: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [path.resolve("node_modules", bin), ...argv], { stdio: "inherit", env: { ...process.env, ...env } }).status;
 }
 

@@ -20,3 +20,13 @@ export async function createEndUser(email: string, password: string, name = "Han
     [email, name, await hashPassword(password)],
   );
 }
+
+/** An admin of the spec's own, so a spec does not depend on another having run setup. */
+export async function createAdmin(email: string, password: string, name = "Certificate Admin") {
+  await sql(`INSERT INTO settings (key, value, updated_at) VALUES ('setup.completed', '{}', now()) ON CONFLICT (key) DO NOTHING`);
+  await sql(
+    `INSERT INTO users (id, email, display_name, role, password_hash, updated_at)
+     VALUES (gen_random_uuid(), $1, $2, 'ADMIN', $3, now()) ON CONFLICT (email) DO NOTHING`,
+    [email, name, await hashPassword(password)],
+  );
+}

@@ -1,0 +1,67 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { formAction } from "@/lib/actions";
+import { UserError } from "@/lib/errors";
+import { getFormatter } from "@/lib/i18n/server";
+import * as svc from "@/lib/push-certificates/service";
+import { pushAllDevices } from "@/lib/apns/push-service";
+
+const PAGE = "/admin/certificates/push";
+const file = z.instanceof(File, { message: "errors.pushCert.noFile" });
+
+async function bytes(f: File, max: number, code: string): Promise<Buffer> {
+  if (f.size === 0) throw new UserError("pushCert.noFile");
+  if (f.size > max) throw new UserError(code, { maxKb: max / 1024 });
+  return Buffer.from(await f.arrayBuffer());
+}
+
+const actor = (u: { id: string; email: string }) => ({ id: u.id, label: u.email });
+
+export const createRequest = formAction({ name: "pushCert.request", role: "admin", schema: z.object({}) }, async (_, { user, t, ip, userAgent }) => {
+  await svc.generateRequest(actor(user), { ip, userAgent });
+  revalidatePath(PAGE);
+  return { ok: true, message: t("pushCert.requestReady") };
+});
+
+export const uploadVendor = formAction(
+  { name: "vendorCert.upload", role: "admin", schema: z.object({ file, password: z.string().max(1000) }) },
+  async (input, { user, t, ip, userAgent }) => {
+    const data = await bytes(input.file, svc.MAX_P12_BYTES, "pkcs12.tooLarge");
+    await svc.uploadVendorCertificate(data, input.password, actor(user), { ip, userAgent });
+    revalidatePath(PAGE);
+    return { ok: true, message: t("pushCert.vendorSaved") };
+  },
+);
+
+export const uploadCertificate = formAction(
+  { name: "pushCert.upload", role: "admin", schema: z.object({ file, appleId: z.string().max(320), notes: z.string().max(4000).default("") }) },
+  async (input, { user, t, ip, userAgent }) => {
+    const data = await bytes(input.file, svc.MAX_CERT_BYTES, "pushCert.tooLarge");
+    const { certificate, isRenewal } = await svc.uploadPushCertificate({ file: data, appleId: input.appleId, notes: input.notes }, actor(user), { ip, userAgent });
+    // Devices must check in so they keep talking to us; not awaited: it can take a while.
+    if (isRenewal) void pushAllDevices().catch((e) => console.error("push after renewal failed", e));
+    revalidatePath(PAGE);
+    const date = (await getFormatter())(certificate.notAfter);
+    return { ok: true, message: t(isRenewal ? "pushCert.renewed" : "pushCert.uploaded", { date }) };
+  },
+);
+
+export const saveNotes = formAction(
+  { name: "pushCert.notes", role: "admin", schema: z.object({ id: z.uuid(), notes: z.string().max(4000) }) },
+  async (input, { user, t, ip, userAgent }) => {
+    await svc.updateNotes(input.id, input.notes, actor(user), { ip, userAgent });
+    revalidatePath(PAGE);
+    return { ok: true, message: t("pushCert.notesSaved") };
+  },
+);
+
+export const deleteCertificate = formAction(
+  { name: "pushCert.delete", role: "admin", schema: z.object({ id: z.uuid(), confirmation: z.string().max(100) }) },
+  async (input, { user, t, ip, userAgent }) => {
+    await svc.deletePushCertificate(input.id, input.confirmation, actor(user), { ip, userAgent });
+    revalidatePath(PAGE);
+    return { ok: true, message: t("pushCert.deleted") };
+  },
+);

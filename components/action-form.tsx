@@ -1,0 +1,46 @@
+"use client";
+
+import { startTransition, useActionState, useEffect, useRef } from "react";
+import type { ActionState } from "@/lib/actions";
+import { FormAlert } from "./field";
+import { SubmitButton } from "./submit-button";
+
+/**
+ * A form bound to a server action made with formAction: shows the pending label while it
+ * runs, then the localized error or success message. Submitted through onSubmit rather than
+ * the action prop so a refused form keeps what was typed and chosen (React resets forms
+ * after an action-prop submission); it is cleared only on success.
+ */
+export function ActionForm({ action, submitLabel, pendingLabel, variant, children, className = "flex flex-col gap-3", testId }: {
+  action: (prev: ActionState, form: FormData) => Promise<ActionState>;
+  submitLabel: string;
+  pendingLabel: string;
+  variant?: "primary" | "secondary" | "danger";
+  children?: React.ReactNode;
+  className?: string;
+  testId?: string;
+}) {
+  const [state, dispatch, pending] = useActionState(action, null);
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (state?.ok) form.current?.reset();
+  }, [state]);
+  return (
+    <form
+      ref={form}
+      className={className}
+      data-testid={testId}
+      noValidate
+      aria-busy={pending}
+      onSubmit={(e) => {
+        e.preventDefault();
+        const data = new FormData(e.currentTarget);
+        startTransition(() => dispatch(data));
+      }}
+    >
+      <FormAlert error={state?.error} message={state?.ok ? state.message : undefined} />
+      {children}
+      <div><SubmitButton label={submitLabel} pendingLabel={pendingLabel} variant={variant} pending={pending} /></div>
+    </form>
+  );
+}
