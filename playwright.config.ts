@@ -37,6 +37,9 @@ export default defineConfig({
       DATABASE_URL: process.env.E2E_DATABASE_URL ?? "",
       MAMORI_DATA_DIR: path.resolve(".data-e2e"),
       NEXT_TELEMETRY_DISABLED: "1",
+      // Apple's services are out of reach here; point them at a closed local port.
+      DEP_URL: "http://127.0.0.1:9",
+      APNS_URL: "https://127.0.0.1:9",
     },
   },
 });

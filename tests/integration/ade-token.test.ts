@@ -13,6 +13,7 @@ import { generateAdeKeyPair } from "@/lib/pki/ade-token";
 import { publicKeyMatches } from "@/lib/pki/x509";
 import { adeCredentials, adePublicKeyPem, deleteAdeToken, ensureAdeKey, getAdeState, uploadAdeToken } from "@/lib/ade/service";
 import { DepError, fetchDepAccount, oauthAuthorization, signatureBaseString, type DepCredentials } from "@/lib/ade/dep-client";
+import { forgeToken, smime, tokenText } from "../support/ade-fixtures";
 
 // Tokens are made the way Apple Business Manager makes them (S/MIME EnvelopedData to Mamori's
 // certificate), and Apple's DEP API is tests/support/fake-dep.ts on 127.0.0.1. No mocks.
@@ -37,38 +38,6 @@ function credentials(tag: string): FakeDepCredentials & { expiry: string } {
 const MAIN = credentials("main");
 const OTHER = credentials("other");
 const UNKNOWN = credentials("unknown"); // valid token, but Apple does not know it
-
-function tokenText(c: ReturnType<typeof credentials>, overrides: Record<string, unknown> = {}): string {
-  const json = JSON.stringify({
-    consumer_key: c.consumerKey,
-    consumer_secret: c.consumerSecret,
-    access_token: c.accessToken,
-    access_secret: c.accessSecret,
-    access_token_expiry: c.expiry,
-    ...overrides,
-  });
-  return "Content-Type: text/plain;charset=UTF-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n" + `-----BEGIN MESSAGE-----\n${json}\n-----END MESSAGE-----\n`;
-}
-
-/** What ABM hands out: MIME headers, a blank line, base64 EnvelopedData (`*_smime.p7m`). */
-function smime(der: Buffer): Buffer {
-  const b64 = der.toString("base64").match(/.{1,76}/g)!.join("\r\n");
-  return Buffer.from(
-    "Content-Type: application/pkcs7-mime; name=smime.p7m; smime-type=enveloped-data\r\n" +
-      "Content-Transfer-Encoding: base64\r\n" +
-      'Content-Disposition: attachment; filename="smime.p7m"\r\n\r\n' +
-      b64 +
-      "\r\n",
-  );
-}
-
-function forgeToken(content: string, certPem: string): Buffer {
-  const p7 = forge.pkcs7.createEnvelopedData();
-  p7.addRecipient(forge.pki.certificateFromPem(certPem));
-  p7.content = forge.util.createBuffer(forge.util.encodeUtf8(content));
-  p7.encrypt(undefined, forge.pki.oids["aes256-CBC"]);
-  return smime(Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), "binary"));
-}
 
 function opensslToken(content: string, certPem: string): Buffer {
   writeFileSync(path.join(dir, "cert.pem"), certPem);

@@ -3,19 +3,13 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { formAction } from "@/lib/actions";
-import { UserError } from "@/lib/errors";
+import { readUpload as bytes, uploadedFile } from "@/lib/upload";
 import { getFormatter } from "@/lib/i18n/server";
 import * as svc from "@/lib/push-certificates/service";
 import { pushAllDevices } from "@/lib/apns/push-service";
 
 const PAGE = "/admin/certificates/push";
-const file = z.instanceof(File, { message: "errors.pushCert.noFile" });
-
-async function bytes(f: File, max: number, code: string): Promise<Buffer> {
-  if (f.size === 0) throw new UserError("pushCert.noFile");
-  if (f.size > max) throw new UserError(code, { maxKb: max / 1024 });
-  return Buffer.from(await f.arrayBuffer());
-}
+const file = uploadedFile();
 
 const actor = (u: { id: string; email: string }) => ({ id: u.id, label: u.email });
 
