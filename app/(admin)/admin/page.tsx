@@ -5,6 +5,7 @@ import { databaseStatus } from "@/lib/db/health";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { AuditTable } from "@/components/audit-table";
 import { Card, PageHeader } from "@/components/page-header";
+import { ExpiryCards } from "@/components/expiry-cards";
 
 export default async function Dashboard() {
   await requireAdmin();
@@ -19,9 +20,7 @@ export default async function Dashboard() {
     <>
       <PageHeader title={t("dashboard.title")} />
       <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
-        <Card title={t("dashboard.pushCertificate")}>
-          <p className="text-sm text-amber-800" data-testid="push-cert-card">{t("dashboard.pushNotConfigured")}</p>
-        </Card>
+        <ExpiryCards t={t} fmt={(d) => fmt(d)} />
         <Card title={t("dashboard.devices")}>
           <p className="text-3xl font-semibold">0</p>
           <p className="text-sm text-slate-600">{t("dashboard.noDevices")}</p>
@@ -33,9 +32,9 @@ export default async function Dashboard() {
           </dl>
         </Card>
         <Card title={t("dashboard.system")}>
-          <dl className="grid gap-1 text-sm">
-            <div className="flex justify-between gap-2"><dt className="text-slate-600">{t("dashboard.database")}</dt><dd>{db.reachable ? t("dashboard.databaseOk") : "—"}</dd></div>
-            <div className="flex justify-between gap-2"><dt className="text-slate-600">{t("dashboard.schema")}</dt><dd className="font-mono text-xs">{db.applied ?? "—"}</dd></div>
+          <dl className="grid gap-2 text-sm">
+            <div><dt className="text-slate-600">{t("dashboard.database")}</dt><dd>{db.reachable ? t("dashboard.databaseOk") : "—"}</dd></div>
+            <div><dt className="text-slate-600">{t("dashboard.schema")}</dt><dd className="break-all font-mono text-xs">{db.applied ?? "—"}</dd></div>
           </dl>
         </Card>
         <Card title={t("dashboard.recentActivity")} className="md:col-span-2">

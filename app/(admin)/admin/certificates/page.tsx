@@ -1,42 +1,16 @@
-import Link from "next/link";
 import { requireAdmin } from "@/lib/auth/session";
-import { prisma } from "@/lib/db/client";
 import { getFormatter, getT } from "@/lib/i18n/server";
-import { DaysLeft } from "@/components/expiry";
-import { Card, PageHeader } from "@/components/page-header";
+import { ExpiryCards } from "@/components/expiry-cards";
+import { PageHeader } from "@/components/page-header";
 
 export default async function CertificatesPage() {
   await requireAdmin("/admin/certificates");
   const [t, fmt] = [await getT(), await getFormatter()];
-  const [push, ade] = await Promise.all([
-    prisma().pushCertificate.findFirst({ where: { status: "ACTIVE" }, select: { notAfter: true, topic: true, unusableAt: true } }),
-    prisma().adeToken.findUnique({ where: { id: 1 }, select: { accessTokenExpiry: true, orgName: true } }),
-  ]);
-  const cards = [
-    { key: "push", href: "/admin/certificates/push", notAfter: push?.notAfter, detail: push?.topic, bad: push?.unusableAt ? t("certificates.unusable") : null },
-    { key: "ade", href: "/admin/certificates/ade", notAfter: ade?.accessTokenExpiry ?? undefined, detail: ade?.orgName, bad: null },
-  ];
   return (
     <>
       <PageHeader title={t("certificates.title")} intro={t("certificates.intro")} />
       <div className="grid gap-4 md:grid-cols-2">
-        {cards.map((c) => (
-          <Card key={c.key} title={t(`certificates.${c.key}`)}>
-            <div className="flex flex-col gap-1 text-sm" data-testid={`cert-card-${c.key}`}>
-              {c.notAfter ? (
-                <>
-                  <p className="text-2xl"><DaysLeft notAfter={c.notAfter} t={t} /></p>
-                  <p>{t("certificates.expiresOn", { date: fmt(c.notAfter) })}</p>
-                  {c.detail && <p className="break-all text-slate-600">{c.detail}</p>}
-                  {c.bad && <p className="font-semibold text-red-700">{c.bad}</p>}
-                </>
-              ) : (
-                <p className="text-amber-800">{t("certificates.notConfigured")}</p>
-              )}
-              <Link href={c.href} className="mt-2 text-brand-700 underline">{t("certificates.manage")}</Link>
-            </div>
-          </Card>
-        ))}
+        <ExpiryCards t={t} fmt={(d) => fmt(d)} />
       </div>
     </>
   );

@@ -1,0 +1,34 @@
+import Link from "next/link";
+import { prisma } from "@/lib/db/client";
+import type { T } from "@/lib/i18n";
+import { DaysLeft } from "./expiry";
+import { Card } from "./page-header";
+
+/** One card per thing that expires (push certificate, ADE token): countdown, date, link. */
+export async function ExpiryCards({ t, fmt }: { t: T; fmt: (d: Date) => string }) {
+  const [push, ade] = await Promise.all([
+    prisma().pushCertificate.findFirst({ where: { status: "ACTIVE" }, select: { notAfter: true, topic: true, unusableAt: true } }),
+    prisma().adeToken.findUnique({ where: { id: 1 }, select: { accessTokenExpiry: true, orgName: true } }),
+  ]);
+  const cards = [
+    { key: "push", href: "/admin/certificates/push", notAfter: push?.notAfter, detail: push?.topic, bad: push?.unusableAt ? t("certificates.unusable") : null },
+    { key: "ade", href: "/admin/certificates/ade", notAfter: ade?.accessTokenExpiry ?? undefined, detail: ade?.orgName, bad: null },
+  ];
+  return cards.map((c) => (
+    <Card key={c.key} title={t(`certificates.${c.key}`)}>
+      <div className="flex flex-col gap-1 text-sm" data-testid={`cert-card-${c.key}`}>
+        {c.notAfter ? (
+          <>
+            <p className="text-2xl"><DaysLeft notAfter={c.notAfter} t={t} /></p>
+            <p>{t("certificates.expiresOn", { date: fmt(c.notAfter) })}</p>
+            {c.detail && <p className="break-all text-slate-600">{c.detail}</p>}
+            {c.bad && <p className="font-semibold text-red-700">{c.bad}</p>}
+          </>
+        ) : (
+          <p className="text-amber-800">{t("certificates.notConfigured")}</p>
+        )}
+        <Link href={c.href} className="mt-2 text-brand-700 underline">{t("certificates.manage")}</Link>
+      </div>
+    </Card>
+  ));
+}
