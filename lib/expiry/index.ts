@@ -98,13 +98,13 @@ async function release(db: Db, item: ExpiringItem, stage: number): Promise<void>
   await db.expiryNotice.delete({ where: { kind_subjectId_threshold: { kind: item.kind, subjectId: item.id, threshold: stage } } });
 }
 
-interface Group {
+export interface Group {
   to: string[];
   language: MailLanguage;
 }
 
 /** Configured addresses get one bilingual mail; otherwise each admin in their own language. */
-async function recipientGroups(configured: string[], db: Db): Promise<Group[]> {
+export async function recipientGroups(configured: string[], db: Db = prisma()): Promise<Group[]> {
   if (configured.length) return chunk(configured).map((to) => ({ to, language: "both" }));
   const admins = await db.user.findMany({
     where: { role: "ADMIN", disabled: false },

@@ -6,6 +6,7 @@ import { generatePushRequest, vendorSignRequest } from "@/lib/pki/push-csr";
 import { readPkcs12 } from "@/lib/pki/pkcs12";
 import { validatePushCertificate } from "@/lib/pki/push-certificate";
 import type { Prisma } from "@/lib/db/generated/client";
+import { alertPushCertificateRefused } from "@/lib/expiry/alerts";
 
 // The push certificate lifecycle: request (CSR), vendor signature, upload, renew, delete.
 // Keys stay sealed at rest (lib/crypto); every step is audited, refusals included.
@@ -184,10 +185,13 @@ export async function activeIdentity(): Promise<PushIdentityRecord | null> {
   return { id: c.id, topic: c.topic, fingerprint: c.fingerprint, certPem: c.certPem, keyPem: open(c.keySealed, CERT_KEY).toString("utf8") };
 }
 
-/** Apple refused the certificate: stop using it until an admin replaces it. */
+/** Apple refused the certificate: stop using it until an admin replaces it, and tell the admins once. */
 export async function markUnusable(id: string, reason: string): Promise<boolean> {
   const { count } = await prisma().pushCertificate.updateMany({ where: { id, unusableAt: null }, data: { unusableAt: new Date(), unusableReason: reason.slice(0, 200) } });
-  if (count) await audit({ actor: { id: null, label: "system" }, action: "pushCert.unusable", result: "FAILURE", target: target(id), details: { reason } });
-  return count > 0;
+  if (!count) return false;
+  const cert = await prisma().pushCertificate.findUniqueOrThrow({ where: { id }, select: { topic: true } });
+  await audit({ actor: { id: null, label: "system" }, action: "pushCert.unusable", result: "FAILURE", target: target(id, cert.topic), details: { reason } });
+  await alertPushCertificateRefused(cert.topic, reason);
+  return true;
 }
 

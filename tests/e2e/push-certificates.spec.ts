@@ -69,6 +69,11 @@ test.describe.serial("push certificate lifecycle", () => {
     await expect(active.getByTestId("days-left")).toHaveAttribute("data-red", "true");
     await page.goto("/admin/certificates");
     await expect(page.getByTestId("cert-card-push").getByTestId("days-left")).toHaveAttribute("data-red", "true");
+    // 30 days or less: a banner on every admin page.
+    for (const path of ["/admin", "/admin/audit", "/admin/users"]) {
+      await page.goto(path);
+      await expect(page.getByTestId("expiry-banner")).toContainText(/Apple push certificate expires in (19|20) days/);
+    }
   });
 
   test("the vendor certificate signs the request Apple's portal accepts", async ({ page }) => {
@@ -103,6 +108,7 @@ test.describe.serial("push certificate lifecycle", () => {
     await expect(page.getByTestId("active-push-cert").getByTestId("days-left")).toHaveAttribute("data-red", "false");
     await expect(page.getByTestId("history-row")).toHaveCount(1);
     await expect(page.getByTestId("history-row")).toContainText("Replaced");
+    await expect(page.getByTestId("expiry-banner")).toHaveCount(0);
   });
 
   test("notes are kept, delete needs the typed word", async ({ page }) => {

@@ -12,6 +12,7 @@ import * as svc from "@/lib/push-certificates/service";
 import { countTopicMismatches, pushAllDevices, pushDevice } from "@/lib/apns/push-service";
 import { closeApnsClients } from "@/lib/apns/provider";
 import { parseVendorRequest } from "@/lib/pki/push-csr";
+import { saveSetting } from "@/lib/settings";
 
 let db: TestDatabase;
 let ca: TestCa;
@@ -177,6 +178,7 @@ describe("push delivery", () => {
   });
 
   it("stops using a certificate Apple refuses and records why", async () => {
+    await saveSetting("notifications", { recipients: ["it-alerts@example.jp"], thresholds: [30] }, actor, ctx);
     apns.respond(tokens.a, { status: 403, reason: "BadCertificate" });
     const a = await prisma().device.findUniqueOrThrow({ where: { udid: "A" } });
     expect(await pushDevice(a.id)).toMatchObject({ outcome: "badCertificate" });
@@ -185,5 +187,12 @@ describe("push delivery", () => {
     expect(await svc.activeIdentity()).toBeNull();
     expect(await pushDevice(a.id)).toEqual({ deviceId: a.id, skipped: "noCertificate" });
     expect(await prisma().auditEvent.count({ where: { action: "pushCert.unusable" } })).toBe(1);
+    // The admins hear about it once (no admin users here: the configured recipients).
+    const mails = await prisma().mailMessage.findMany({ where: { subject: { contains: "refused the push certificate" } } });
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.to).toEqual(["it-alerts@example.jp"]);
+    expect(mails[0]!.text).toContain(topic);
+    expect(await pushDevice(a.id)).toEqual({ deviceId: a.id, skipped: "noCertificate" });
+    expect(await prisma().mailMessage.count()).toBe(1);
   });
 });

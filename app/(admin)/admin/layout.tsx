@@ -1,5 +1,6 @@
 import { requireAdmin } from "@/lib/auth/session";
-import { getT } from "@/lib/i18n/server";
+import { getFormatter, getT } from "@/lib/i18n/server";
+import { ExpiryBanner } from "@/components/expiry-banner";
 import { AdminNav } from "@/components/admin-nav";
 import { LocaleSwitcher } from "@/components/locale-switcher";
 import { SignOutButton } from "@/components/sign-out-button";
@@ -8,7 +9,7 @@ export const dynamic = "force-dynamic";
 
 export default async function AdminLayout({ children }: { children: React.ReactNode }) {
   const user = await requireAdmin();
-  const t = await getT();
+  const [t, fmt] = [await getT(), await getFormatter()];
   return (
     <div className="min-h-dvh">
       <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:p-2">{t("app.skipToContent")}</a>
@@ -20,6 +21,7 @@ export default async function AdminLayout({ children }: { children: React.ReactN
           <SignOutButton />
         </div>
       </header>
+      <ExpiryBanner t={t} fmt={(d) => fmt(d)} />
       <div className="mx-auto flex max-w-7xl flex-col gap-6 px-4 py-6 md:flex-row">
         <aside className="md:w-52 md:shrink-0"><AdminNav /></aside>
         <main id="main" className="min-w-0 flex-1">{children}</main>
