@@ -1,5 +1,70 @@
-import { PlaceholderPage } from "@/components/placeholder-page";
+import { requireAdmin } from "@/lib/auth/session";
+import { getFormatter, getT } from "@/lib/i18n/server";
+import { getSetting } from "@/lib/settings";
+import { listMail } from "@/lib/mail";
+import { ActionForm } from "@/components/action-form";
+import { Field } from "@/components/field";
+import { Card, PageHeader } from "@/components/page-header";
+import { Pager } from "@/components/pager";
+import { saveMail, saveNotifications } from "./actions";
 
-export default function Page() {
-  return <PlaceholderPage section="settings" />;
+const PAGE_SIZE = 20;
+const STATUS_STYLE = { OUTBOX: "text-amber-800", SENT: "text-brand-700", FAILED: "text-red-700" } as const;
+
+export default async function SettingsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+  await requireAdmin("/admin/settings");
+  const [t, fmt] = [await getT(), await getFormatter()];
+  const page = Math.max(1, Number((await searchParams).page) || 1);
+  const [notifications, mail, log] = await Promise.all([
+    getSetting("notifications"),
+    getSetting("mail"),
+    listMail({ take: PAGE_SIZE, skip: (page - 1) * PAGE_SIZE }),
+  ]);
+  return (
+    <>
+      <PageHeader title={t("settings.title")} />
+      <div className="flex flex-col gap-4">
+        <Card title={t("settings.notificationsTitle")}>
+          <p className="mb-3 text-sm text-slate-600">{t("settings.notificationsIntro")}</p>
+          <ActionForm action={saveNotifications} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="notifications-form">
+            <label className="flex flex-col gap-1 text-sm font-medium">
+              {t("settings.recipients")}
+              <textarea name="recipients" rows={4} defaultValue={notifications.recipients.join("\n")} aria-describedby="recipients-hint" className="rounded-lg border border-slate-300 p-2 font-normal" />
+              <span id="recipients-hint" className="text-xs font-normal text-slate-600">{t("settings.recipientsHint")}</span>
+            </label>
+            <Field label={t("settings.thresholds")} name="thresholds" defaultValue={notifications.thresholds.join(", ")} hint={t("settings.thresholdsHint")} />
+          </ActionForm>
+        </Card>
+        <Card title={t("settings.mailTitle")}>
+          <ActionForm action={saveMail} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="mail-form">
+            <Field label={t("settings.sender")} name="from" defaultValue={mail.from} hint={t("settings.senderHint")} />
+          </ActionForm>
+        </Card>
+        <Card title={t("settings.mailLog")}>
+          {!process.env.RESEND_API_KEY && <p className="mb-3 rounded-lg bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-amber-200">{t("settings.outboxNotice")}</p>}
+          {log.messages.length === 0 ? (
+            <p className="text-sm text-slate-600">{t("settings.noMail")}</p>
+          ) : (
+            <ul className="flex flex-col divide-y divide-slate-100">
+              {log.messages.map((m) => (
+                <li key={m.id} className="py-2" data-testid="mail-row">
+                  <details>
+                    <summary className="flex cursor-pointer flex-wrap gap-x-4 text-sm">
+                      <span className="whitespace-nowrap text-slate-600">{fmt(m.createdAt, "short")}</span>
+                      <span className={STATUS_STYLE[m.status]}>{t(`settings.statuses.${m.status}`)}</span>
+                      <span className="font-medium">{m.subject}</span>
+                      <span className="break-all text-slate-600">{m.to.join(", ")}</span>
+                    </summary>
+                    <pre className="mt-2 whitespace-pre-wrap rounded-lg bg-slate-50 p-3 text-xs">{m.text}</pre>
+                    {m.error && <p className="text-xs text-red-700">{m.error}</p>}
+                  </details>
+                </li>
+              ))}
+            </ul>
+          )}
+          <Pager page={page} pages={Math.ceil(log.total / PAGE_SIZE)} params={{}} t={t} />
+        </Card>
+      </div>
+    </>
+  );
 }

@@ -1,0 +1,43 @@
+import { expect, test } from "@playwright/test";
+import { createAdmin, sql } from "./db";
+
+const ADMIN = { email: "settings@example.jp", password: "settings-admin-pass" };
+
+test("notification settings are validated, saved and audited", async ({ page }) => {
+  await createAdmin(ADMIN.email, ADMIN.password);
+  await page.goto("/login");
+  await page.getByLabel("Email address").fill(ADMIN.email);
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.getByRole("navigation").getByRole("link", { name: "Settings" }).click();
+
+  const form = page.getByTestId("notifications-form");
+  await expect(form.getByLabel("Days before expiry to notify")).toHaveValue("60, 30, 14, 7, 1");
+  await form.getByLabel("Recipients").fill("it@example.jp\nnot-an-address");
+  await form.getByRole("button", { name: "Save" }).click();
+  await expect(form.getByTestId("form-error")).toHaveText('"not-an-address" is not a valid email address.');
+  // What was typed stays, so it can be corrected.
+  await expect(form.getByLabel("Recipients")).toHaveValue("it@example.jp\nnot-an-address");
+  await form.getByLabel("Recipients").fill("it@example.jp\nsecurity@example.jp");
+  await form.getByLabel("Days before expiry to notify").fill("90, 30, abc");
+  await form.getByRole("button", { name: "Save" }).click();
+  await expect(form.getByTestId("form-error")).toContainText('"abc" is not a valid number of days');
+  await form.getByLabel("Days before expiry to notify").fill("7, 90, 30");
+  await form.getByRole("button", { name: "Save" }).click();
+  await expect(form.getByTestId("form-message")).toHaveText("Settings saved.");
+  await page.reload();
+  await expect(page.getByTestId("notifications-form").getByLabel("Days before expiry to notify")).toHaveValue("90, 30, 7");
+
+  const mail = page.getByTestId("mail-form");
+  await mail.getByLabel("Sender").fill("Mamori <mdm@example.jp");
+  await mail.getByRole("button", { name: "Save" }).click();
+  await expect(mail.getByTestId("form-error")).toContainText("Enter the sender as");
+  await mail.getByLabel("Sender").fill("Mamori <mdm@example.jp>");
+  await mail.getByRole("button", { name: "Save" }).click();
+  await expect(mail.getByTestId("form-message")).toHaveText("Settings saved.");
+  const [row] = await sql<{ value: { recipients: string[]; thresholds: number[] } }>("SELECT value FROM settings WHERE key = 'notifications'");
+  expect(row!.value).toEqual({ recipients: ["it@example.jp", "security@example.jp"], thresholds: [90, 30, 7] });
+  const audits = await sql("SELECT 1 FROM audit_events WHERE action = 'settings.update' AND actor_label = $1", [ADMIN.email]);
+  expect(audits).toHaveLength(2);
+});
