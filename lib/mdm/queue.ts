@@ -1,0 +1,134 @@
+import { randomUUID } from "node:crypto";
+import { prisma } from "@/lib/db/client";
+import { audit, type Actor } from "@/lib/audit";
+import { open, seal } from "@/lib/crypto";
+import { UserError } from "@/lib/errors";
+import { pushDevice } from "@/lib/apns/push-service";
+import type { Command, Prisma } from "@/lib/db/generated/client";
+
+// The durable command queue. Order is per device (seq); a command is handed out with
+// FOR UPDATE SKIP LOCKED so instances never hand out the same one twice; an unanswered,
+// errored or expired command never blocks the ones behind it.
+
+export interface BuiltCommand {
+  requestType: string;
+  command: Record<string, unknown> & { RequestType: string };
+}
+
+/** Keys whose values must not be readable in the database (or the audit log). */
+const SECRET_KEYS = new Set(["UnlockToken", "PIN", "Payload", "Password"]);
+const SEALED = "command-body";
+export const MAX_SEND_ATTEMPTS = 3;
+/** A sent command is handed out again only after this long without an answer. */
+export const RESEND_AFTER_MS = 2 * 60_000;
+export const DEFAULT_EXPIRY_HOURS = 72;
+
+function redact(command: Record<string, unknown>): Prisma.InputJsonValue {
+  return Object.fromEntries(Object.entries(command).map(([k, v]) => [k, SECRET_KEYS.has(k) ? "[sealed]" : jsonSafe(v)])) as Prisma.InputJsonValue;
+}
+
+/** Plist values to JSON: bytes as {base64}, dates as ISO strings. */
+export function jsonSafe(v: unknown): unknown {
+  if (v instanceof Uint8Array) return { base64: Buffer.from(v).toString("base64") };
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(jsonSafe);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonSafe(x)]));
+  return v;
+}
+
+function revive(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(revive);
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (typeof o.base64 === "string" && Object.keys(o).length === 1) return Buffer.from(o.base64, "base64");
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, revive(x)]));
+  }
+  return v;
+}
+
+export async function enqueueCommand(
+  deviceId: string,
+  built: BuiltCommand,
+  opts: { actor: Actor; ip?: string | null; userAgent?: string | null; expiresInHours?: number; push?: boolean },
+): Promise<Command> {
+  const device = await prisma().device.findUnique({ where: { id: deviceId }, select: { id: true, name: true, udid: true, status: true } });
+  if (!device) throw new UserError("device.notFound");
+  if (device.status === "RETIRED" || device.status === "WIPED") throw new UserError("device.notManaged");
+  const hasSecret = Object.keys(built.command).some((k) => SECRET_KEYS.has(k));
+  const cmd = await prisma().command.create({
+    data: {
+      id: randomUUID().toUpperCase(),
+      deviceId,
+      requestType: built.requestType,
+      payload: redact(built.command),
+      sealedBody: hasSecret ? seal(JSON.stringify(jsonSafe(built.command)), SEALED) : null,
+      queuedByLabel: opts.actor.label,
+      expiresAt: new Date(Date.now() + (opts.expiresInHours ?? DEFAULT_EXPIRY_HOURS) * 3_600_000),
+    },
+  });
+  await audit({ actor: opts.actor, action: "command.enqueue", target: { type: "device", id: deviceId, label: device.name ?? device.udid }, details: { requestType: built.requestType, commandUuid: cmd.id }, ip: opts.ip, userAgent: opts.userAgent });
+  if (opts.push !== false) await pushDevice(deviceId).catch((e) => console.error("push failed", e));
+  return cmd;
+}
+
+/** The Command dictionary to send, secrets unsealed. */
+export function commandBody(c: Pick<Command, "payload" | "sealedBody">): Record<string, unknown> {
+  if (c.sealedBody) return revive(JSON.parse(open(c.sealedBody, SEALED).toString("utf8"))) as Record<string, unknown>;
+  return revive(c.payload) as Record<string, unknown>;
+}
+
+/**
+ * The next command for a device, marked SENT. After a NotNow, commands that got a NotNow are
+ * skipped for the rest of this connection (the device re-polls by itself only if NotNow was
+ * its last answer). A command left unanswered is sent again after RESEND_AFTER_MS (the device
+ * lost it), and after MAX_SEND_ATTEMPTS sends becomes ERROR.
+ */
+export async function nextCommand(deviceId: string, afterNotNow: boolean, now = new Date()): Promise<Command | null> {
+  return prisma().$transaction(async (tx) => {
+    await tx.$executeRaw`UPDATE commands SET status = 'EXPIRED', sealed_body = NULL WHERE device_id = ${deviceId}::uuid AND status IN ('QUEUED', 'NOT_NOW', 'SENT') AND expires_at <= ${now}`;
+    await tx.$executeRaw`UPDATE commands SET status = 'ERROR', sealed_body = NULL, responded_at = ${now}, error_chain = '[{"code":"noResponse","description":"The device did not answer"}]'::jsonb
+      WHERE device_id = ${deviceId}::uuid AND status = 'SENT' AND attempts >= ${MAX_SEND_ATTEMPTS}`;
+    const statuses = afterNotNow ? ["QUEUED"] : ["QUEUED", "NOT_NOW"];
+    const resendBefore = new Date(now.getTime() - RESEND_AFTER_MS);
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM commands WHERE device_id = ${deviceId}::uuid AND expires_at > ${now}
+        AND (status::text = ANY(${statuses}) OR (status = 'SENT' AND sent_at <= ${resendBefore}))
+      ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED`;
+    if (!rows[0]) return null;
+    return tx.command.update({ where: { id: rows[0].id }, data: { status: "SENT", sentAt: now, attempts: { increment: 1 } } });
+  });
+}
+
+export type ResultStatus = "Acknowledged" | "Error" | "CommandFormatError" | "NotNow";
+
+/** Records a device's answer; a repeated answer for a finished command changes nothing. */
+export async function recordAnswer(
+  deviceId: string,
+  commandUuid: string,
+  status: ResultStatus,
+  data: { result?: unknown; errorChain?: unknown },
+  now = new Date(),
+): Promise<Command | null> {
+  const next = status === "Acknowledged" ? "ACKNOWLEDGED" : status === "NotNow" ? "NOT_NOW" : "ERROR";
+  const id = commandUuid.toUpperCase();
+  const { count } = await prisma().command.updateMany({
+    where: { id, deviceId, status: { in: ["SENT", "NOT_NOW"] } },
+    data: {
+      status: next,
+      respondedAt: now,
+      ...(data.result !== undefined && { result: jsonSafe(data.result) as Prisma.InputJsonValue }),
+      ...(data.errorChain !== undefined && { errorChain: jsonSafe(data.errorChain) as Prisma.InputJsonValue }),
+      // Sent secrets are no longer needed once the device has answered for good.
+      ...(next !== "NOT_NOW" && { sealedBody: null }),
+    },
+  });
+  if (!count) return null;
+  return prisma().command.findUnique({ where: { id } });
+}
+
+export async function cancelCommand(commandId: string, actor: Actor, ctx: { ip: string | null; userAgent: string | null }) {
+  const { count } = await prisma().command.updateMany({ where: { id: commandId, status: { in: ["QUEUED", "NOT_NOW"] } }, data: { status: "CANCELLED", sealedBody: null } });
+  if (!count) throw new UserError("command.notCancellable");
+  const c = await prisma().command.findUniqueOrThrow({ where: { id: commandId } });
+  await audit({ actor, action: "command.cancel", target: { type: "device", id: c.deviceId }, details: { requestType: c.requestType, commandUuid: c.id }, ...ctx });
+}
