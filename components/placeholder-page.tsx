@@ -3,7 +3,7 @@ import { getT } from "@/lib/i18n/server";
 import { Card, PageHeader } from "./page-header";
 
 /** A console section whose feature has not landed yet: says what will be there, honestly. */
-export async function PlaceholderPage({ section }: { section: "devices" | "enrollment" }) {
+export async function PlaceholderPage({ section }: { section: "devices" }) {
   await requireAdmin(`/admin/${section}`);
   const t = await getT();
   return (

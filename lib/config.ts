@@ -8,3 +8,13 @@ export function sessionMaxAge(): number {
 export function defaultTimeZone(): string {
   return process.env.MAMORI_TIME_ZONE || "Asia/Tokyo";
 }
+
+/**
+ * The address devices and mails use to reach Mamori (no trailing slash). Devices require
+ * https in production: put TLS in front and set MAMORI_PUBLIC_URL to that address.
+ */
+export function publicUrl(fallbackHost?: string | null): string {
+  const configured = process.env.MAMORI_PUBLIC_URL?.replace(/\/+$/, "");
+  if (configured) return configured;
+  return `http://${fallbackHost || `localhost:${process.env.PORT || 3000}`}`;
+}

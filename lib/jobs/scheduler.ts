@@ -1,5 +1,6 @@
 import pg from "pg";
 import { prisma, type PrismaClient } from "@/lib/db/client";
+import { markInactiveDevices } from "@/lib/devices/status";
 import { runExpiryNotices } from "@/lib/expiry";
 
 // Periodic jobs inside the server process. Every instance runs the same timers; a
@@ -156,6 +157,9 @@ export function startScheduler(opts: SchedulerOptions = {}): Scheduler {
         await runExpiryNotices(now);
       },
     });
+  }
+  if (!state.jobs.has("inactive-devices")) {
+    registerJob({ name: "inactive-devices", intervalMs: HOUR, firstRunMs: 20_000, run: async (now) => void (await markInactiveDevices(now)) });
   }
   state.scheduler = createScheduler(opts);
   state.scheduler.start(state.jobs.values());

@@ -54,7 +54,15 @@ const mail = z.object({
     .refine(isSenderAddress, { error: "settings.fromInvalid" }),
 });
 
-const SCHEMAS = { notifications, mail } as const;
+const devices = z.object({
+  inactiveAfterDays: z
+    .number({ error: "settings.inactiveDaysInvalid" })
+    .int({ error: "settings.inactiveDaysInvalid" })
+    .min(1, { error: "settings.inactiveDaysInvalid" })
+    .max(365, { error: "settings.inactiveDaysInvalid" }),
+});
+
+const SCHEMAS = { notifications, mail, devices } as const;
 
 export type SettingName = keyof typeof SCHEMAS;
 export type Settings = { [K in SettingName]: z.output<(typeof SCHEMAS)[K]> };
@@ -63,6 +71,7 @@ export type SettingInput<K extends SettingName> = z.input<(typeof SCHEMAS)[K]>;
 export const DEFAULTS: Settings = {
   notifications: { recipients: [], thresholds: [60, 30, 14, 7, 1] },
   mail: { from: DEFAULT_FROM },
+  devices: { inactiveAfterDays: 14 },
 };
 
 function isName(name: string): name is SettingName {

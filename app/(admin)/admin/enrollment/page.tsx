@@ -1,5 +1,68 @@
-import { PlaceholderPage } from "@/components/placeholder-page";
+import { requireAdmin } from "@/lib/auth/session";
+import { prisma } from "@/lib/db/client";
+import { getFormatter, getT } from "@/lib/i18n/server";
+import { activeIdentity } from "@/lib/push-certificates/service";
+import { ActionForm } from "@/components/action-form";
+import { Card, PageHeader } from "@/components/page-header";
+import { createLink } from "./actions";
 
-export default function Page() {
-  return <PlaceholderPage section="enrollment" />;
+function stage(e: { profileUsedAt: Date | null; profileExpiresAt: Date; devices: unknown[] }) {
+  if (e.devices.length) return "enrolled";
+  if (e.profileUsedAt) return "downloaded";
+  return e.profileExpiresAt.getTime() > Date.now() ? "waiting" : "expired";
+}
+
+export default async function EnrollmentPage() {
+  await requireAdmin("/admin/enrollment");
+  const [t, fmt] = [await getT(), await getFormatter()];
+  const [users, recent, push] = await Promise.all([
+    prisma().user.findMany({ where: { disabled: false }, orderBy: { email: "asc" }, select: { id: true, email: true, displayName: true }, take: 500 }),
+    prisma().enrollment.findMany({ orderBy: { createdAt: "desc" }, take: 20, include: { user: { select: { email: true } }, devices: { select: { id: true } } } }),
+    activeIdentity(),
+  ]);
+  const select = "min-h-11 rounded-lg border border-slate-300 bg-white px-3";
+  return (
+    <>
+      <PageHeader title={t("enrollment.title")} intro={t("enrollment.intro")} />
+      <div className="flex flex-col gap-4">
+        <Card>
+          {!push && <p role="alert" className="mb-3 rounded-lg bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-amber-200">{t("enrollment.noPush")}</p>}
+          <ActionForm action={createLink} submitLabel={t("enrollment.create")} pendingLabel={t("enrollment.creating")} testId="enrollment-form" className="flex flex-col gap-3 [&_[data-testid=form-message]]:whitespace-pre-line [&_[data-testid=form-message]]:break-all">
+            <label className="flex flex-col gap-1 text-sm font-medium">
+              {t("enrollment.user")}
+              <select name="userId" className={select}>
+                <option value="">{t("enrollment.noOwner")}</option>
+                {users.map((u) => <option key={u.id} value={u.id}>{u.displayName} ({u.email})</option>)}
+              </select>
+            </label>
+            <label className="flex flex-col gap-1 text-sm font-medium">
+              {t("enrollment.platform")}
+              <select name="platform" className={select}>
+                <option value="">{t("enrollment.anyPlatform")}</option>
+                <option value="IOS">iPhone / iPad</option>
+                <option value="MACOS">Mac</option>
+              </select>
+            </label>
+          </ActionForm>
+        </Card>
+        <Card title={t("enrollment.recent")}>
+          <table className="w-full text-left text-sm">
+            <thead className="border-b border-slate-200 text-slate-600">
+              <tr>{["when", "user", "by", "status"].map((k) => <th key={k} scope="col" className="py-2 pr-3 font-medium">{t(`enrollment.${k}`)}</th>)}</tr>
+            </thead>
+            <tbody>
+              {recent.map((e) => (
+                <tr key={e.id} className="border-b border-slate-100" data-testid="enrollment-row">
+                  <td className="py-2 pr-3 whitespace-nowrap">{fmt(e.createdAt, "short")}</td>
+                  <td className="py-2 pr-3 break-all">{e.user?.email ?? t("enrollment.noOwner")}</td>
+                  <td className="py-2 pr-3 break-all">{e.createdByLabel}</td>
+                  <td className="py-2 pr-3">{t(`enrollment.statuses.${stage(e)}`)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Card>
+      </div>
+    </>
+  );
 }
