@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { prisma } from "@/lib/db/client";
+import { prisma, type PrismaClient } from "@/lib/db/client";
 import { audit, type Actor } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
 import type { Platform } from "@/lib/db/generated/enums";
@@ -51,18 +51,18 @@ export async function createEnrollment(
  * Uses a profile link: valid once and only until it expires (one atomic UPDATE, so two
  * downloads racing cannot both win). Returns the enrollment and a fresh SCEP challenge.
  */
-export async function redeemProfileToken(token: string, now = new Date()) {
+export async function redeemProfileToken(token: string, now = new Date(), db: Pick<PrismaClient, "$queryRaw" | "enrollment"> = prisma()) {
   const { secret: challenge, hash: challengeHash } = newSecret();
   const challengeExpiresAt = new Date(now.getTime() + CHALLENGE_MINUTES * 60_000);
-  const rows = await prisma().$queryRaw<{ id: string }[]>`
+  const rows = await db.$queryRaw<{ id: string }[]>`
     UPDATE enrollments SET profile_used_at = ${now}, challenge_hash = ${challengeHash}, challenge_expires_at = ${challengeExpiresAt}
     WHERE profile_token_hash = ${hashSecret(token)} AND profile_used_at IS NULL AND profile_expires_at > ${now}
     RETURNING id`;
   if (!rows[0]) {
-    const known = await prisma().enrollment.findUnique({ where: { profileTokenHash: hashSecret(token) }, select: { profileUsedAt: true } });
+    const known = await db.enrollment.findUnique({ where: { profileTokenHash: hashSecret(token) }, select: { profileUsedAt: true } });
     throw new UserError(known?.profileUsedAt ? "enrollment.linkUsed" : "enrollment.linkInvalid");
   }
-  const enrollment = await prisma().enrollment.findUniqueOrThrow({ where: { id: rows[0].id } });
+  const enrollment = await db.enrollment.findUniqueOrThrow({ where: { id: rows[0].id } });
   return { enrollment, challenge };
 }
 

@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
 import { createAdmin, sql } from "./db";
+import { download, newCsr, signIn as signInAs, uploadCert } from "./helpers";
 import { createTestCa } from "../support/test-ca";
 import { signPushCsr, toPkcs12 } from "../support/push-fixtures";
 import { parseVendorRequest, generatePushRequest } from "../../lib/pki/push-csr";
@@ -11,31 +11,7 @@ const ca = createTestCa("Apple Application Integration 2 Certification Authority
 const uuid = randomUUID();
 const DAY = 86_400_000;
 
-async function signIn(page: Page) {
-  await page.goto("/login");
-  await page.getByLabel("Email address").fill(ADMIN.email);
-  await page.getByLabel("Password").fill(ADMIN.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/admin$/);
-}
-
-async function download(page: Page, name: string): Promise<string> {
-  const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name }).click()]);
-  return readFileSync((await dl.path())!, "utf8");
-}
-
-async function newCsr(page: Page): Promise<string> {
-  await page.getByRole("button", { name: /Create request/ }).click();
-  await expect(page.getByTestId("pending-request")).toBeVisible();
-  return download(page, "Download CSR (.pem)");
-}
-
-async function uploadCert(page: Page, pem: string, appleId?: string) {
-  const form = page.getByTestId("upload-form");
-  await form.getByLabel("Certificate from Apple (.pem or .cer)").setInputFiles({ name: "MDM_Mamori_Certificate.pem", mimeType: "application/x-pem-file", buffer: Buffer.from(pem) });
-  if (appleId !== undefined) await form.getByLabel("Apple ID used at the portal").fill(appleId);
-  await form.getByRole("button", { name: "Upload certificate" }).click();
-}
+const signIn = (page: Page) => signInAs(page, ADMIN.email, ADMIN.password);
 
 test.describe.serial("push certificate lifecycle", () => {
   test.beforeAll(async () => createAdmin(ADMIN.email, ADMIN.password));

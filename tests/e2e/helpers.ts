@@ -1,0 +1,39 @@
+import { readFileSync } from "node:fs";
+import { expect, type Page } from "@playwright/test";
+import { signPushCsr } from "../support/push-fixtures";
+import type { TestCa } from "../support/test-ca";
+
+export async function signIn(page: Page, email: string, password: string, landing = /\/admin$/) {
+  await page.goto("/login");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(landing);
+}
+
+export async function download(page: Page, name: string): Promise<string> {
+  const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name }).click()]);
+  return readFileSync((await dl.path())!, "utf8");
+}
+
+/** On the push certificate page: create a request and download its CSR. */
+export async function newCsr(page: Page): Promise<string> {
+  await page.getByRole("button", { name: /Create request/ }).click();
+  await expect(page.getByTestId("pending-request")).toBeVisible();
+  return download(page, "Download CSR (.pem)");
+}
+
+export async function uploadCert(page: Page, pem: string, appleId?: string) {
+  const form = page.getByTestId("upload-form");
+  await form.getByLabel("Certificate from Apple (.pem or .cer)").setInputFiles({ name: "MDM_Mamori_Certificate.pem", mimeType: "application/x-pem-file", buffer: Buffer.from(pem) });
+  if (appleId !== undefined) await form.getByLabel("Apple ID used at the portal").fill(appleId);
+  await form.getByRole("button", { name: "Upload certificate" }).click();
+}
+
+/** The whole first-certificate flow through the UI, as an admin does it. */
+export async function installPushCertificate(page: Page, ca: TestCa, uuid: string, days = 365) {
+  await page.goto("/admin/certificates/push");
+  const csr = await newCsr(page);
+  await uploadCert(page, signPushCsr(ca, csr, { uuid, days }).certPem, "mdm-admin@example.jp");
+  await expect(page.getByTestId("upload-form").getByTestId("form-message")).toContainText(/active until|Renewed until/);
+}
