@@ -39,6 +39,8 @@ export default defineConfig({
       NEXT_TELEMETRY_DISABLED: "1",
       // Apple's services are out of reach here; point them at a closed local port.
       DEP_URL: "http://127.0.0.1:9",
+      // The simulator speaks plain http to the server under test.
+      MAMORI_ALLOW_HTTP_MDM: "1",
       APNS_URL: "https://127.0.0.1:9",
     },
   },

@@ -36,7 +36,12 @@ export async function enrollmentProfile(token: string, baseUrl: string, ctx: { i
         keysize: 2048,
         caFingerprint: createHash("sha1").update(certificatesFromInput(ca.certPem)[0]!).digest(),
       },
-      mdm: { serverUrl: `${baseUrl}/api/mdm/connect`, checkInUrl: `${baseUrl}/api/mdm/checkin`, topic: push.topic },
+      mdm: {
+        serverUrl: `${baseUrl}/api/mdm/connect`,
+        checkInUrl: `${baseUrl}/api/mdm/checkin`,
+        topic: push.topic,
+        allowHttp: process.env.MAMORI_ALLOW_HTTP_MDM === "1",
+      },
       rootCaPems: rootFile ? [readFileSync(rootFile, "utf8")] : [],
     });
     await audit({ actor: { id: null, label: "device" }, action: "enrollment.profile", target: { type: "enrollment", id: enrollment.id }, ...ctx }, tx);

@@ -78,21 +78,23 @@ export function commandBody(c: Pick<Command, "payload" | "sealedBody">): Record<
 }
 
 /**
- * The next command for a device, marked SENT. After a NotNow, commands that got a NotNow are
- * skipped for the rest of this connection (the device re-polls by itself only if NotNow was
- * its last answer). A command left unanswered is sent again after RESEND_AFTER_MS (the device
+ * The next command for a device, marked SENT. Commands that got a NotNow during this
+ * connection (answered at or after `connectionStart`, the device's Idle) are not sent again in
+ * it: the device re-polls by itself only if NotNow was its last answer. A command left unanswered is sent again after RESEND_AFTER_MS (the device
  * lost it), and after MAX_SEND_ATTEMPTS sends becomes ERROR.
  */
-export async function nextCommand(deviceId: string, afterNotNow: boolean, now = new Date()): Promise<Command | null> {
+export async function nextCommand(deviceId: string, connectionStart: Date | null, now = new Date()): Promise<Command | null> {
   return prisma().$transaction(async (tx) => {
     await tx.$executeRaw`UPDATE commands SET status = 'EXPIRED', sealed_body = NULL WHERE device_id = ${deviceId}::uuid AND status IN ('QUEUED', 'NOT_NOW', 'SENT') AND expires_at <= ${now}`;
-    await tx.$executeRaw`UPDATE commands SET status = 'ERROR', sealed_body = NULL, responded_at = ${now}, error_chain = '[{"code":"noResponse","description":"The device did not answer"}]'::jsonb
+    await tx.$executeRaw`UPDATE commands SET status = 'ERROR', sealed_body = NULL, responded_at = ${now}, error_chain = '[{"code":null,"domain":"Mamori","description":"The device did not answer"}]'::jsonb
       WHERE device_id = ${deviceId}::uuid AND status = 'SENT' AND attempts >= ${MAX_SEND_ATTEMPTS}`;
-    const statuses = afterNotNow ? ["QUEUED"] : ["QUEUED", "NOT_NOW"];
     const resendBefore = new Date(now.getTime() - RESEND_AFTER_MS);
+    const since = connectionStart ?? new Date(8.64e15);
     const rows = await tx.$queryRaw<{ id: string }[]>`
       SELECT id FROM commands WHERE device_id = ${deviceId}::uuid AND expires_at > ${now}
-        AND (status::text = ANY(${statuses}) OR (status = 'SENT' AND sent_at <= ${resendBefore}))
+        AND (status = 'QUEUED'
+          OR (status = 'NOT_NOW' AND responded_at < ${since})
+          OR (status = 'SENT' AND sent_at <= ${resendBefore}))
       ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED`;
     if (!rows[0]) return null;
     return tx.command.update({ where: { id: rows[0].id }, data: { status: "SENT", sentAt: now, attempts: { increment: 1 } } });

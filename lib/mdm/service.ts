@@ -154,15 +154,20 @@ export function unlockToken(device: Pick<Device, "unlockTokenSealed">): Buffer |
 
 export async function handleConnect(body: Buffer, identity: DeviceIdentity, now = new Date()): Promise<MdmAnswer> {
   const report = parseConnect(parsePlist(body));
-  const device = await boundDevice(report.udid, identity);
-  await prisma().device.update({
+  let device = await boundDevice(report.udid, identity);
+  device = await prisma().device.update({
     where: { id: device.id },
-    data: { lastCheckInAt: now, ...(device.status === "INACTIVE" && { status: "ACTIVE" }) },
+    data: {
+      lastCheckInAt: now,
+      // Idle opens a connection; results within it follow until the device gets an empty answer.
+      ...(report.status === "Idle" && !report.userId && { connectionStartedAt: now }),
+      ...(device.status === "INACTIVE" && { status: "ACTIVE" }),
+    },
   });
   // Commands go to the device channel only; a user channel just gets "nothing to do".
   if (report.userId) return OK;
   if (report.commandUuid && report.status !== "Idle") await applyAnswer(device, report, now);
-  const next = await nextCommand(device.id, report.status === "NotNow", now);
+  const next = await nextCommand(device.id, device.connectionStartedAt, now);
   if (!next) return OK;
   return plistAnswer(envelope(next.id, commandBody(next) as CommandDict));
 }

@@ -39,7 +39,7 @@ async function queue(udid: string, command: Record<string, unknown>) {
 }
 
 const commands = (udid: string) =>
-  sql<{ request_type: string; status: string }>(`SELECT request_type, status FROM commands c JOIN devices d ON d.id = c.device_id WHERE d.udid = $1 ORDER BY seq`, [udid]);
+  sql<{ request_type: string; status: string }>(`SELECT c.request_type, c.status FROM commands c JOIN devices d ON d.id = c.device_id WHERE d.udid = $1 ORDER BY seq`, [udid]);
 
 test.describe.serial("Apple MDM protocol with simulated devices", () => {
   let iphone: SimulatedDevice;
@@ -81,7 +81,7 @@ test.describe.serial("Apple MDM protocol with simulated devices", () => {
   });
 
   test("the profile link and the SCEP challenge work once only", async ({ request }) => {
-    const again = await request.get(link);
+    const again = await request.get(link, { headers: { "accept-language": "en-US,en;q=0.9" } });
     expect(again.status()).toBe(410);
     expect(await again.text()).toContain("already been used");
     const p = iphone.enrollmentProfile!;

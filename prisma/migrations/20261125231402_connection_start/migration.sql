@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "devices" ADD COLUMN     "connection_started_at" TIMESTAMPTZ(3);
