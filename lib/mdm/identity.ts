@@ -18,10 +18,13 @@ export interface DeviceIdentity {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The PEM a trusted proxy passed on (nginx $ssl_client_escaped_cert is URL-encoded). */
+/**
+ * The PEM a trusted proxy passed on (nginx $ssl_client_escaped_cert is URL-encoded). Only
+ * with a proxy in front (MAMORI_TRUSTED_PROXIES): otherwise a client could set the header.
+ */
 function proxiedCertificate(headers: Headers): string | null {
   const name = process.env.MAMORI_CLIENT_CERT_HEADER;
-  if (!name) return null;
+  if (!name || !(Number(process.env.MAMORI_TRUSTED_PROXIES) > 0)) return null;
   const raw = headers.get(name);
   if (!raw) return null;
   const pem = decodeURIComponent(raw);

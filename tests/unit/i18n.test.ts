@@ -49,3 +49,18 @@ describe("languages", () => {
     expect(formatDateTime(d, "en", "America/New_York")).toBe("Mar 1, 2026, 10:30 AM");
   });
 });
+
+describe("every expected failure has a sentence", () => {
+  it("each UserError code thrown in lib/ and app/ is translated in both languages", () => {
+    const en = new Set(keysOf(catalog("en")));
+    const ja = new Set(keysOf(catalog("ja")));
+    const missing: string[] = [];
+    for (const file of ["app", "lib"].flatMap(sources)) {
+      for (const m of readFileSync(file, "utf8").matchAll(/UserError\("([a-zA-Z0-9_.]+)"/g)) {
+        const key = `errors.${m[1]}`;
+        if (!en.has(key) || !ja.has(key)) missing.push(`${file}: ${key}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});

@@ -1,0 +1,158 @@
+import { generateKeyPairSync } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../support/test-database";
+import { disconnect, prisma } from "@/lib/db/client";
+import { createEnrollment, redeemProfileToken, consumeChallenge } from "@/lib/enrollment/service";
+import { deviceCa } from "@/lib/pki/device-ca";
+import { createCa, issueCertificate } from "@/lib/pki/ca";
+import { signData } from "@/lib/pki/cms";
+import { buildPlist } from "@/lib/mdm/plist";
+import { identifyDevice, type DeviceIdentity } from "@/lib/mdm/identity";
+import { handleCheckin, handleConnect, unlockToken } from "@/lib/mdm/service";
+import { enqueueCommand } from "@/lib/mdm/queue";
+
+// The check-in service against a real database, with identities issued by the real device CA.
+
+let db: TestDatabase;
+const actor = { id: null, label: "admin@example.jp" };
+const ctx = { ip: null, userAgent: null };
+const TOPIC = "com.apple.mgmt.External.6bd7e4a1-8a7c-4a8e-9f6b-2f5d1c3e4b5a";
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await disconnect();
+  process.env.DATABASE_URL = db.url;
+});
+afterAll(async () => {
+  await disconnect();
+  await db.drop();
+});
+
+/** What SCEP would give a device for a fresh enrollment. */
+async function newIdentity(cn?: string) {
+  const e = await createEnrollment({}, actor, ctx);
+  const { challenge } = await redeemProfileToken(e.profileToken);
+  expect(await consumeChallenge(challenge)).toBe(e.id);
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const certPem = issueCertificate(await deviceCa(), { publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(), subject: [["CN", cn ?? e.id], ["O", "Mamori"]], days: 30 });
+  return { certPem, keyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(), enrollmentId: e.id };
+}
+
+function request(body: Record<string, unknown>, signer: { certPem: string; keyPem: string }) {
+  const raw = Buffer.from(buildPlist(body as never));
+  const headers = new Headers({ "mdm-signature": signData(raw, signer, { detached: true }).toString("base64") });
+  return { raw, headers };
+}
+
+async function checkin(body: Record<string, unknown>, signer: { certPem: string; keyPem: string }) {
+  const { raw, headers } = request(body, signer);
+  return handleCheckin(raw, await identifyDevice(headers, raw));
+}
+
+describe("check-in", () => {
+  it("binds a device at Authenticate and activates it at TokenUpdate", async () => {
+    const id = await newIdentity();
+    await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "UDID-1", SerialNumber: "F2LXJ1", ProductName: "iPhone16,2", OSVersion: "18.1" }, id);
+    let d = await prisma().device.findUniqueOrThrow({ where: { udid: "UDID-1" } });
+    expect(d).toMatchObject({ status: "ENROLLING", platform: "IOS", enrollmentId: id.enrollmentId, serialNumber: "F2LXJ1" });
+    await checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: "UDID-1", Token: Buffer.from("ab".repeat(32), "hex"), PushMagic: "PM-1", UnlockToken: Buffer.from("secret-unlock") }, id);
+    d = await prisma().device.findUniqueOrThrow({ where: { udid: "UDID-1" } });
+    expect(d).toMatchObject({ status: "ACTIVE", pushToken: "ab".repeat(32), pushMagic: "PM-1" });
+    expect(d.unlockTokenSealed).not.toContain("secret-unlock");
+    expect(unlockToken(d)?.toString()).toBe("secret-unlock");
+    expect(await prisma().command.count({ where: { deviceId: d.id } })).toBe(2);
+  });
+
+  it("keeps a macOS user channel apart from the device channel", async () => {
+    const id = await newIdentity();
+    await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "MAC-1", ProductName: "Mac15,6", Model: "Mac15,6", DeviceName: "Mac" }, id);
+    await checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: "MAC-1", Token: Buffer.from("cd".repeat(32), "hex"), PushMagic: "PM-D" }, id);
+    await checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: "MAC-1", UserID: "A1B2-USER", UserShortName: "hanako", UserLongName: "Hanako Sato", Token: Buffer.from("ef".repeat(32), "hex"), PushMagic: "PM-U", NotOnConsole: false }, id);
+    const d = await prisma().device.findUniqueOrThrow({ where: { udid: "MAC-1" }, include: { users: true } });
+    expect(d).toMatchObject({ platform: "MACOS", pushMagic: "PM-D" });
+    expect(d.users).toMatchObject([{ userGuid: "A1B2-USER", shortName: "hanako", pushMagic: "PM-U" }]);
+  });
+
+  it("escrows and returns the bootstrap token, sealed at rest", async () => {
+    const id = await newIdentity();
+    await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "MAC-2", ProductName: "Mac15,6" }, id);
+    await checkin({ MessageType: "SetBootstrapToken", UDID: "MAC-2", BootstrapToken: Buffer.from("bootstrap!"), AwaitingConfiguration: false }, id);
+    const row = await prisma().device.findUniqueOrThrow({ where: { udid: "MAC-2" } });
+    expect(row.bootstrapTokenSealed).not.toContain("bootstrap!");
+    const got = await checkin({ MessageType: "GetBootstrapToken", UDID: "MAC-2", AwaitingConfiguration: false }, id);
+    expect(got.body).toContain(Buffer.from("bootstrap!").toString("base64"));
+  });
+
+  it("refuses what it does not support, a certificate of another device, and one from another CA", async () => {
+    const a = await newIdentity();
+    const b = await newIdentity();
+    await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "A", ProductName: "iPhone16,2" }, a);
+    await expect(checkin({ MessageType: "DeclarativeManagement", UDID: "A", Endpoint: "tokens" }, a)).rejects.toMatchObject({ code: "mdm.unsupportedMessage" });
+    await expect(checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: "A", Token: Buffer.alloc(32, 1), PushMagic: "x" }, b)).rejects.toMatchObject({ code: "mdm.identityMismatch" });
+    const other = createCa({ commonName: "Other CA", years: 1 });
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const foreign = { certPem: issueCertificate(other, { publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(), subject: [["CN", a.enrollmentId]], days: 1 }), keyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString() };
+    await expect(checkin({ MessageType: "CheckOut", Topic: TOPIC, UDID: "A" }, foreign)).rejects.toMatchObject({ code: "mdm.foreignCertificate" });
+    const unbound = await newIdentity("00000000-0000-4000-8000-000000000000");
+    await expect(checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "Z", ProductName: "iPhone16,2" }, unbound)).rejects.toMatchObject({ code: "mdm.unknownEnrollment" });
+  });
+
+  it("re-enrollment of the same device replaces its record and keeps its command history", async () => {
+    const first = await newIdentity();
+    await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "RE-1", ProductName: "iPhone16,2" }, first);
+    await checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: "RE-1", Token: Buffer.alloc(32, 2), PushMagic: "old" }, first);
+    const before = await prisma().device.findUniqueOrThrow({ where: { udid: "RE-1" } });
+    const second = await newIdentity();
+    await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "RE-1", ProductName: "iPhone16,2" }, second);
+    await checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: "RE-1", Token: Buffer.alloc(32, 3), PushMagic: "new" }, second);
+    const after = await prisma().device.findUniqueOrThrow({ where: { udid: "RE-1" } });
+    expect(after.id).toBe(before.id);
+    expect(after).toMatchObject({ enrollmentId: second.enrollmentId, pushMagic: "new", status: "ACTIVE" });
+    expect(await prisma().command.count({ where: { deviceId: after.id } })).toBe(4);
+    // The old identity no longer speaks for the device.
+    await expect(checkin({ MessageType: "CheckOut", Topic: TOPIC, UDID: "RE-1" }, first)).rejects.toMatchObject({ code: "mdm.identityMismatch" });
+    await checkin({ MessageType: "CheckOut", Topic: TOPIC, UDID: "RE-1" }, second);
+    expect((await prisma().device.findUniqueOrThrow({ where: { udid: "RE-1" } })).status).toBe("RETIRED");
+  });
+});
+
+describe("identity from a TLS-terminating proxy", () => {
+  it("is used only when a proxy is trusted and the header is configured", async () => {
+    const id = await newIdentity();
+    const raw = Buffer.from("<plist/>");
+    const headers = new Headers({ "x-ssl-client-cert": encodeURIComponent(id.certPem) });
+    process.env.MAMORI_CLIENT_CERT_HEADER = "x-ssl-client-cert";
+    await expect(identifyDevice(headers, raw)).rejects.toMatchObject({ code: "mdm.noIdentity" });
+    process.env.MAMORI_TRUSTED_PROXIES = "1";
+    const identity: DeviceIdentity = await identifyDevice(headers, raw);
+    expect(identity.enrollmentId).toBe(id.enrollmentId);
+    delete process.env.MAMORI_CLIENT_CERT_HEADER;
+    delete process.env.MAMORI_TRUSTED_PROXIES;
+  });
+});
+
+describe("connect", () => {
+  it("stores DeviceInformation in the inventory and EraseDevice marks the device wiped", async () => {
+    const id = await newIdentity();
+    await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "INV-1", ProductName: "iPhone16,2" }, id);
+    await checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: "INV-1", Token: Buffer.alloc(32, 4), PushMagic: "pm" }, id);
+    const connect = async (body: Record<string, unknown>) => {
+      const { raw, headers } = request(body, id);
+      return handleConnect(raw, await identifyDevice(headers, raw));
+    };
+    const first = await connect({ Status: "Idle", UDID: "INV-1" });
+    const uuid = /<key>CommandUUID<\/key>\s*<string>([^<]+)</.exec(first.body!)![1]!;
+    expect(first.body).toContain("DeviceInformation");
+    await connect({ Status: "Acknowledged", UDID: "INV-1", CommandUUID: uuid, QueryResponses: { DeviceName: "営業部の iPhone", OSVersion: "18.1.1", DeviceCapacity: 128, BatteryLevel: 0.5, IsSupervised: false, PhoneNumber: "+81 80 0000 0000" } });
+    const d = await prisma().device.findUniqueOrThrow({ where: { udid: "INV-1" } });
+    expect(d).toMatchObject({ name: "営業部の iPhone", osVersion: "18.1.1", capacityGb: 128, batteryLevel: 0.5, supervised: false, phoneNumber: "+81 80 0000 0000" });
+    const erase = await enqueueCommand(d.id, { requestType: "EraseDevice", command: { RequestType: "EraseDevice" } }, { actor, push: false });
+    let next = await connect({ Status: "Idle", UDID: "INV-1" });
+    while (next.body && !next.body.includes(erase.id)) {
+      const u = /<key>CommandUUID<\/key>\s*<string>([^<]+)</.exec(next.body)![1]!;
+      next = await connect({ Status: "Acknowledged", UDID: "INV-1", CommandUUID: u });
+    }
+    await connect({ Status: "Acknowledged", UDID: "INV-1", CommandUUID: erase.id });
+    expect((await prisma().device.findUniqueOrThrow({ where: { udid: "INV-1" } })).status).toBe("WIPED");
+  });
+});
