@@ -78,6 +78,12 @@ test.describe.serial("Apple MDM protocol with simulated devices", () => {
     expect(inv!.last_inventory_at).not.toBeNull();
     await page.goto("/admin/enrollment");
     await expect(page.getByTestId("enrollment-row").first()).toContainText("Enrolled");
+    await page.goto(`/admin/devices?q=${iphone.serial}`);
+    await expect(page.getByTestId("device-row")).toHaveCount(1);
+    await expect(page.getByTestId("device-row")).toContainText("Hanako's iPhone");
+    await expect(page.getByTestId("device-row")).toContainText("Active");
+    await expect(page.getByTestId("device-row")).toContainText(OWNER.email);
+    await expect(page.getByTestId("unmanageable")).toHaveCount(0);
   });
 
   test("the profile link and the SCEP challenge work once only", async ({ request }) => {
@@ -170,5 +176,14 @@ test.describe.serial("Apple MDM protocol with simulated devices", () => {
     await mac.connect();
     const [retired] = await sql<{ status: string; push_token: string | null }>(`SELECT status, push_token FROM devices WHERE udid = $1`, [mac.udid]);
     expect(retired).toEqual({ status: "RETIRED", push_token: null });
+  });
+
+  test("a device enrolled under another topic is shown as unmanageable", async ({ page }) => {
+    await sql(`UPDATE devices SET topic = 'com.apple.mgmt.External.old-certificate' WHERE udid = $1`, [iphone.udid]);
+    await signIn(page, ADMIN.email, ADMIN.password);
+    await page.goto(`/admin/devices?q=${iphone.serial}`);
+    await expect(page.getByTestId("unmanageable")).toHaveText("Enrolled with another push certificate: enroll again");
+    await page.goto("/admin/certificates/push");
+    await expect(page.getByText(/1 devices enrolled with another push certificate/)).toBeVisible();
   });
 });

@@ -10,10 +10,11 @@ import { ExpiryCards } from "@/components/expiry-cards";
 export default async function Dashboard() {
   await requireAdmin();
   const [t, fmt] = [await getT(), await getFormatter()];
-  const [byRole, recent, db] = await Promise.all([
+  const [byRole, recent, db, devices] = await Promise.all([
     prisma().user.groupBy({ by: ["role"], _count: true }),
     prisma().auditEvent.findMany({ orderBy: { id: "desc" }, take: 8 }),
     databaseStatus(),
+    prisma().device.groupBy({ by: ["status"], _count: true, orderBy: { status: "asc" } }),
   ]);
   const count = (role: string) => byRole.find((r) => r.role === role)?._count ?? 0;
   return (
@@ -22,8 +23,16 @@ export default async function Dashboard() {
       <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
         <ExpiryCards t={t} fmt={(d) => fmt(d)} />
         <Card title={t("dashboard.devices")}>
-          <p className="text-3xl font-semibold">0</p>
-          <p className="text-sm text-slate-600">{t("dashboard.noDevices")}</p>
+          {devices.length === 0 ? (
+            <p className="text-sm text-slate-600">{t("dashboard.noDevices")}</p>
+          ) : (
+            <dl className="grid grid-cols-2 gap-2" data-testid="device-counts">
+              {devices.map((d) => (
+                <div key={d.status}><dt className="text-sm text-slate-600">{t(`devices.statuses.${d.status}`)}</dt><dd className="text-2xl font-semibold">{d._count}</dd></div>
+              ))}
+            </dl>
+          )}
+          <Link href="/admin/devices" className="mt-3 inline-block text-sm text-brand-700 underline">{t("devices.title")}</Link>
         </Card>
         <Card title={t("dashboard.people")}>
           <dl className="grid grid-cols-2 gap-2">
