@@ -5,5 +5,8 @@ export async function register() {
   if (process.env.NEXT_RUNTIME === "nodejs" && process.env.NEXT_PHASE !== "phase-production-build") {
     const { startScheduler } = await import("./lib/jobs/scheduler");
     startScheduler();
+    // The device CA exists from the first start, so its expiry card and SCEP are ready.
+    const { deviceCa } = await import("./lib/pki/device-ca");
+    void deviceCa().catch((e) => console.error("device CA could not be created", e));
   }
 }

@@ -24,7 +24,11 @@ export default defineConfig({
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     },
   },
-  projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], channel: undefined } }],
+  // First-run setup needs a database nobody has set up: it runs before every other spec.
+  projects: [
+    { name: "first-run", testMatch: /foundation\.spec\.ts/, use: { ...devices["Desktop Chrome"], channel: undefined } },
+    { name: "features", testIgnore: /foundation\.spec\.ts/, dependencies: ["first-run"], use: { ...devices["Desktop Chrome"], channel: undefined } },
+  ],
   webServer: {
     command: "npx tsx scripts/start.ts",
     url: `${baseURL}/api/health`,

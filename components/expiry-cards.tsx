@@ -6,13 +6,15 @@ import { Card } from "./page-header";
 
 /** One card per thing that expires (push certificate, ADE token): countdown, date, link. */
 export async function ExpiryCards({ t, fmt }: { t: T; fmt: (d: Date) => string }) {
-  const [push, ade] = await Promise.all([
+  const [push, ade, ca] = await Promise.all([
     prisma().pushCertificate.findFirst({ where: { status: "ACTIVE" }, select: { notAfter: true, topic: true, unusableAt: true } }),
     prisma().adeToken.findUnique({ where: { id: 1 }, select: { accessTokenExpiry: true, orgName: true } }),
+    prisma().certificateAuthority.findUnique({ where: { purpose: "device" }, select: { notAfter: true, subject: true } }),
   ]);
   const cards = [
     { key: "push", href: "/admin/certificates/push", notAfter: push?.notAfter, detail: push?.topic, bad: push?.unusableAt ? t("certificates.unusable") : null },
     { key: "ade", href: "/admin/certificates/ade", notAfter: ade?.accessTokenExpiry ?? undefined, detail: ade?.orgName, bad: null },
+    { key: "ca", href: null, notAfter: ca?.notAfter, detail: ca?.subject, bad: null },
   ];
   return cards.map((c) => (
     <Card key={c.key} title={t(`certificates.${c.key}`)}>
@@ -27,7 +29,7 @@ export async function ExpiryCards({ t, fmt }: { t: T; fmt: (d: Date) => string }
         ) : (
           <p className="text-amber-800">{t("certificates.notConfigured")}</p>
         )}
-        <Link href={c.href} className="mt-2 text-brand-700 underline">{t("certificates.manage")}</Link>
+        {c.href && <Link href={c.href} className="mt-2 text-brand-700 underline">{t("certificates.manage")}</Link>}
       </div>
     </Card>
   ));

@@ -64,8 +64,16 @@ const adeToken: Provider = async (db) => {
   }];
 };
 
-/** Everything that expires. The device CA joins here (kind "ca", id = its fingerprint). */
-const PROVIDERS: Provider[] = [pushCertificates, adeToken];
+const certificateAuthorities: Provider = async (db) =>
+  (await db.certificateAuthority.findMany({ orderBy: { purpose: "asc" } })).map((c) => ({
+    kind: "ca",
+    id: c.fingerprint,
+    label: c.subject,
+    notAfter: c.notAfter,
+  }));
+
+/** Everything that expires. */
+const PROVIDERS: Provider[] = [pushCertificates, adeToken, certificateAuthorities];
 
 export async function expiringItems(now: Date, db: Db = prisma()): Promise<ExpiringItem[]> {
   const lists = await Promise.all(PROVIDERS.map((p) => p(db)));

@@ -108,12 +108,19 @@ test.describe.serial("first run, sign-in, languages, roles", () => {
     await expect(page.getByRole("heading", { name: "My devices" })).toBeVisible();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
-    for (const path of ["/admin", "/admin/users", "/admin/audit"]) {
+    for (const path of ["/admin", "/admin/users", "/admin/audit", "/admin/certificates/push", "/admin/devices"]) {
       const res = await page.goto(path);
       expect(res?.status()).toBe(403);
       await expect(page.getByTestId("forbidden")).toBeVisible();
       await expect(page.getByText(ADMIN.email)).toHaveCount(0);
     }
+    // Admin route handlers refuse too, and say so in the audit log.
+    for (const path of ["/api/admin/push-certificate/csr", "/api/admin/ade/public-key"]) {
+      const res = await page.request.get(path);
+      expect(res.status()).toBe(403);
+    }
+    const denied = await sql("SELECT 1 FROM audit_events WHERE result = 'DENIED' AND actor_label = $1", [END_USER.email]);
+    expect(denied.length).toBeGreaterThanOrEqual(2);
     await phone.close();
   });
 
@@ -148,6 +155,7 @@ test.describe.serial("first run, sign-in, languages, roles", () => {
     expect(body.status).toBe("ok");
     expect(body.database.reachable).toBe(true);
     expect(body.database.upToDate).toBe(true);
-    expect(body.database.migration).toMatch(/^\d{14}_init/);
+    expect(body.database.migration).toMatch(/^\d{14}_[a-z_]+$/);
+    expect(body.database.migration).toBe(body.database.expectedMigration);
   });
 });

@@ -13,13 +13,21 @@ import { UserError } from "@/lib/errors";
 const schema = z.object({
   userId: z.union([z.literal(""), z.uuid()]).default(""),
   platform: z.enum(["", "IOS", "MACOS"]).default(""),
+  // Several one-time links at once, e.g. for IT staff setting up a batch of devices.
+  count: z.coerce.number().int("enrollment.countInvalid").min(1, "enrollment.countInvalid").max(100, "enrollment.countInvalid").default(1),
 });
 
 export const createLink = formAction({ name: "enrollment.create", role: "admin", schema }, async (input, { user, t, ip, userAgent }) => {
   if (!(await activeIdentity())) throw new UserError("enrollment.noPushCertificate");
-  const e = await createEnrollment({ userId: input.userId || null, platform: input.platform || null }, { id: user.id, label: user.email }, { ip, userAgent });
-  const url = `${publicUrl((await headers()).get("host"))}/enroll/profile/${e.profileToken}`;
+  const base = publicUrl((await headers()).get("host"));
+  const links: string[] = [];
+  let expiresAt = new Date();
+  for (let i = 0; i < input.count; i++) {
+    const e = await createEnrollment({ userId: input.userId || null, platform: input.platform || null }, { id: user.id, label: user.email }, { ip, userAgent });
+    links.push(`${base}/enroll/profile/${e.profileToken}`);
+    expiresAt = e.expiresAt;
+  }
   revalidatePath("/admin/enrollment");
-  const until = (await getFormatter())(e.expiresAt);
-  return { ok: true, message: `${t("enrollment.created", { minutes: profileLinkMinutes() })} ${t("enrollment.validUntil", { date: until })}\n${url}` };
+  const until = (await getFormatter())(expiresAt);
+  return { ok: true, message: `${t("enrollment.created", { minutes: profileLinkMinutes() })} ${t("enrollment.validUntil", { date: until })}\n${links.join("\n")}` };
 });

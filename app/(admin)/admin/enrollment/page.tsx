@@ -3,6 +3,7 @@ import { prisma } from "@/lib/db/client";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { activeIdentity } from "@/lib/push-certificates/service";
 import { ActionForm } from "@/components/action-form";
+import { Field } from "@/components/field";
 import { Card, PageHeader } from "@/components/page-header";
 import { createLink } from "./actions";
 
@@ -43,6 +44,7 @@ export default async function EnrollmentPage() {
                 <option value="MACOS">Mac</option>
               </select>
             </label>
+            <Field label={t("enrollment.count")} name="count" type="number" min={1} max={100} defaultValue={1} hint={t("enrollment.countHint")} />
           </ActionForm>
         </Card>
         <Card title={t("enrollment.recent")}>
