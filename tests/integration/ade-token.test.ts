@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import forge from "node-forge";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/test-database";
+import { useOwnDatabase } from "../support/own-database";
 import { startFakeDep, DEFAULT_ACCOUNT, type FakeDep, type FakeDepCredentials } from "../support/fake-dep";
-import { disconnect, prisma } from "@/lib/db/client";
+import { prisma } from "@/lib/db/client";
 import { openString } from "@/lib/crypto";
 import { generateAdeKeyPair } from "@/lib/pki/ade-token";
 import { publicKeyMatches } from "@/lib/pki/x509";
@@ -15,10 +15,11 @@ import { adeCredentials, adePublicKeyPem, deleteAdeToken, ensureAdeKey, getAdeSt
 import { DepError, fetchDepAccount, oauthAuthorization, signatureBaseString, type DepCredentials } from "@/lib/ade/dep-client";
 import { forgeToken, smime, tokenText } from "../support/ade-fixtures";
 
+useOwnDatabase();
+
 // Tokens are made the way Apple Business Manager makes them (S/MIME EnvelopedData to Mamori's
 // certificate), and Apple's DEP API is tests/support/fake-dep.ts on 127.0.0.1. No mocks.
 
-let db: TestDatabase;
 let dep: FakeDep;
 let dir: string;
 const saved = { DATABASE_URL: process.env.DATABASE_URL, DEP_URL: process.env.DEP_URL };
@@ -64,16 +65,11 @@ async function refusal(file: Buffer) {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await disconnect();
-  process.env.DATABASE_URL = db.url;
   dir = mkdtempSync(path.join(tmpdir(), "mamori-ade-int-"));
   dep = await startFakeDep({ credentials: [MAIN, OTHER] });
   process.env.DEP_URL = dep.url;
 });
 afterAll(async () => {
-  await disconnect();
-  await db.drop();
   await dep.close();
   rmSync(dir, { recursive: true, force: true });
   for (const [k, v] of Object.entries(saved)) {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/test-database";
-import { disconnect, prisma } from "@/lib/db/client";
+import { useOwnDatabase } from "../support/own-database";
+import { prisma } from "@/lib/db/client";
 import { cancelCommand, commandBody, enqueueCommand, nextCommand, recordAnswer, MAX_SEND_ATTEMPTS } from "@/lib/mdm/queue";
 
-let db: TestDatabase;
+useOwnDatabase();
+
 let deviceId: string;
 const actor = { id: null, label: "admin@example.jp" };
 const ctx = { ip: null, userAgent: null };
@@ -11,15 +12,6 @@ const cmd = (requestType: string, extra: Record<string, unknown> = {}) => ({ req
 const enqueue = (requestType: string, extra: Record<string, unknown> = {}, hours?: number) =>
   enqueueCommand(deviceId, cmd(requestType, extra), { actor, push: false, expiresInHours: hours });
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await disconnect();
-  process.env.DATABASE_URL = db.url;
-});
-afterAll(async () => {
-  await disconnect();
-  await db.drop();
-});
 beforeEach(async () => {
   await prisma().device.deleteMany();
   deviceId = (await prisma().device.create({ data: { udid: `U-${Math.random()}`, platform: "IOS", status: "ACTIVE" } })).id;

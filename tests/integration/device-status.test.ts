@@ -1,19 +1,11 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/test-database";
-import { disconnect, prisma } from "@/lib/db/client";
+import { useOwnDatabase } from "../support/own-database";
+import { prisma } from "@/lib/db/client";
 import { markInactiveDevices } from "@/lib/devices/status";
 import { saveSetting } from "@/lib/settings";
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await disconnect();
-  process.env.DATABASE_URL = db.url;
-});
-afterAll(async () => {
-  await disconnect();
-  await db.drop();
-});
+useOwnDatabase();
+
 
 it("marks active devices silent for the configured days as inactive, and only those", async () => {
   const now = new Date("2026-12-01T00:00:00Z");

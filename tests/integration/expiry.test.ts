@@ -1,16 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/test-database";
+import { useOwnDatabase } from "../support/own-database";
 import { startFakeResend, type FakeResend } from "../support/fake-resend";
 import { disconnect, prisma } from "@/lib/db/client";
 import { PrismaClient } from "@/lib/db/generated/client";
 import { daysLeft, EXPIRED, expiringItems, runExpiryNotices } from "@/lib/expiry";
 import { saveSetting } from "@/lib/settings";
 
+const db = useOwnDatabase();
+
 // A database of its own (tables are emptied between tests), a real HTTP fake of Resend, and
 // a clock passed in as `now`.
-let db: TestDatabase;
 let fake: FakeResend;
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -22,15 +23,10 @@ const NOT_AFTER = new Date("2027-01-10T00:00:00Z");
 const before = (days: number, hours = 0) => new Date(NOT_AFTER.getTime() - days * DAY - hours * HOUR);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await disconnect();
-  process.env.DATABASE_URL = db.url;
   fake = await startFakeResend({ apiKey: KEY });
 });
 afterAll(async () => {
   await fake.close();
-  await disconnect();
-  await db.drop();
 });
 beforeEach(async () => {
   const p = prisma();

@@ -1,27 +1,23 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/test-database";
+import { useOwnDatabase } from "../support/own-database";
 import { startFakeResend, type FakeResend } from "../support/fake-resend";
-import { disconnect, prisma } from "@/lib/db/client";
+import { prisma } from "@/lib/db/client";
 import { listMail, sendMail } from "@/lib/mail";
 import { saveSetting } from "@/lib/settings";
 
+useOwnDatabase();
+
 // A database of its own (the mail log is counted) and a real HTTP fake of Resend.
-let db: TestDatabase;
 let fake: FakeResend;
 const KEY = "re_test_0123456789";
 const admin = { id: null, label: "admin@example.jp" };
 const ctx = { ip: "192.0.2.1", userAgent: "vitest" };
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await disconnect();
-  process.env.DATABASE_URL = db.url;
   fake = await startFakeResend({ apiKey: KEY });
 });
 afterAll(async () => {
   await fake.close();
-  await disconnect();
-  await db.drop();
 });
 beforeEach(async () => {
   await prisma().mailMessage.deleteMany();

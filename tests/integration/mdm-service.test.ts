@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/test-database";
-import { disconnect, prisma } from "@/lib/db/client";
+import { useOwnDatabase } from "../support/own-database";
+import { prisma } from "@/lib/db/client";
 import { createEnrollment, redeemProfileToken, consumeChallenge } from "@/lib/enrollment/service";
 import { deviceCa } from "@/lib/pki/device-ca";
 import { createCa, issueCertificate } from "@/lib/pki/ca";
@@ -11,22 +11,14 @@ import { identifyDevice, type DeviceIdentity } from "@/lib/mdm/identity";
 import { handleCheckin, handleConnect, unlockToken } from "@/lib/mdm/service";
 import { enqueueCommand } from "@/lib/mdm/queue";
 
+useOwnDatabase();
+
 // The check-in service against a real database, with identities issued by the real device CA.
 
-let db: TestDatabase;
 const actor = { id: null, label: "admin@example.jp" };
 const ctx = { ip: null, userAgent: null };
 const TOPIC = "com.apple.mgmt.External.6bd7e4a1-8a7c-4a8e-9f6b-2f5d1c3e4b5a";
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await disconnect();
-  process.env.DATABASE_URL = db.url;
-});
-afterAll(async () => {
-  await disconnect();
-  await db.drop();
-});
 
 /** What SCEP would give a device for a fresh enrollment. */
 async function newIdentity(cn?: string) {

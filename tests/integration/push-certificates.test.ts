@@ -3,18 +3,19 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/test-database";
+import { useOwnDatabase } from "../support/own-database";
 import { createTestCa, type TestCa } from "../support/test-ca";
 import { serverIdentity, signPushCsr, toPkcs12 } from "../support/push-fixtures";
 import { startFakeApns, type FakeApns } from "../support/fake-apns";
-import { disconnect, prisma } from "@/lib/db/client";
+import { prisma } from "@/lib/db/client";
 import * as svc from "@/lib/push-certificates/service";
 import { countTopicMismatches, pushAllDevices, pushDevice } from "@/lib/apns/push-service";
 import { closeApnsClients } from "@/lib/apns/provider";
 import { parseVendorRequest } from "@/lib/pki/push-csr";
 import { saveSetting } from "@/lib/settings";
 
-let db: TestDatabase;
+useOwnDatabase();
+
 let ca: TestCa;
 const actor = { id: null, label: "admin@example.jp" };
 const ctx = { ip: "192.0.2.1", userAgent: "vitest" };
@@ -22,15 +23,10 @@ const uuid = randomUUID();
 const topic = `com.apple.mgmt.External.${uuid}`;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await disconnect();
-  process.env.DATABASE_URL = db.url;
   ca = createTestCa("Apple Application Integration 2 Certification Authority (test)");
 });
 afterAll(async () => {
   await closeApnsClients();
-  await disconnect();
-  await db.drop();
 });
 
 async function freshCsr() {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { disconnect, prisma } from "@/lib/db/client";
+import { prisma } from "@/lib/db/client";
 import { isUserError } from "@/lib/errors";
 import { type CaMaterial, createCa, createCsr, createSelfSigned, issueCertificate, newRsaKeyPem } from "@/lib/pki/ca";
 import { attrValue, envelopeData, signData, verifySignedData } from "@/lib/pki/cms";
@@ -24,10 +24,11 @@ import {
 } from "@/lib/pki/scep";
 import { scepEnroll } from "@/lib/pki/scep-client";
 import { certificatesFromInput, describeCertificate } from "@/lib/pki/x509";
-import { type TestDatabase, createTestDatabase } from "../support/test-database";
+import { useOwnDatabase } from "../support/own-database";
+
+useOwnDatabase();
 
 const run = promisify(execFile);
-let db: TestDatabase;
 let ca: StoredCa;
 let server: http.Server;
 let url: string;
@@ -83,9 +84,6 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await disconnect();
-  process.env.DATABASE_URL = db.url;
   dir = mkdtempSync(path.join(tmpdir(), "mamori-scep-"));
   server = http.createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -94,8 +92,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
   rmSync(dir, { recursive: true, force: true });
-  await disconnect();
-  await db?.drop();
 });
 
 function chainsToCa(certPem: string, caPem = ca.certPem): boolean {

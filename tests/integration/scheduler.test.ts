@@ -1,29 +1,23 @@
 import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/test-database";
+import { useOwnDatabase } from "../support/own-database";
 import { disconnect } from "@/lib/db/client";
 import { PrismaClient } from "@/lib/db/generated/client";
 import { createScheduler, registerJob, registeredJobs, startScheduler, stopScheduler, type Job, type Scheduler } from "@/lib/jobs/scheduler";
 
+const db = useOwnDatabase();
+
 // Two schedulers stand for two instances. On PostgreSQL each has its own PrismaClient and
 // takes the advisory lock on its own connection; PGlite allows one process and serves all
 // connections in one session, so there the scheduler's in-process guard is the lock.
-let db: TestDatabase;
 const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 const clients: PrismaClient[] = [];
 const quiet = { error: () => {} };
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await disconnect();
-  process.env.DATABASE_URL = db.url;
-});
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.$disconnect()));
   await stopScheduler();
-  await disconnect();
-  await db.drop();
 });
 
 function instance(log: Pick<Console, "error"> = quiet): Scheduler {

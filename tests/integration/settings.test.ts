@@ -1,23 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/test-database";
-import { disconnect, prisma } from "@/lib/db/client";
+import { useOwnDatabase } from "../support/own-database";
+import { prisma } from "@/lib/db/client";
 import { DEFAULTS, getSetting, saveSetting } from "@/lib/settings";
 import { UserError } from "@/lib/errors";
 
+useOwnDatabase();
+
 // A database of its own: settings start unset and audit events are counted.
-let db: TestDatabase;
 const actor = { id: null, label: "admin@example.jp" };
 const ctx = { ip: "192.0.2.7", userAgent: "vitest" };
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await disconnect();
-  process.env.DATABASE_URL = db.url;
-});
-afterAll(async () => {
-  await disconnect();
-  await db.drop();
-});
 beforeEach(async () => {
   await prisma().setting.deleteMany();
   await prisma().auditEvent.deleteMany();

@@ -1,24 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/test-database";
-import { disconnect, prisma } from "@/lib/db/client";
+import { useOwnDatabase } from "../support/own-database";
+import { prisma } from "@/lib/db/client";
 import { completeSetup, needsSetup } from "@/lib/setup";
 import { attemptLogin, ACCOUNT_LIMIT } from "@/lib/auth/login";
 import { hit } from "@/lib/rate-limit";
 import { UserError } from "@/lib/errors";
 
+useOwnDatabase();
+
 // A database of its own: first-run setup must start from an empty one.
-let db: TestDatabase;
 const ctx = { ip: "192.0.2.10", userAgent: "vitest" };
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await disconnect();
-  process.env.DATABASE_URL = db.url;
-});
-afterAll(async () => {
-  await disconnect();
-  await db.drop();
-});
 
 const admin = (email: string) => ({ name: "Taro Yamada", email, password: "correct horse battery", confirm: "correct horse battery" });
 

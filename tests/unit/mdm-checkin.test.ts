@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isUserError } from "@/lib/errors";
 import { type CheckinMessage, isUserChannel, parseCheckin, parseConnect } from "@/lib/mdm/checkin";
 import { type PlistDict, parsePlist } from "@/lib/mdm/plist";
 import { checkDict, schemasIn, supportedOn, type YamlKey } from "@/tests/support/apple-schema";
+import { refusal } from "@/tests/support/refusal";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/mdm");
 const load = (name: string): PlistDict => parsePlist(readFileSync(path.join(FIXTURES, name)));
@@ -12,14 +12,6 @@ const TOPIC = "com.apple.mgmt.External.3f1c9a0e-5b2d-4e8f-a6c7-9d0e1f2a3b4c";
 const IPHONE = "00008110-001A2C3E0E81801E";
 const MAC = "5E2F7A1C-3B4D-5C6E-8F90-A1B2C3D4E5F6";
 
-function refusal(fn: () => unknown): { code: string; params?: unknown } {
-  try {
-    fn();
-  } catch (e) {
-    return isUserError(e) ? { code: e.code, params: e.params } : { code: `not a UserError: ${String(e)}` };
-  }
-  return { code: "no error" };
-}
 
 function as<T extends CheckinMessage["messageType"]>(m: CheckinMessage, t: T): Extract<CheckinMessage, { messageType: T }> {
   expect(m.messageType).toBe(t);

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isUserError } from "@/lib/errors";
 import { parseConnect } from "@/lib/mdm/checkin";
 import {
   type ApplePlatform,
@@ -31,6 +30,7 @@ import {
 import { type PlistDict, buildPlist, parsePlist } from "@/lib/mdm/plist";
 import { describeDer } from "@/lib/pki/x509";
 import { type AppleOS, checkDict, schemasIn, supportedOn } from "@/tests/support/apple-schema";
+import { refusal } from "@/tests/support/refusal";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/mdm");
 const load = (name: string): PlistDict => parsePlist(readFileSync(path.join(FIXTURES, name)));
@@ -41,14 +41,6 @@ const PROFILE = readFileSync(path.join(FIXTURES, "checkout-iphone.plist")); // a
 const OS: Record<ApplePlatform, AppleOS> = { IOS: "iOS", MACOS: "macOS" };
 const PLATFORMS: ApplePlatform[] = ["IOS", "MACOS"];
 
-function refusal(fn: () => unknown): { code: string; params?: unknown } {
-  try {
-    fn();
-  } catch (e) {
-    return isUserError(e) ? { code: e.code, params: e.params } : { code: `not a UserError: ${String(e)}` };
-  }
-  return { code: "no error" };
-}
 
 /** Each builder with every option that applies to the platform filled in. */
 const FULL: Record<RequestType, (p: ApplePlatform) => BuiltCommand> = {

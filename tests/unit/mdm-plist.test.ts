@@ -2,21 +2,13 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import * as plist from "plist";
 import { describe, expect, it } from "vitest";
-import { isUserError } from "@/lib/errors";
 import { buildPlist, parsePlist } from "@/lib/mdm/plist";
 import { asJson, hasPython, readWithPython } from "@/tests/support/apple-schema";
+import { refusal } from "@/tests/support/refusal";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/mdm");
 const fixture = (name: string) => readFileSync(path.join(FIXTURES, name));
 
-function refusal(fn: () => unknown): { code: string; params?: unknown } {
-  try {
-    fn();
-  } catch (e) {
-    return isUserError(e) ? { code: e.code, params: e.params } : { code: `not a UserError: ${String(e)}` };
-  }
-  return { code: "no error" };
-}
 
 /** Runs fn with every console method recording instead of printing. */
 function consoleOutput(fn: () => void): string[] {

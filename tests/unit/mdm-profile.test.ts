@@ -3,11 +3,11 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as plist from "plist";
 import { describe, expect, it } from "vitest";
-import { isUserError } from "@/lib/errors";
 import { type PlistDict, parsePlist } from "@/lib/mdm/plist";
 import { type EnrollmentProfileOptions, buildEnrollmentProfile, buildPkcs12Profile } from "@/lib/mdm/profile";
 import { toPem } from "@/lib/pki/x509";
 import { type AppleOS, COMMON_PAYLOAD_KEYS, asJson, checkDict, hasPython, loadSchema, readWithPython, schemasIn } from "@/tests/support/apple-schema";
+import { refusal } from "@/tests/support/refusal";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/mdm");
 const certs = parsePlist(readFileSync(path.join(FIXTURES, "result-certificatelist-iphone.plist"))).CertificateList as PlistDict[];
@@ -43,14 +43,6 @@ function options(over: { scep?: Partial<EnrollmentProfileOptions["scep"]>; mdm?:
   };
 }
 
-function refusal(fn: () => unknown): { code: string; params?: unknown } {
-  try {
-    fn();
-  } catch (e) {
-    return isUserError(e) ? { code: e.code, params: e.params } : { code: `not a UserError: ${String(e)}` };
-  }
-  return { code: "no error" };
-}
 
 const payloads = (p: PlistDict) => p.PayloadContent as PlistDict[];
 const byType = (p: PlistDict, type: string) => payloads(p).filter((x) => x.PayloadType === type);

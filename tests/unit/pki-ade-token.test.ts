@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import forge from "node-forge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isUserError } from "@/lib/errors";
 import { type AdeKeyPair, decryptAdeToken, generateAdeKeyPair } from "@/lib/pki/ade-token";
 import { publicKeyMatches } from "@/lib/pki/x509";
+import { codeOf } from "@/tests/support/refusal";
 
 // Tokens are made the way Apple Business Manager makes them: S/MIME enveloped to our certificate.
 
@@ -35,14 +35,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return isUserError(e) ? e.code : `not a UserError: ${String(e)}`;
-  }
-  return "no error";
-}
 
 /** S/MIME text as ABM sends it: MIME headers, blank line, base64 EnvelopedData. */
 function smime(der: Buffer): string {

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isUserError } from "@/lib/errors";
 import { type CaMaterial, createCa, createCsr, createSelfSigned, issueCertificate, newRsaKeyPem, readCsr } from "@/lib/pki/ca";
 import { describeCertificate } from "@/lib/pki/x509";
+import { codeOf } from "@/tests/support/refusal";
 
 const DAY = 86_400_000;
 let dir: string;
@@ -24,14 +24,6 @@ function openssl(args: string[], input?: string) {
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return isUserError(e) ? e.code : `not a UserError: ${String(e)}`;
-  }
-  return "no error";
-}
 
 describe("createCa", () => {
   it("makes a self-signed RSA 2048 CA that may sign certificates and SCEP messages", () => {

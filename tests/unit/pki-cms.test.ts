@@ -20,6 +20,7 @@ import {
   verifySignedData,
 } from "@/lib/pki/cms";
 import { certificatesFromInput, describeCertificate } from "@/lib/pki/x509";
+import { codeOf } from "@/tests/support/refusal";
 
 let dir: string;
 let ca: CaMaterial;
@@ -49,14 +50,6 @@ function openssl(args: string[]) {
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return isUserError(e) ? e.code : `not a UserError: ${String(e)}`;
-  }
-  return "no error";
-}
 
 function forgeSign(content: Buffer, detached: boolean): Buffer {
   const p7 = forge.pkcs7.createSignedData();

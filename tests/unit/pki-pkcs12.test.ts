@@ -9,6 +9,7 @@ import { isUserError } from "@/lib/errors";
 import { readPkcs12 } from "@/lib/pki/pkcs12";
 import { publicKeyMatches } from "@/lib/pki/x509";
 import { type Issued, type TestCa, applePushSubject, createTestCa } from "@/tests/support/test-ca";
+import { codeOf } from "@/tests/support/refusal";
 
 // Every file here is made by the real openssl CLI (or forge, where openssl refuses to make it).
 
@@ -28,14 +29,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return isUserError(e) ? e.code : `not a UserError: ${String(e)}`;
-  }
-  return "no error";
-}
 
 function openssl(args: string[]): { status: number | null; out: string } {
   const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });

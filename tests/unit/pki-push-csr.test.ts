@@ -6,9 +6,9 @@ import path from "node:path";
 import forge from "node-forge";
 import * as plist from "plist";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isUserError } from "@/lib/errors";
 import { type PushRequest, generatePushRequest, parseVendorRequest, vendorSignRequest } from "@/lib/pki/push-csr";
 import { type Issued, type TestCa, createTestCa } from "@/tests/support/test-ca";
+import { codeOf } from "@/tests/support/refusal";
 
 const DAY = 86_400_000;
 let dir: string;
@@ -24,14 +24,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return isUserError(e) ? e.code : `not a UserError: ${String(e)}`;
-  }
-  return "no error";
-}
 
 function openssl(args: string[]) {
   const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import forge from "node-forge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isUserError } from "@/lib/errors";
 import { describeCertificate, publicKeyMatches } from "@/lib/pki/x509";
 import { type Issued, type TestCa, applePushSubject, createTestCa } from "@/tests/support/test-ca";
+import { codeOf } from "@/tests/support/refusal";
 
 const UUID = "6a1c0b8e-3f7d-4a52-9c1e-2b5d8f0e7a13";
 let dir: string;
@@ -21,14 +21,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return isUserError(e) ? e.code : `not a UserError: ${String(e)}`;
-  }
-  return "no error";
-}
 
 function openssl(args: string[], input?: string | Buffer): Buffer {
   return execFileSync("openssl", args, { cwd: dir, input, stdio: ["pipe", "pipe", "pipe"] });
