@@ -2,6 +2,7 @@ import { X509Certificate, createHash, createPrivateKey, createPublicKey, generat
 import forge from "node-forge";
 import { UserError } from "@/lib/errors";
 import { toPem } from "@/lib/pki/x509";
+import { SIGNATURE_HASH } from "@/lib/pki/cms";
 
 // A small CA: certificates and CSRs are assembled with forge's ASN.1 layer and signed with Node's
 // crypto. forge's own certificate API only takes RSA keys and re-encodes names (UTF8String
@@ -63,18 +64,6 @@ const NAME_OIDS: Record<string, string> = {
   emailAddress: "1.2.840.113549.1.9.1",
 };
 const SHORT_NAMES = Object.fromEntries(Object.entries(NAME_OIDS).map(([k, v]) => [v, k]));
-
-// Signature algorithms a CSR may use, with the hash Node's verify needs.
-const CSR_SIG_HASH: Record<string, string> = {
-  "1.2.840.113549.1.1.5": "sha1",
-  "1.2.840.113549.1.1.11": "sha256",
-  "1.2.840.113549.1.1.12": "sha384",
-  "1.2.840.113549.1.1.13": "sha512",
-  "1.2.840.10045.4.1": "sha1",
-  "1.2.840.10045.4.3.2": "sha256",
-  "1.2.840.10045.4.3.3": "sha384",
-  "1.2.840.10045.4.3.4": "sha512",
-};
 
 export function createCa(opts: { commonName: string; years: number }): CaMaterial {
   const keyPem = newRsaKeyPem();
@@ -190,7 +179,7 @@ export function readCsr(input: string | Buffer): CsrInfo {
     const root = parseDer(der);
     const [cri, alg, sig] = kids(root);
     const [, subjectNode, spkiNode, attrsNode] = kids(cri!);
-    const hash = CSR_SIG_HASH[asn1.derToOid(kids(alg!)[0]!.value as string)];
+    const hash = SIGNATURE_HASH[asn1.derToOid(kids(alg!)[0]!.value as string)];
     const sigBytes = buf(sig!).subarray(1); // skip the unused-bits octet
     const spkiDer = der2buf(spkiNode!);
     const key = createPublicKey({ key: spkiDer, format: "der", type: "spki" });

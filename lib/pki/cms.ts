@@ -32,10 +32,8 @@ const DIGESTS: Record<string, string> = {
 };
 const DIGEST_OIDS = Object.fromEntries(Object.entries(DIGESTS).map(([k, v]) => [v, k]));
 
-// Signature algorithm -> the hash it implies (null: taken from the digest algorithm alone).
-const SIGNATURES: Record<string, string | null> = {
-  [CMS_OID.rsaEncryption]: null,
-  "1.2.840.10045.2.1": null, // id-ecPublicKey, used by some signers
+/** Signature algorithms that name their hash (RSA PKCS#1 v1.5 and ECDSA), shared with CSR checks. */
+export const SIGNATURE_HASH: Record<string, string> = {
   "1.2.840.113549.1.1.5": "sha1",
   "1.2.840.113549.1.1.11": "sha256",
   "1.2.840.113549.1.1.12": "sha384",
@@ -44,6 +42,13 @@ const SIGNATURES: Record<string, string | null> = {
   "1.2.840.10045.4.3.2": "sha256",
   "1.2.840.10045.4.3.3": "sha384",
   "1.2.840.10045.4.3.4": "sha512",
+};
+
+// Signature algorithm -> the hash it implies (null: taken from the digest algorithm alone).
+const SIGNATURES: Record<string, string | null> = {
+  [CMS_OID.rsaEncryption]: null,
+  "1.2.840.10045.2.1": null, // id-ecPublicKey, used by some signers
+  ...SIGNATURE_HASH,
 };
 const ECDSA_WITH: Record<string, string> = {
   sha1: "1.2.840.10045.4.1",

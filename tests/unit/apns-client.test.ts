@@ -11,6 +11,7 @@ import path from "node:path";
 import { ApnsClient, type ApnsClientOptions } from "@/lib/apns/client";
 import { certificateFingerprint, closeApnsClients, getApnsClient, pushTopic } from "@/lib/apns/provider";
 import { applePushSubject, createTestCa, type Issued, type TestCa } from "@/tests/support/test-ca";
+import { serverIdentity } from "@/tests/support/push-fixtures";
 import { startFakeApns, type FakeApns, type FakeApnsOptions } from "@/tests/support/fake-apns";
 
 // Real HTTP/2 over mutual TLS on 127.0.0.1 against tests/support/fake-apns.ts; no mocks.
@@ -31,15 +32,7 @@ let renewed: Issued;
 
 beforeAll(() => {
   ca = createTestCa();
-  server = ca.issue({
-    subject: [{ name: "commonName", value: "localhost" }],
-    extensions: [
-      { name: "basicConstraints", cA: false },
-      { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
-      { name: "extKeyUsage", serverAuth: true },
-      { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] },
-    ],
-  });
+  server = serverIdentity(ca);
   push = ca.issue({ subject: applePushSubject(uuid) });
   // One key for the other push certs: key generation is the slow part.
   const reuse = { publicKey: push.cert.publicKey as forge.pki.rsa.PublicKey, privateKey: push.key };
