@@ -1,0 +1,90 @@
+import { prisma } from "@/lib/db/client";
+import { audit, type Actor } from "@/lib/audit";
+import { UserError } from "@/lib/errors";
+import { pushDevice, type DevicePushResult } from "@/lib/apns/push-service";
+import { enqueueCommand, type BuiltCommand } from "@/lib/mdm/queue";
+import { unlockToken } from "@/lib/mdm/service";
+import * as cmd from "@/lib/mdm/commands";
+import type { Command, Device } from "@/lib/db/generated/client";
+
+// The one place that turns "do X to this device" into MDM commands: the admin device page,
+// bulk actions and the self-service portal all call runDeviceAction.
+
+export const DEVICE_ACTIONS = [
+  "refresh", "checkIn", "lock", "clearPasscode", "lostModeOn", "lostModeOff", "locate", "playSound", "restart", "wipe", "retire",
+] as const;
+export type DeviceAction = (typeof DEVICE_ACTIONS)[number];
+
+export interface ActionParams {
+  message?: string;
+  phoneNumber?: string;
+  footnote?: string;
+  /** Six digits, for lock and wipe on macOS. */
+  pin?: string;
+}
+
+export interface ActionOutcome {
+  deviceId: string;
+  commands: Pick<Command, "id" | "requestType" | "status">[];
+  push?: DevicePushResult;
+}
+
+type Ctx = { ip: string | null; userAgent: string | null };
+
+function platformOf(d: Device): cmd.ApplePlatform {
+  if (d.platform === "ANDROID") throw new UserError("mdm.notSupported", { command: "MDM", platform: "Android" });
+  return d.platform;
+}
+
+/** The commands an action stands for on this device; throws UserError when it cannot apply. */
+export async function commandsFor(d: Device, action: DeviceAction, p: ActionParams = {}): Promise<BuiltCommand[]> {
+  const platform = platformOf(d);
+  switch (action) {
+    case "refresh":
+      return [cmd.deviceInformation(platform), cmd.securityInfo(platform), cmd.installedApplicationList(platform), cmd.profileList(platform), cmd.certificateList(platform)] as BuiltCommand[];
+    case "checkIn":
+      return [];
+    case "lock":
+      return [cmd.deviceLock(platform, { message: p.message, phoneNumber: p.phoneNumber, pin: p.pin }) as BuiltCommand];
+    case "clearPasscode":
+      return [cmd.clearPasscode(platform, { unlockToken: unlockToken(d) }) as BuiltCommand];
+    case "lostModeOn":
+      return [cmd.enableLostMode(platform, { message: p.message, phoneNumber: p.phoneNumber, footnote: p.footnote }) as BuiltCommand];
+    case "lostModeOff":
+      return [cmd.disableLostMode(platform) as BuiltCommand];
+    case "locate":
+      if (!d.lostMode) throw new UserError("device.locateNeedsLostMode");
+      return [cmd.deviceLocation(platform) as BuiltCommand];
+    case "playSound":
+      return [cmd.playLostModeSound(platform) as BuiltCommand];
+    case "restart":
+      return [cmd.restartDevice(platform) as BuiltCommand];
+    case "wipe":
+      return [cmd.eraseDevice(platform, { pin: p.pin }) as BuiltCommand];
+    case "retire": {
+      const enrollment = d.enrollmentId ? await prisma().enrollment.findUnique({ where: { id: d.enrollmentId }, select: { profileIdentifier: true } }) : null;
+      if (!enrollment) throw new UserError("device.noEnrollmentProfile");
+      return [cmd.removeProfile(platform, { identifier: enrollment.profileIdentifier }) as BuiltCommand];
+    }
+  }
+}
+
+/**
+ * Queues the action's commands (they push the device) and audits it as "device.<action>".
+ * Parameters that are secrets (PINs) reach the queue sealed and never the audit log.
+ */
+export async function runDeviceAction(deviceId: string, action: DeviceAction, params: ActionParams, actor: Actor, ctx: Ctx): Promise<ActionOutcome> {
+  const d = await prisma().device.findUnique({ where: { id: deviceId } });
+  if (!d) throw new UserError("device.notFound");
+  if (d.status === "RETIRED" || d.status === "WIPED") throw new UserError("device.notManaged");
+  const built = await commandsFor(d, action, params);
+  const commands: ActionOutcome["commands"] = [];
+  for (const [i, b] of built.entries()) {
+    // One push for the whole action, after the last command is queued.
+    const c = await enqueueCommand(d.id, b, { actor, ...ctx, push: i === built.length - 1 });
+    commands.push({ id: c.id, requestType: c.requestType, status: c.status });
+  }
+  const push = built.length === 0 ? await pushDevice(d.id) : undefined;
+  await audit({ actor, action: `device.${action}`, target: { type: "device", id: d.id, label: d.name ?? d.serialNumber ?? d.udid }, details: { commands: commands.map((c) => c.requestType), ...(params.message && { message: params.message }) }, ...ctx });
+  return { deviceId: d.id, commands, push };
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it, beforeAll } from "vitest";
+import { useOwnDatabase } from "../support/own-database";
+import { prisma } from "@/lib/db/client";
+import { runDeviceAction } from "@/lib/devices/actions";
+import { seal } from "@/lib/crypto";
+
+useOwnDatabase();
+const actor = { id: null, label: "admin@example.jp" };
+const ctx = { ip: "192.0.2.9", userAgent: null };
+let iphone: string;
+let mac: string;
+
+beforeAll(async () => {
+  const e = await prisma().enrollment.create({ data: { profileTokenHash: "h", profileExpiresAt: new Date(), profileIdentifier: "jp.mamori.enrollment.test", createdByLabel: "t" } });
+  iphone = (await prisma().device.create({ data: { udid: "I", platform: "IOS", status: "ACTIVE", enrollmentId: e.id, unlockTokenSealed: seal(Buffer.from("tok"), "unlock-token") } })).id;
+  mac = (await prisma().device.create({ data: { udid: "M", platform: "MACOS", status: "ACTIVE" } })).id;
+});
+
+const run = (id: string, action: Parameters<typeof runDeviceAction>[1], p = {}) => runDeviceAction(id, action, p, actor, ctx);
+
+describe("device actions", () => {
+  it("queue the commands each action stands for, and audit it", async () => {
+    expect((await run(iphone, "refresh")).commands.map((c) => c.requestType)).toEqual(["DeviceInformation", "SecurityInfo", "InstalledApplicationList", "ProfileList", "CertificateList"]);
+    expect((await run(iphone, "lock", { message: "IT に連絡してください", phoneNumber: "03-0000-0000" })).commands[0]!.requestType).toBe("DeviceLock");
+    expect((await run(iphone, "clearPasscode")).commands[0]!.requestType).toBe("ClearPasscode");
+    expect((await run(iphone, "retire")).commands[0]!.requestType).toBe("RemoveProfile");
+    const removal = await prisma().command.findFirstOrThrow({ where: { deviceId: iphone, requestType: "RemoveProfile" } });
+    expect(removal.payload).toMatchObject({ Identifier: "jp.mamori.enrollment.test" });
+    const audits = await prisma().auditEvent.findMany({ where: { targetId: iphone, action: { startsWith: "device." } }, orderBy: { id: "asc" } });
+    expect(audits.map((a) => a.action)).toEqual(["device.refresh", "device.lock", "device.clearPasscode", "device.retire"]);
+    expect(audits[1]!.ip).toBe("192.0.2.9");
+  });
+
+  it("refuse what cannot apply, with the reason, and queue nothing", async () => {
+    const before = await prisma().command.count();
+    await expect(run(mac, "lock")).rejects.toMatchObject({ code: "mdm.pinRequired" });
+    await expect(run(mac, "clearPasscode")).rejects.toMatchObject({ code: "mdm.notSupported" });
+    await expect(run(iphone, "locate")).rejects.toMatchObject({ code: "device.locateNeedsLostMode" });
+    await expect(run(iphone, "lostModeOn")).rejects.toMatchObject({ code: "mdm.lostModeNeedsMessage" });
+    await expect(run(mac, "retire")).rejects.toMatchObject({ code: "device.noEnrollmentProfile" });
+    expect(await prisma().command.count()).toBe(before);
+    const wipe = await run(mac, "wipe", { pin: "123456" });
+    const row = await prisma().command.findUniqueOrThrow({ where: { id: wipe.commands[0]!.id } });
+    expect(row.payload).toMatchObject({ PIN: "[sealed]" });
+  });
+});
