@@ -46,7 +46,7 @@ export default async function Dashboard() {
   return (
     <>
       <PageHeader title={t("dashboard.title")} />
-      <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
+      <div className="grid grid-flow-row-dense grid-cols-1 gap-4 md:grid-cols-2 xl:grid-cols-3">
         <ExpiryCards t={t} fmt={(d) => fmt(d)} />
         <LicenseCard usage={licenses} t={t} />
         <Card title={t("dashboard.devices")} className="md:col-span-2">
@@ -78,6 +78,35 @@ export default async function Dashboard() {
           </div>
           <Link href="/admin/devices" className="mt-3 inline-block text-sm text-brand-700 underline">{t("devices.title")}</Link>
         </Card>
+        <Card title={t("dashboard.recentEnrollments")} className="md:col-span-2">
+          {enrollments.length === 0 ? (
+            <p className="text-sm text-slate-600">{t("dashboard.noEnrollments")}</p>
+          ) : (
+            <div className="overflow-x-auto">
+              <table className="w-full text-left text-sm" data-testid="recent-enrollments">
+                <thead className="border-b border-slate-200 text-slate-600">
+                  <tr>
+                    <th scope="col" className={TH}>{t("enrollment.when")}</th>
+                    <th scope="col" className={TH}>{t("enrollment.user")}</th>
+                    <th scope="col" className={TH}>{t("enrollment.platform")}</th>
+                    <th scope="col" className={TH}>{t("enrollment.status")}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {enrollments.map((e) => (
+                    <tr key={e.id} className="border-b border-slate-100 align-top" data-testid="recent-enrollment-row">
+                      <td className={`${TD} whitespace-nowrap`}>{fmt(e.createdAt, "short")}</td>
+                      <td className={`${TD} min-w-40 break-words`}>{e.user ? `${e.user.displayName} (${e.user.email})` : t("enrollment.noOwner")}</td>
+                      <td className={`${TD} whitespace-nowrap`}>{e.platform ? t(`devices.platforms.${e.platform}`) : t("enrollment.anyPlatform")}</td>
+                      <td className={TD}>{t(`enrollment.statuses.${enrollmentStage(e)}`)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          <Link href="/admin/enrollment" className="mt-3 inline-block text-sm text-brand-700 underline">{t("dashboard.viewEnrollment")}</Link>
+        </Card>
         <Card title={t("dashboard.people")}>
           <dl className="grid grid-cols-2 gap-2">
             <div><dt className="text-sm text-slate-600">{t("dashboard.admins")}</dt><dd className="text-2xl font-semibold" data-testid="admin-count">{count("ADMIN")}</dd></div>
@@ -102,11 +131,11 @@ export default async function Dashboard() {
                   {failed.map((c) => (
                     <tr key={c.id} className="border-b border-slate-100 align-top" data-testid="failed-command-row">
                       <td className={`${TD} whitespace-nowrap`}>{fmt(c.respondedAt ?? c.sentAt ?? c.createdAt, "short")}</td>
-                      <td className={`${TD} break-all`}>
+                      <td className={`${TD} min-w-32 break-words`}>
                         <Link href={`/admin/devices/${c.device.id}`} className="text-brand-700 underline">{c.device.name ?? c.device.serialNumber ?? c.device.udid ?? t("devices.unnamed")}</Link>
                       </td>
                       <td className={`${TD} font-mono text-xs`}>{c.requestType}</td>
-                      <td className={`${TD} break-words`}>{errorChainText(c.errorChain) ?? "—"}</td>
+                      <td className={`${TD} min-w-48 break-words`}>{errorChainText(c.errorChain) ?? "—"}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -114,44 +143,15 @@ export default async function Dashboard() {
             </div>
           )}
         </Card>
-        <Card title={t("dashboard.recentEnrollments")} className="md:col-span-2">
-          {enrollments.length === 0 ? (
-            <p className="text-sm text-slate-600">{t("dashboard.noEnrollments")}</p>
-          ) : (
-            <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm" data-testid="recent-enrollments">
-                <thead className="border-b border-slate-200 text-slate-600">
-                  <tr>
-                    <th scope="col" className={TH}>{t("enrollment.when")}</th>
-                    <th scope="col" className={TH}>{t("enrollment.user")}</th>
-                    <th scope="col" className={TH}>{t("enrollment.platform")}</th>
-                    <th scope="col" className={TH}>{t("enrollment.status")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {enrollments.map((e) => (
-                    <tr key={e.id} className="border-b border-slate-100 align-top" data-testid="recent-enrollment-row">
-                      <td className={`${TD} whitespace-nowrap`}>{fmt(e.createdAt, "short")}</td>
-                      <td className={`${TD} break-all`}>{e.user ? `${e.user.displayName} (${e.user.email})` : t("enrollment.noOwner")}</td>
-                      <td className={`${TD} whitespace-nowrap`}>{e.platform ? t(`devices.platforms.${e.platform}`) : t("enrollment.anyPlatform")}</td>
-                      <td className={TD}>{t(`enrollment.statuses.${enrollmentStage(e)}`)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-          <Link href="/admin/enrollment" className="mt-3 inline-block text-sm text-brand-700 underline">{t("dashboard.viewEnrollment")}</Link>
+        <Card title={t("dashboard.recentActivity")} className="md:col-span-2">
+          {recent.length ? <AuditTable events={recent} t={t} fmt={(d) => fmt(d, "short")} compact /> : <p className="text-sm text-slate-600">{t("dashboard.noActivity")}</p>}
+          <Link href="/admin/audit" className="mt-3 inline-block text-sm text-brand-700 underline">{t("dashboard.viewAudit")}</Link>
         </Card>
         <Card title={t("dashboard.system")}>
           <dl className="grid gap-2 text-sm">
             <div><dt className="text-slate-600">{t("dashboard.database")}</dt><dd>{db.reachable ? t("dashboard.databaseOk") : "—"}</dd></div>
             <div><dt className="text-slate-600">{t("dashboard.schema")}</dt><dd className="break-all font-mono text-xs">{db.applied ?? "—"}</dd></div>
           </dl>
-        </Card>
-        <Card title={t("dashboard.recentActivity")} className="md:col-span-2 xl:col-span-3">
-          {recent.length ? <AuditTable events={recent} t={t} fmt={(d) => fmt(d, "short")} compact /> : <p className="text-sm text-slate-600">{t("dashboard.noActivity")}</p>}
-          <Link href="/admin/audit" className="mt-3 inline-block text-sm text-brand-700 underline">{t("dashboard.viewAudit")}</Link>
         </Card>
       </div>
     </>
