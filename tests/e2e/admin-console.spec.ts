@@ -133,6 +133,7 @@ test.describe.serial("admin console", () => {
 
     await page.reload();
     await expect(page.getByTestId("general-form").getByLabel("Public URL")).toHaveValue("https://mdm.example.jp");
+    await expect(page.getByTestId("public-url-current")).toHaveText("In use now: https://mdm.example.jp");
     await expect(page.getByTestId("devices-form").getByLabel("Mark devices inactive after (days)")).toHaveValue("30");
     await expect(page.getByTestId("collection-form").getByLabel("Collect information automatically")).not.toBeChecked();
     await expect(page.getByTestId("collection-form").getByLabel("Collection interval (hours)")).toHaveValue("12");
@@ -148,6 +149,7 @@ test.describe.serial("admin console", () => {
     await page.getByTestId("general-form").getByRole("button", { name: "Save" }).click();
     await expect(page.getByTestId("general-form").getByTestId("form-message")).toHaveText("Settings saved.");
     expect(await sql(`SELECT value FROM settings WHERE key = 'general'`)).toEqual([{ value: { publicUrl: null } }]);
+    await expect(page.getByTestId("public-url-current")).toHaveText(/^In use now: http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   test("licenses: amber from 90%, red and a banner when used up, and no enrollment link then", async ({ page }) => {

@@ -1,6 +1,7 @@
 import { requireAdmin } from "@/lib/auth/session";
 import { getFormatter, getT } from "@/lib/i18n/server";
-import { getSetting, MAX_COLLECTION_HOURS, MIN_COLLECTION_HOURS } from "@/lib/settings";
+import { headers } from "next/headers";
+import { getSetting, MAX_COLLECTION_HOURS, MIN_COLLECTION_HOURS, resolvePublicUrl } from "@/lib/settings";
 import { licenseUsage } from "@/lib/licenses";
 import { listMail } from "@/lib/mail";
 import { ActionForm } from "@/components/action-form";
@@ -27,6 +28,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
     licenseUsage(),
   ]);
   const envUrl = process.env.MAMORI_PUBLIC_URL?.trim();
+  const inUse = await resolvePublicUrl((await headers()).get("host"));
   return (
     <>
       <PageHeader title={t("settings.title")} />
@@ -36,6 +38,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
             <ActionForm action={saveGeneral} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="general-form">
               <Field label={t("settings.publicUrl")} name="publicUrl" type="url" inputMode="url" placeholder="https://mdm.example.jp" defaultValue={general.publicUrl ?? ""} hint={t("settings.publicUrlHint")} />
               {envUrl && <p className="rounded-lg bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-amber-200" data-testid="public-url-env">{t("settings.publicUrlEnv", { value: envUrl })}</p>}
+              <p className="break-all text-sm text-slate-700" data-testid="public-url-current">{t("settings.publicUrlInUse", { url: inUse })}</p>
             </ActionForm>
           </Card>
           <Card title={t("settings.licensesTitle")}>
