@@ -112,7 +112,8 @@ export interface QueryContext {
   ownerId: string | null;
 }
 
-const insensitive = (q: string) => ({ contains: q, mode: "insensitive" as const });
+/** Case-insensitive substring match; Prisma passes % and _ through as LIKE wildcards, so escape them. */
+const insensitive = (q: string) => ({ contains: q.replace(/[\\%_]/g, "\\$&"), mode: "insensitive" as const });
 const NOTHING: Prisma.DeviceWhereInput = { id: { in: [] } };
 
 /** Enrolled under another topic than the active certificate's: the same rule as countTopicMismatches. */

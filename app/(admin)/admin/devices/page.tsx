@@ -12,6 +12,7 @@ import { Pager } from "@/components/pager";
 import { DeviceStatus, Platform } from "@/lib/db/generated/enums";
 import type { T } from "@/lib/i18n";
 import { bulkDeviceAction } from "./actions";
+import { FilterForm } from "./filter-form";
 import { BulkPanel, PageCheckbox, RowCheckbox, SelectionProvider } from "./selection";
 
 const STATUS_STYLE: Record<string, string> = { ACTIVE: "text-brand-700", ENROLLING: "text-slate-700", INACTIVE: "text-amber-800", WIPED: "text-red-700", RETIRED: "text-slate-500" };
@@ -57,7 +58,7 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
     <>
       <PageHeader title={t("devices.title")} intro={t("devices.intro")} />
       <Card className="mb-6">
-        <form role="search" className="flex flex-col gap-4" data-testid="device-filters">
+        <FilterForm key={new URLSearchParams(filterQuery(f)).toString()} className="flex flex-col gap-4">
           <div className="flex flex-wrap items-end gap-3">
             <div className="w-full max-w-md grow">
               <Field label={t("devices.search")} name="q" type="search" defaultValue={f.q} maxLength={100} />
@@ -84,11 +85,11 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
               <input type="hidden" name="dir" value={f.dir} />
             </>
           )}
-        </form>
+        </FilterForm>
       </Card>
       <Card>
         <div className="mb-3 flex flex-wrap items-center justify-between gap-3">
-          <p className="text-sm font-semibold" data-testid="device-count">{t("devices.count", { count: total.toLocaleString() })}</p>
+          <p className="text-sm font-semibold" data-testid="device-count">{t("devices.count", { count: total.toLocaleString("en-US") })}</p>
           {total > 0 && (
             <a href={exportHref} download className="min-h-11 rounded-lg px-4 py-2.5 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-100">{t("devices.export")}</a>
           )}
@@ -126,7 +127,9 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
                         </td>
                         <td className="py-2 pr-3 whitespace-nowrap">{t(`devices.platforms.${d.platform}`)}</td>
                         <td className={`py-2 pr-3 ${STATUS_STYLE[d.status] ?? ""}`}>{t(`devices.statuses.${d.status}`)}</td>
-                        <td className="py-2 pr-3 break-all">{d.owner ? `${d.owner.displayName} (${d.owner.email})` : "—"}</td>
+                        <td className="py-2 pr-3">
+                          {d.owner ? <>{d.owner.displayName}<span className="block text-xs break-all text-slate-600">{d.owner.email}</span></> : "—"}
+                        </td>
                         <td className="py-2 pr-3 whitespace-nowrap">{d.osVersion ?? "—"}</td>
                         <td className="py-2 pr-3 font-mono text-xs">{d.serialNumber ?? "—"}</td>
                         <td className="py-2 pr-3 whitespace-nowrap">{d.lastCheckInAt ? fmt(d.lastCheckInAt, "short") : t("devices.never")}</td>

@@ -99,45 +99,47 @@ export function BulkPanel({ action, filter, actions, confirmByCount }: {
     <section aria-label={t("devices.bulk.title")} data-testid="bulk-panel" className="mb-4 flex flex-col gap-3 rounded-xl bg-slate-50 p-4 ring-1 ring-slate-200">
       <div className="flex flex-wrap items-center gap-3 text-sm">
         <span className="font-semibold" data-testid="selected-count" aria-live="polite">
-          {sel.all ? t("devices.bulk.allSelected", { count: total }) : t("devices.bulk.selected", { count })}
+          {sel.all ? t("devices.bulk.allSelected", { count: total.toLocaleString("en-US") }) : t("devices.bulk.selected", { count })}
         </span>
         {!sel.all && total > pageIds.length && total <= max && (
-          <button type="button" className={link} onClick={() => set({ all: true, ids: new Set() })}>{t("devices.bulk.selectAll", { count: total })}</button>
+          <button type="button" className={link} onClick={() => set({ all: true, ids: new Set() })}>{t("devices.bulk.selectAll", { count: total.toLocaleString("en-US") })}</button>
         )}
         {count > 0 && <button type="button" className={link} onClick={() => set(NONE)}>{t("devices.bulk.clear")}</button>}
-        <span className="text-xs text-slate-600" data-testid="bulk-limit">{t("devices.bulk.limit", { max })}</span>
+        <span className="text-xs text-slate-600" data-testid="bulk-limit">{t("devices.bulk.limit", { max: max.toLocaleString("en-US") })}</span>
       </div>
       <ActionForm
         action={action}
-        submitLabel={t("devices.bulk.run", { count })}
+        submitLabel={t("devices.bulk.run", { count: count.toLocaleString("en-US") })}
         pendingLabel={t("devices.bulk.running")}
         variant={destructive ? "danger" : "primary"}
         testId="bulk-form"
-        className="flex flex-col gap-3 [&_[role=alert]]:whitespace-pre-line [&_[role=status]]:whitespace-pre-line"
+        className="flex flex-wrap items-end gap-3 [&>[role=alert]]:basis-full [&>[role=alert]]:whitespace-pre-line [&>[role=status]]:basis-full [&>[role=status]]:whitespace-pre-line"
       >
         <input ref={scope} type="hidden" name="scope" value={sel.all ? "filter" : "selected"} />
         <input type="hidden" name="ids" value={sel.all ? "" : [...sel.ids].join(",")} />
         <input type="hidden" name="filter" value={filter} />
-        <div className="flex flex-wrap items-end gap-3">
-          <label className="flex flex-col gap-1 text-sm font-medium text-slate-800">
-            {t("devices.bulk.action")}
-            <select name="action" value={act} onChange={(e) => setAct(e.target.value)} className="min-h-11 rounded-lg border border-slate-300 bg-white px-3">
-              {actions.map((a) => <option key={a} value={a}>{t(`devices.bulk.actions.${a}`)}</option>)}
-            </select>
-          </label>
-          {act === "lock" && (
-            <>
-              <Field label={t("devices.bulk.message")} name="message" maxLength={200} />
-              <Field label={t("devices.bulk.phone")} name="phoneNumber" type="tel" maxLength={40} />
-            </>
-          )}
-          {(act === "lock" || act === "wipe") && (
+        <label className="flex flex-col gap-1 text-sm font-medium text-slate-800">
+          {t("devices.bulk.action")}
+          <select name="action" value={act} onChange={(e) => setAct(e.target.value)} className="min-h-11 rounded-lg border border-slate-300 bg-white px-3 font-normal">
+            {actions.map((a) => <option key={a} value={a}>{t(`devices.bulk.actions.${a}`)}</option>)}
+          </select>
+        </label>
+        {act === "lock" && (
+          <>
+            <Field label={t("devices.bulk.message")} name="message" maxLength={200} />
+            <Field label={t("devices.bulk.phone")} name="phoneNumber" type="tel" maxLength={40} />
+          </>
+        )}
+        {(act === "lock" || act === "wipe") && (
+          <div className="max-w-xs">
             <Field label={t("devices.bulk.pin")} name="pin" inputMode="numeric" autoComplete="off" maxLength={6} hint={t(act === "lock" ? "devices.bulk.pinLockHint" : "devices.bulk.pinWipeHint")} />
-          )}
-          {destructive && (
-            <Field label={t("devices.bulk.confirm", { count })} name="confirm" inputMode="numeric" autoComplete="off" hint={t(`devices.bulk.confirmHint.${act}`)} />
-          )}
-        </div>
+          </div>
+        )}
+        {destructive && (
+          <div className="max-w-xs">
+            <Field label={t("devices.bulk.confirm", { count: count })} name="confirm" inputMode="numeric" autoComplete="off" hint={t(`devices.bulk.confirmHint.${act}`)} />
+          </div>
+        )}
       </ActionForm>
     </section>
   );
