@@ -137,9 +137,9 @@ export function bulkReport(t: T, r: BulkResult, namesPerReason = 10): string {
       groups.set(key, [...(groups.get(key) ?? []), x]);
     }
     for (const [reason, list] of groups) {
-      const names = list.slice(0, namesPerReason).map((x) => x.label).join(", ");
-      const more = list.length > namesPerReason ? ` ${t("devices.bulk.more", { count: list.length - namesPerReason })}` : "";
-      lines.push(`• ${reason} (${list.length}): ${names}${more}`);
+      const names = list.slice(0, namesPerReason).map((x) => x.label);
+      if (list.length > namesPerReason) names.push(t("devices.bulk.more", { count: list.length - namesPerReason }));
+      lines.push(t("devices.bulk.group", { reason, count: list.length, devices: names.join(t("devices.bulk.separator")) }));
     }
   }
   return lines.join("\n");

@@ -34,7 +34,7 @@ function SortHeader({ f, column, label, t }: { f: DeviceFilter; column: DeviceSo
   const dir = active ? (f.dir === "asc" ? "desc" : "asc") : column === "lastCheckIn" ? "desc" : "asc";
   const href = "?" + new URLSearchParams({ ...filterQuery({ ...f, page: 1 }, { sort: false }), sort: column, dir }).toString();
   return (
-    <th scope="col" className="py-2 pr-3 font-medium" aria-sort={active ? (f.dir === "asc" ? "ascending" : "descending") : undefined}>
+    <th scope="col" className="py-2 pr-3 font-medium whitespace-nowrap" aria-sort={active ? (f.dir === "asc" ? "ascending" : "descending") : undefined}>
       <Link href={href} className="inline-flex items-center gap-1 hover:text-brand-700" title={t(`devices.sort.${dir}`)}>
         {label}
         <span aria-hidden className={active ? "text-brand-700" : "text-slate-300"}>{active ? (f.dir === "asc" ? "▲" : "▼") : "↕"}</span>
@@ -107,11 +107,11 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
                   <tr>
                     <th scope="col" className="w-8 py-2 pr-3"><PageCheckbox /></th>
                     <SortHeader f={f} column="name" label={t("devices.name")} t={t} />
-                    <th scope="col" className="py-2 pr-3 font-medium">{t("devices.platform")}</th>
+                    <th scope="col" className="py-2 pr-3 font-medium whitespace-nowrap">{t("devices.platform")}</th>
                     <SortHeader f={f} column="status" label={t("devices.status")} t={t} />
-                    <th scope="col" className="py-2 pr-3 font-medium">{t("devices.owner")}</th>
+                    <th scope="col" className="py-2 pr-3 font-medium whitespace-nowrap">{t("devices.owner")}</th>
                     <SortHeader f={f} column="os" label={t("devices.os")} t={t} />
-                    <th scope="col" className="py-2 pr-3 font-medium">{t("devices.serial")}</th>
+                    <th scope="col" className="py-2 pr-3 font-medium whitespace-nowrap">{t("devices.serial")}</th>
                     <SortHeader f={f} column="lastCheckIn" label={t("devices.lastCheckIn")} t={t} />
                   </tr>
                 </thead>
@@ -126,9 +126,9 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
                           {unmanageable && <p className="text-xs font-semibold text-red-700" data-testid="unmanageable">{t("devices.unmanageable")}</p>}
                         </td>
                         <td className="py-2 pr-3 whitespace-nowrap">{t(`devices.platforms.${d.platform}`)}</td>
-                        <td className={`py-2 pr-3 ${STATUS_STYLE[d.status] ?? ""}`}>{t(`devices.statuses.${d.status}`)}</td>
+                        <td className={`py-2 pr-3 whitespace-nowrap ${STATUS_STYLE[d.status] ?? ""}`}>{t(`devices.statuses.${d.status}`)}</td>
                         <td className="py-2 pr-3">
-                          {d.owner ? <>{d.owner.displayName}<span className="block text-xs break-all text-slate-600">{d.owner.email}</span></> : "—"}
+                          {d.owner ? <>{d.owner.displayName}<span className="block text-xs text-slate-600">{d.owner.email}</span></> : "—"}
                         </td>
                         <td className="py-2 pr-3 whitespace-nowrap">{d.osVersion ?? "—"}</td>
                         <td className="py-2 pr-3 font-mono text-xs">{d.serialNumber ?? "—"}</td>

@@ -107,40 +107,43 @@ export function BulkPanel({ action, filter, actions, confirmByCount }: {
         {count > 0 && <button type="button" className={link} onClick={() => set(NONE)}>{t("devices.bulk.clear")}</button>}
         <span className="text-xs text-slate-600" data-testid="bulk-limit">{t("devices.bulk.limit", { max: max.toLocaleString("en-US") })}</span>
       </div>
-      <ActionForm
-        action={action}
-        submitLabel={t("devices.bulk.run", { count: count.toLocaleString("en-US") })}
-        pendingLabel={t("devices.bulk.running")}
-        variant={destructive ? "danger" : "primary"}
-        testId="bulk-form"
-        className="flex flex-wrap items-end gap-3 [&>[role=alert]]:basis-full [&>[role=alert]]:whitespace-pre-line [&>[role=status]]:basis-full [&>[role=status]]:whitespace-pre-line"
-      >
-        <input ref={scope} type="hidden" name="scope" value={sel.all ? "filter" : "selected"} />
-        <input type="hidden" name="ids" value={sel.all ? "" : [...sel.ids].join(",")} />
-        <input type="hidden" name="filter" value={filter} />
-        <label className="flex flex-col gap-1 text-sm font-medium text-slate-800">
-          {t("devices.bulk.action")}
-          <select name="action" value={act} onChange={(e) => setAct(e.target.value)} className="min-h-11 rounded-lg border border-slate-300 bg-white px-3 font-normal">
-            {actions.map((a) => <option key={a} value={a}>{t(`devices.bulk.actions.${a}`)}</option>)}
-          </select>
-        </label>
-        {act === "lock" && (
-          <>
-            <Field label={t("devices.bulk.message")} name="message" maxLength={200} />
-            <Field label={t("devices.bulk.phone")} name="phoneNumber" type="tel" maxLength={40} />
-          </>
-        )}
-        {(act === "lock" || act === "wipe") && (
-          <div className="max-w-xs">
-            <Field label={t("devices.bulk.pin")} name="pin" inputMode="numeric" autoComplete="off" maxLength={6} hint={t(act === "lock" ? "devices.bulk.pinLockHint" : "devices.bulk.pinWipeHint")} />
-          </div>
-        )}
-        {destructive && (
-          <div className="max-w-xs">
-            <Field label={t("devices.bulk.confirm", { count: count })} name="confirm" inputMode="numeric" autoComplete="off" hint={t(`devices.bulk.confirmHint.${act}`)} />
-          </div>
-        )}
-      </ActionForm>
+      {/* Nothing selected: nothing to run, but the last run's report stays readable. */}
+      <fieldset disabled={count === 0} className="min-w-0">
+        <ActionForm
+          action={action}
+          submitLabel={t("devices.bulk.run", { count: count.toLocaleString("en-US") })}
+          pendingLabel={t("devices.bulk.running")}
+          variant={destructive ? "danger" : "primary"}
+          testId="bulk-form"
+          className="flex flex-wrap items-start gap-3 [&>div:last-child]:basis-full [&>[role=alert]]:basis-full [&>[role=alert]]:whitespace-pre-line [&>[role=status]]:basis-full [&>[role=status]]:whitespace-pre-line"
+        >
+          <input ref={scope} type="hidden" name="scope" value={sel.all ? "filter" : "selected"} />
+          <input type="hidden" name="ids" value={sel.all ? "" : [...sel.ids].join(",")} />
+          <input type="hidden" name="filter" value={filter} />
+          <label className="flex flex-col gap-1 text-sm font-medium text-slate-800">
+            {t("devices.bulk.action")}
+            <select name="action" value={act} onChange={(e) => setAct(e.target.value)} className="min-h-11 rounded-lg border border-slate-300 bg-white px-3 font-normal">
+              {actions.map((a) => <option key={a} value={a}>{t(`devices.bulk.actions.${a}`)}</option>)}
+            </select>
+          </label>
+          {act === "lock" && (
+            <>
+              <Field label={t("devices.bulk.message")} name="message" maxLength={200} />
+              <Field label={t("devices.bulk.phone")} name="phoneNumber" type="tel" maxLength={40} />
+            </>
+          )}
+          {(act === "lock" || act === "wipe") && (
+            <div className="max-w-xs">
+              <Field label={t("devices.bulk.pin")} name="pin" inputMode="numeric" autoComplete="off" maxLength={6} hint={t(act === "lock" ? "devices.bulk.pinLockHint" : "devices.bulk.pinWipeHint")} />
+            </div>
+          )}
+          {destructive && (
+            <div className="max-w-xs">
+              <Field label={t("devices.bulk.confirm", { count: count })} name="confirm" inputMode="numeric" autoComplete="off" hint={t(`devices.bulk.confirmHint.${act}`)} />
+            </div>
+          )}
+        </ActionForm>
+      </fieldset>
     </section>
   );
 }
