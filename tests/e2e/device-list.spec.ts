@@ -113,9 +113,9 @@ test.describe.serial("admin device list", () => {
     await expect(rows(page)).toHaveCount(10);
 
     // Serial number, owner email, owner name, phone number.
-    await list(page, "q=DLS00012");
+    await list(page, "q=DLS00013");
     await expect(rows(page)).toHaveCount(1);
-    await expect(rows(page)).toContainText("dlist-12 iPhone");
+    await expect(rows(page)).toContainText("dlist-13 iPhone");
     await list(page, "q=dlist-yamada");
     await count(page, where((d) => d.owner === OWNERS[0]!.email).length);
     await list(page, `q=${encodeURIComponent("鈴木 一郎")}`);

@@ -83,16 +83,19 @@ export function BulkPanel({ action, filter, actions, confirmByCount }: {
   const [act, setAct] = useState(actions[0]!);
   const scope = useRef<HTMLInputElement>(null);
   const count = sel.all ? total : sel.ids.size;
-  // A successful run resets the form (ActionForm): start again from nothing selected.
+  // A successful run resets the form (ActionForm): start again from nothing selected. The
+  // dependencies are plain values: a new `actions` array arrives with the refreshed page in the
+  // very commit whose effect resets the form, and a re-subscription then would miss it.
+  const firstAction = actions[0]!;
   useEffect(() => {
     const form = scope.current?.form;
     const onReset = () => {
       set(NONE);
-      setAct(actions[0]!);
+      setAct(firstAction);
     };
     form?.addEventListener("reset", onReset);
     return () => form?.removeEventListener("reset", onReset);
-  }, [set, actions]);
+  }, [set, firstAction]);
   const destructive = confirmByCount.includes(act);
   const link = "rounded-lg px-3 py-1.5 font-medium text-brand-700 ring-1 ring-brand-200 hover:bg-brand-50";
   return (
