@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync, rmSync, existsSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { StartupError } from "./check";
 
@@ -35,7 +36,8 @@ export async function startEmbedded(dir: string | null): Promise<EmbeddedDatabas
     }
     writeFileSync(lockFile, String(process.pid));
   }
-  const db = await PGlite.create(dir ?? "memory://");
+  // pg_trgm backs the device search's trigram indexes (migration device_indexes).
+  const db = await PGlite.create(dir ?? "memory://", { extensions: { pg_trgm } });
   // More than one connection: with one, the query after any SQL error loses its connection.
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 20 });
   await server.start();
