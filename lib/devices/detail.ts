@@ -11,6 +11,10 @@ import type { DeviceAction } from "./actions";
 
 export const HISTORY_LIMIT = 100;
 
+export async function deviceExists(id: string): Promise<boolean> {
+  return (await prisma().device.count({ where: { id } })) > 0;
+}
+
 /** The device, its owner, its latest commands and audit events, and the active push topic. */
 export async function deviceDetail(id: string) {
   const device = await prisma().device.findUnique({

@@ -15,8 +15,15 @@ import type { User } from "@/lib/db/generated/client";
 
 const deviceId = z.uuid();
 const text = (max: number) => z.string().trim().max(max, { error: "validation.tooLong" }).optional();
-const pin = z.string().max(20, { error: "errors.mdm.pinInvalid" }).optional();
-const confirmed = z.literal("on", { error: "validation.confirm" });
+// Checked by lib/mdm/commands.ts, which says what is wrong with it in the form's alert.
+const pin = z.string().max(100).optional();
+const tick = z.object({ deviceId, confirm: z.string().max(10).optional() });
+
+/** A ticked confirmation box, refused with a sentence the form shows (field errors are not). */
+function ticked(input: { confirm?: string }): ActionParams {
+  if (input.confirm !== "on") throw new UserError("device.confirmRequired");
+  return {};
+}
 
 const page = (id: string) => `/admin/devices/${id}`;
 const actor = (u: User) => ({ id: u.id, label: u.email });
@@ -58,7 +65,7 @@ export const lockDevice = deviceAction(
   (i, _o, { t }) => (i.pin?.trim() ? t("deviceDetail.done.lockWithPin", { pin: i.pin.normalize("NFKC").trim() }) : t("deviceDetail.done.lock")),
 );
 
-export const clearPasscodeDevice = deviceAction("clearPasscode", z.object({ deviceId, confirm: confirmed }));
+export const clearPasscodeDevice = deviceAction("clearPasscode", tick, ticked);
 
 export const lostModeOnDevice = deviceAction(
   "lostModeOn",
@@ -86,7 +93,7 @@ export const wipeDevice = deviceAction(
   (i, _o, { t }) => (i.pin?.trim() ? t("deviceDetail.done.wipeWithPin", { pin: i.pin.normalize("NFKC").trim() }) : t("deviceDetail.done.wipe")),
 );
 
-export const retireDevice = deviceAction("retire", z.object({ deviceId, confirm: confirmed }));
+export const retireDevice = deviceAction("retire", tick, ticked);
 
 export const cancelDeviceCommand = formAction(
   { name: "command.cancel", role: "admin", schema: z.object({ deviceId, commandId: z.uuid() }) },
