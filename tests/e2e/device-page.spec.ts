@@ -17,8 +17,8 @@ const uuid = randomUUID();
 /** DEVICE_PAGE_SCREENSHOTS=/tmp/shots saves full-page screenshots for a person to look at. */
 const shots = process.env.DEVICE_PAGE_SCREENSHOTS;
 
-async function shot(page: Page, name: string) {
-  if (shots) await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+async function shot(page: Page, name: string, fullPage = true) {
+  if (shots) await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
 }
 
 async function enrollmentLink(page: Page): Promise<string> {
@@ -86,7 +86,7 @@ test.describe.serial("admin device page", () => {
     await expect(page.getByTestId("security-info")).toContainText("Data protectionYes");
     await expect(page.getByTestId("unmanageable")).toHaveCount(0);
     // Apps, profiles and certificates come with the first refresh.
-    await expect(page.getByRole("heading", { name: "Installed apps (0)" })).toBeVisible();
+    await expect(page.getByRole("heading", { name: "Installed apps", exact: true })).toBeVisible();
     await expect(row(page, "DeviceInformation")).toHaveAttribute("data-status", "ACKNOWLEDGED");
     await expect(row(page, "DeviceInformation")).toContainText("Hanako's iPhone · 18.1");
     // Only what applies: an iPhone outside lost mode has no "locate"; a Mac has no lost mode.
@@ -139,8 +139,8 @@ test.describe.serial("admin device page", () => {
     await expect(page.getByTestId("certificate-row")).toContainText("Mamori Device CA");
     await expect(page.getByTestId("certificate-row")).toContainText(/Valid until \d{1,2}\/\d{1,2}\/\d{2}/);
     await expect(row(page, "InstalledApplicationList")).toHaveAttribute("data-status", "ACKNOWLEDGED");
-    await expect(row(page, "InstalledApplicationList").getByTestId("command-result")).toHaveText("3 apps");
-    await expect(row(page, "CertificateList").getByTestId("command-result")).toHaveText("1 certificates");
+    await expect(row(page, "InstalledApplicationList").getByTestId("command-result")).toHaveText("Apps: 3");
+    await expect(row(page, "CertificateList").getByTestId("command-result")).toHaveText("Certificates: 1");
     await shot(page, "iphone-after-refresh");
   });
 
@@ -188,6 +188,8 @@ test.describe.serial("admin device page", () => {
     await lock.getByRole("button", { name: "Lock device" }).click();
     await expect(lock.getByTestId("form-message")).toContainText("PIN: 482916. Write it down and keep it safe");
     await expect(lock.getByLabel("Six-digit PIN")).toHaveValue("");
+    await lock.scrollIntoViewIfNeeded();
+    await shot(page, "mac-lock-pin", false);
     await expect(row(page, "DeviceLock")).toHaveAttribute("data-status", "QUEUED");
     expect(await mac.connect()).toBe(1);
     expect(mac.locked).toBe(true);
@@ -268,6 +270,8 @@ test.describe.serial("admin device page", () => {
     await wipe.getByRole("button", { name: "Wipe device" }).click();
     await expect(wipe.getByTestId("form-error")).toHaveText("What you typed does not match. Type the device name or serial number exactly as shown: Hanako's iPhone");
     await expect(row(page, "EraseDevice")).toHaveCount(0);
+    await wipe.scrollIntoViewIfNeeded();
+    await shot(page, "iphone-wipe-refused", false);
     await confirm.fill(iphone.serial.toLowerCase());
     await wipe.getByRole("button", { name: "Wipe device" }).click();
     await expect(wipe.getByTestId("form-message")).toHaveText("Wipe sent. The device erases all its data when it next connects.");

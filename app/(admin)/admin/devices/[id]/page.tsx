@@ -92,6 +92,8 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
   const name = d.name ?? t("devices.unnamed");
   const model = d.modelName ?? d.productName ?? d.model;
   const now = Date.now();
+  const listTitle = (key: string, received: boolean, count: number) => (received ? t("deviceDetail.withCount", { title: t(key), count }) : t(key));
+  const notReceived = <p className="text-sm text-slate-600">{t(managed ? "deviceDetail.notReceived" : "deviceDetail.notReceivedUnmanaged")}</p>;
 
   return (
     <>
@@ -157,7 +159,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
 
           <Card title={t("deviceDetail.security")}>
             {!sec ? (
-              <p className="text-sm text-slate-600">{t("deviceDetail.notReceived")}</p>
+              notReceived
             ) : (
               <div data-testid="security-info">
                 <Facts rows={[
@@ -251,9 +253,9 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
           )}
         </Card>
 
-        <Card title={t("deviceDetail.apps", { count: inv.applications.length })}>
+        <Card title={listTitle("deviceDetail.apps", inv.has.applications, inv.applications.length)}>
           {!inv.has.applications ? (
-            <p className="text-sm text-slate-600">{t("deviceDetail.notReceived")}</p>
+            notReceived
           ) : inv.applications.length === 0 ? (
             <p className="text-sm text-slate-600">{t("common.none")}</p>
           ) : (
@@ -271,9 +273,9 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
         </Card>
 
         <div className="grid gap-4 lg:grid-cols-2">
-          <Card title={t("deviceDetail.profiles", { count: inv.profiles.length })}>
+          <Card title={listTitle("deviceDetail.profiles", inv.has.profiles, inv.profiles.length)}>
             {!inv.has.profiles ? (
-              <p className="text-sm text-slate-600">{t("deviceDetail.notReceived")}</p>
+              notReceived
             ) : inv.profiles.length === 0 ? (
               <p className="text-sm text-slate-600">{t("common.none")}</p>
             ) : (
@@ -291,9 +293,9 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
             )}
           </Card>
 
-          <Card title={t("deviceDetail.certificates", { count: inv.certificates.length })}>
+          <Card title={listTitle("deviceDetail.certificates", inv.has.certificates, inv.certificates.length)}>
             {!inv.has.certificates ? (
-              <p className="text-sm text-slate-600">{t("deviceDetail.notReceived")}</p>
+              notReceived
             ) : inv.certificates.length === 0 ? (
               <p className="text-sm text-slate-600">{t("common.none")}</p>
             ) : (
