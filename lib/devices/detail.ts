@@ -140,14 +140,15 @@ function why(d: AvailabilityInput, action: DeviceAction, types: readonly Request
 export function wipeConfirmationMatches(d: Pick<Device, "name" | "serialNumber" | "udid">, typed: string): boolean {
   const norm = (s: string) => s.normalize("NFKC").trim().toLowerCase();
   const t = norm(typed);
-  if (!t) return false;
-  return [d.name, d.serialNumber, d.name || d.serialNumber ? null : d.udid].some((v) => v && norm(v) === t);
+  return t !== "" && wipeConfirmationChoices(d).some((v) => norm(v) === t);
 }
 
-/** What the admin is asked to type to confirm a wipe. */
-export function wipeConfirmationText(d: Pick<Device, "name" | "serialNumber" | "udid">): string {
-  return d.name || d.serialNumber || d.udid || "";
+/** What the page shows to type: the name and the serial number, or the UDID when it has neither. */
+export function wipeConfirmationChoices(d: Pick<Device, "name" | "serialNumber" | "udid">): string[] {
+  const shown = [d.name, d.serialNumber].filter((v): v is string => !!v?.trim());
+  return shown.length ? shown : d.udid ? [d.udid] : [];
 }
+
 
 // --- command results
 

@@ -186,7 +186,8 @@ test.describe.serial("admin device page", () => {
     await expect(lock.getByTestId("form-error")).toHaveText("The PIN must be exactly six digits.");
     await lock.getByLabel("Six-digit PIN").fill("４８２９１６"); // full-width digits from a Japanese IME
     await lock.getByRole("button", { name: "Lock device" }).click();
-    await expect(lock.getByTestId("form-message")).toContainText("PIN: 482916. Write it down and keep it safe");
+    await expect(lock.getByTestId("form-message")).toContainText("PIN: 482916");
+    await expect(lock.getByTestId("form-message")).toContainText("Write it down and keep it safe: the Mac can be unlocked only with it");
     await expect(lock.getByLabel("Six-digit PIN")).toHaveValue("");
     await lock.scrollIntoViewIfNeeded();
     await shot(page, "mac-lock-pin", false);
@@ -263,12 +264,13 @@ test.describe.serial("admin device page", () => {
     await signIn(page, ADMIN.email, ADMIN.password);
     await page.goto(iphonePage);
     const wipe = await panel(page, "wipe");
-    const confirm = wipe.getByLabel("To confirm, type the device name or serial number: Hanako's iPhone");
+    await expect(wipe.getByTestId("wipe-confirm-text")).toHaveText(["Hanako's iPhone", iphone.serial]);
+    const confirm = wipe.getByLabel("To confirm, type the device name or serial number");
     await wipe.getByRole("button", { name: "Wipe device" }).click();
     await expect(wipe.getByTestId("form-error")).toContainText("does not match");
     await confirm.fill("Hanako's iPad");
     await wipe.getByRole("button", { name: "Wipe device" }).click();
-    await expect(wipe.getByTestId("form-error")).toHaveText("What you typed does not match. Type the device name or serial number exactly as shown: Hanako's iPhone");
+    await expect(wipe.getByTestId("form-error")).toHaveText(`What you typed does not match. Type the device name or serial number exactly as shown: Hanako's iPhone / ${iphone.serial}`);
     await expect(row(page, "EraseDevice")).toHaveCount(0);
     await wipe.scrollIntoViewIfNeeded();
     await shot(page, "iphone-wipe-refused", false);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { catalog, keysOf } from "@/lib/i18n";
 import { DEVICE_ACTIONS } from "@/lib/devices/actions";
-import { ACTION_COMMANDS, availability, mapLinks, readInventory, readLocation, summarizeCommand, wipeConfirmationMatches, wipeConfirmationText } from "@/lib/devices/detail";
+import { ACTION_COMMANDS, availability, mapLinks, readInventory, readLocation, summarizeCommand, wipeConfirmationChoices, wipeConfirmationMatches } from "@/lib/devices/detail";
 import { COMMAND_INFO } from "@/lib/mdm/commands";
 
 const base = { platform: "IOS", status: "ACTIVE", supervised: true, lostMode: false, unlockTokenSealed: "sealed", enrollmentId: "e" } as const;
@@ -56,7 +56,8 @@ describe("wipe confirmation", () => {
   });
   it("falls back to the UDID for a device that told nothing else", () => {
     const bare = { name: null, serialNumber: null, udid: "U-2" };
-    expect(wipeConfirmationText(bare)).toBe("U-2");
+    expect(wipeConfirmationChoices(bare)).toEqual(["U-2"]);
+    expect(wipeConfirmationChoices(d)).toEqual(["Hanako's iPhone", "F2LXK0ABCD"]);
     expect(wipeConfirmationMatches(bare, "u-2")).toBe(true);
   });
 });

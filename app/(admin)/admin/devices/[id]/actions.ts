@@ -6,7 +6,7 @@ import { formAction, type ActionContext, type ActionState } from "@/lib/actions"
 import { prisma } from "@/lib/db/client";
 import { UserError } from "@/lib/errors";
 import { runDeviceAction, type ActionOutcome, type ActionParams, type DeviceAction } from "@/lib/devices/actions";
-import { wipeConfirmationMatches, wipeConfirmationText } from "@/lib/devices/detail";
+import { wipeConfirmationChoices, wipeConfirmationMatches } from "@/lib/devices/detail";
 import { cancelCommand } from "@/lib/mdm/queue";
 import type { User } from "@/lib/db/generated/client";
 
@@ -87,7 +87,7 @@ export const wipeDevice = deviceAction(
   async (i) => {
     const d = await prisma().device.findUnique({ where: { id: i.deviceId }, select: { name: true, serialNumber: true, udid: true } });
     if (!d) throw new UserError("device.notFound");
-    if (!wipeConfirmationMatches(d, i.confirmation)) throw new UserError("device.wipeConfirmMismatch", { expected: wipeConfirmationText(d) });
+    if (!wipeConfirmationMatches(d, i.confirmation)) throw new UserError("device.wipeConfirmMismatch", { expected: wipeConfirmationChoices(d).join(" / ") });
     return { pin: i.pin };
   },
   (i, _o, { t }) => (i.pin?.trim() ? t("deviceDetail.done.wipeWithPin", { pin: i.pin.normalize("NFKC").trim() }) : t("deviceDetail.done.wipe")),

@@ -30,17 +30,26 @@ const EXPLAINED: readonly Unavailable[] = ["noUnlockToken", "noEnrollmentProfile
  * one click for harmless ones, an opened panel for disruptive ones, a tick box for clearing the
  * passcode and retiring, and the device's name typed again for a wipe.
  */
-export function DeviceActions({ t, deviceId, isMac, available, wipeText }: {
+export function DeviceActions({ t, deviceId, isMac, available, confirmWith }: {
   t: T;
   deviceId: string;
   isMac: boolean;
   available: Record<DeviceAction, Unavailable | null>;
-  wipeText: string;
+  /** What the admin may type to confirm a wipe: the name and serial number shown. */
+  confirmWith: string[];
 }) {
   const k = (action: DeviceAction, key: string, params?: Record<string, string>) => t(`deviceDetail.actions.${action}.${key}`, params);
   const hidden = <input type="hidden" name="deviceId" value={deviceId} />;
   const form = (action: DeviceAction, variant: "primary" | "secondary" | "danger", children?: React.ReactNode) => (
-    <ActionForm action={ACTIONS[action]} submitLabel={k(action, "button")} pendingLabel={k(action, "pending")} variant={variant} testId={`action-${action}`}>
+    <ActionForm
+      action={ACTIONS[action]}
+      submitLabel={k(action, "button")}
+      pendingLabel={k(action, "pending")}
+      variant={variant}
+      testId={`action-${action}`}
+      // The PIN typed for a Mac comes back on a line of its own.
+      className="flex flex-col gap-3 [&_[data-testid=form-message]]:whitespace-pre-line"
+    >
       {hidden}
       {children}
     </ActionForm>
@@ -58,7 +67,7 @@ export function DeviceActions({ t, deviceId, isMac, available, wipeText }: {
         </summary>
         <div className="border-t border-slate-100 px-4 py-3">
           <p className="mb-3 text-sm text-slate-700">{k(action, "explain")}</p>
-          {form(action, variant, children)}
+          <div className="max-w-xl">{form(action, variant, children)}</div>
         </div>
       </details>
     );
@@ -108,13 +117,13 @@ export function DeviceActions({ t, deviceId, isMac, available, wipeText }: {
         {panel("retire", "danger", tick("retire"))}
         {panel("wipe", "danger", (
           <>
-            <Field
-              label={k("wipe", "confirmLabel", { expected: wipeText })}
-              name="confirmation"
-              autoComplete="off"
-              spellCheck={false}
-              required
-            />
+            <p className="text-sm">
+              {k("wipe", "confirmWith")}{" "}
+              {confirmWith.map((c, i) => (
+                <span key={c}>{i > 0 && <span className="text-slate-500"> / </span>}<strong className="rounded bg-slate-100 px-1.5 py-0.5 font-mono" data-testid="wipe-confirm-text">{c}</strong></span>
+              ))}
+            </p>
+            <Field label={k("wipe", "confirmLabel")} name="confirmation" autoComplete="off" spellCheck={false} required />
             {pinField("wipe")}
           </>
         ))}

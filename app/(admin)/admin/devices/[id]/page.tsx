@@ -3,7 +3,7 @@ import { notFound } from "next/navigation";
 import { z } from "zod";
 import { requireAdmin } from "@/lib/auth/session";
 import { getFormatter, getLocale, getT } from "@/lib/i18n/server";
-import { availability, deviceDetail, HISTORY_LIMIT, mapLinks, readInventory, readLocation, summarizeCommand, wipeConfirmationText, type Summary } from "@/lib/devices/detail";
+import { availability, deviceDetail, HISTORY_LIMIT, mapLinks, readInventory, readLocation, summarizeCommand, wipeConfirmationChoices, type Summary } from "@/lib/devices/detail";
 import { ActionForm } from "@/components/action-form";
 import { AuditTable } from "@/components/audit-table";
 import { Card, PageHeader } from "@/components/page-header";
@@ -189,7 +189,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
 
         <Card title={t("deviceDetail.actionsTitle")}>
           {managed ? (
-            <DeviceActions t={t} deviceId={d.id} isMac={isMac} available={availability(d)} wipeText={wipeConfirmationText(d)} />
+            <DeviceActions t={t} deviceId={d.id} isMac={isMac} available={availability(d)} confirmWith={wipeConfirmationChoices(d)} />
           ) : (
             <p className="text-sm text-slate-600">{t("deviceDetail.noActions")}</p>
           )}
