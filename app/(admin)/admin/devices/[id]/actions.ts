@@ -32,7 +32,7 @@ type Ctx = ActionContext<User>;
 
 function pushNote(t: Ctx["t"], o: ActionOutcome): string {
   const p = o.push;
-  if (!p) return "";
+  if (!p) return t("deviceDetail.done.checkIn");
   const reason = "skipped" in p ? p.skipped : p.outcome;
   return reason === "delivered" ? t("deviceDetail.done.checkIn") : t("deviceDetail.done.checkInFailed", { reason: t(`deviceDetail.push.${reason}`) });
 }
@@ -45,7 +45,7 @@ function deviceAction<S extends z.ZodType<{ deviceId: string }>>(
   message: (input: z.infer<S>, outcome: ActionOutcome, ctx: Ctx) => string = (_i, _o, { t }) => t(`deviceDetail.done.${action}`),
 ) {
   return formAction({ name: `device.${action}`, role: "admin", schema }, async (input, ctx): Promise<ActionState> => {
-    const outcome = await runDeviceAction(input.deviceId, action, await params(input, ctx), actor(ctx.user), ctx);
+    const outcome = await runDeviceAction(input.deviceId, action, await params(input, ctx), actor(ctx.user), { ip: ctx.ip, userAgent: ctx.userAgent });
     revalidatePath(page(input.deviceId));
     return { ok: true, message: message(input, outcome, ctx) };
   });
