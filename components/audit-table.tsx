@@ -1,14 +1,10 @@
 import type { AuditEvent } from "@/lib/db/generated/client";
 import type { T } from "@/lib/i18n";
+import { auditActionLabel } from "@/lib/audit/query";
 
 const RESULT_STYLE = { SUCCESS: "text-brand-700", FAILURE: "text-red-700", DENIED: "text-amber-700" } as const;
 
-/** The localized name of an audit action ("auth.login" → key audit.actions.auth_login). */
-export function auditActionLabel(t: T, action: string): string {
-  const key = `audit.actions.${action.replaceAll(".", "_")}`;
-  const text = t(key);
-  return text === key ? action : text;
-}
+export { auditActionLabel };
 
 /** Shared by the dashboard's recent activity and the audit log page. */
 export function AuditTable({ events, t, fmt, compact = false }: {
@@ -36,7 +32,7 @@ export function AuditTable({ events, t, fmt, compact = false }: {
               <td className="py-2 pr-3 whitespace-nowrap">{fmt(e.at)}</td>
               <td className="py-2 pr-3 break-all">{e.actorLabel}</td>
               <td className="py-2 pr-3">{auditActionLabel(t, e.action)}</td>
-              {!compact && <td className="py-2 pr-3 break-all">{e.targetLabel ?? ""}</td>}
+              {!compact && <td className="py-2 pr-3 break-all">{e.targetLabel ?? e.targetId ?? ""}</td>}
               <td className={`py-2 pr-3 ${RESULT_STYLE[e.result]}`}>{t(`audit.results.${e.result}`)}</td>
               {!compact && <td className="py-2 pr-3 whitespace-nowrap">{e.ip ?? ""}</td>}
             </tr>

@@ -10,11 +10,13 @@ export function defaultTimeZone(): string {
 }
 
 /**
- * The address devices and mails use to reach Mamori (no trailing slash). Devices require
- * https in production: put TLS in front and set MAMORI_PUBLIC_URL to that address.
+ * MAMORI_PUBLIC_URL, else http://<Host header> (no trailing slash). Devices require https in
+ * production. Callers that may read the database use resolvePublicUrl (lib/settings), which
+ * puts the address saved under Settings between the two; this stays free of the database
+ * because the edge runtime imports this file.
  */
 export function publicUrl(fallbackHost?: string | null): string {
-  const configured = process.env.MAMORI_PUBLIC_URL?.replace(/\/+$/, "");
+  const configured = process.env.MAMORI_PUBLIC_URL?.trim().replace(/\/+$/, "");
   if (configured) return configured;
   return `http://${fallbackHost || `localhost:${process.env.PORT || 3000}`}`;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { prisma, type PrismaClient } from "@/lib/db/client";
 import { audit, type Actor } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
+import { assertLicensesFor } from "@/lib/licenses";
 import type { Platform } from "@/lib/db/generated/enums";
 import { hashSecret, newSecret } from "./tokens";
 
@@ -29,6 +30,8 @@ export async function createEnrollment(
   now = new Date(),
 ): Promise<NewEnrollment> {
   if (input.userId && !(await prisma().user.findUnique({ where: { id: input.userId } }))) throw new UserError("enrollment.unknownUser");
+  // No new way in once every contracted device license is in use.
+  await assertLicensesFor(1);
   const { secret, hash } = newSecret();
   const id = randomUUID();
   const expiresAt = new Date(now.getTime() + profileLinkMinutes() * 60_000);
@@ -45,6 +48,15 @@ export async function createEnrollment(
   });
   await audit({ actor, action: "enrollment.create", target: { type: "enrollment", id, label: input.userId ?? undefined }, details: { platform: input.platform ?? null, expiresAt: expiresAt.toISOString() }, ...ctx });
   return { id, profileToken: secret, expiresAt };
+}
+
+export type EnrollmentStage = "waiting" | "downloaded" | "enrolled" | "expired";
+
+/** Where an enrollment stands, for the lists on the enrollment page and the dashboard. */
+export function enrollmentStage(e: { profileUsedAt: Date | null; profileExpiresAt: Date; devices: unknown[] }, now = new Date()): EnrollmentStage {
+  if (e.devices.length) return "enrolled";
+  if (e.profileUsedAt) return "downloaded";
+  return e.profileExpiresAt.getTime() > now.getTime() ? "waiting" : "expired";
 }
 
 /**

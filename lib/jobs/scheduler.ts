@@ -1,6 +1,7 @@
 import pg from "pg";
 import { prisma, type PrismaClient } from "@/lib/db/client";
 import { markInactiveDevices } from "@/lib/devices/status";
+import { COLLECTION_TICK_MS, runCollection } from "@/lib/devices/collection";
 import { runExpiryNotices } from "@/lib/expiry";
 
 // Periodic jobs inside the server process. Every instance runs the same timers; a
@@ -160,6 +161,9 @@ export function startScheduler(opts: SchedulerOptions = {}): Scheduler {
   }
   if (!state.jobs.has("inactive-devices")) {
     registerJob({ name: "inactive-devices", intervalMs: HOUR, firstRunMs: 20_000, run: async (now) => void (await markInactiveDevices(now)) });
+  }
+  if (!state.jobs.has("device-collection")) {
+    registerJob({ name: "device-collection", intervalMs: COLLECTION_TICK_MS, firstRunMs: 30_000, run: async (now) => void (await runCollection(now)) });
   }
   state.scheduler = createScheduler(opts);
   state.scheduler.start(state.jobs.values());

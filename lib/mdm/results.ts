@@ -350,3 +350,17 @@ function trimmed(v: PlistValue | undefined): string | undefined {
 function round2(n: number | undefined): number | undefined {
   return n === undefined ? undefined : Math.round(n * 100) / 100;
 }
+
+/**
+ * One line for a stored error chain (as kept in commands.error_chain): the first description
+ * with its domain and code, e.g. "The profile could not be installed. (MCProfileErrorDomain 1009)".
+ */
+export function errorChainText(chain: unknown): string | null {
+  if (!Array.isArray(chain)) return null;
+  const items = chain.filter((e): e is Partial<ErrorChainItem> => Boolean(e) && typeof e === "object");
+  const first = items.find((e) => typeof e.description === "string" && e.description) ?? items[0];
+  if (!first) return null;
+  const where = [first.domain, first.code].filter((x) => x !== null && x !== undefined && x !== "").join(" ");
+  const text = first.description || first.usEnglishDescription || "";
+  return [text, where && `(${where})`].filter(Boolean).join(" ") || null;
+}

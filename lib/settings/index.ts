@@ -2,6 +2,7 @@ import { z } from "zod";
 import { prisma, type PrismaClient } from "@/lib/db/client";
 import { audit, type Actor } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
+import { publicUrl } from "@/lib/config";
 import type { Prisma } from "@/lib/db/generated/client";
 
 // Typed settings in the `settings` table (key = setting name, value = JSON). Validated on
@@ -62,7 +63,60 @@ const devices = z.object({
     .max(365, { error: "settings.inactiveDaysInvalid" }),
 });
 
-const SCHEMAS = { notifications, mail, devices } as const;
+export const MIN_COLLECTION_HOURS = 1;
+export const MAX_COLLECTION_HOURS = 168;
+
+// Automatic information collection: DeviceInformation and SecurityInfo for every active
+// device once per interval, spread over it (lib/devices/collection.ts).
+const collection = z.object({
+  enabled: z.boolean({ error: "settings.invalid" }),
+  intervalHours: z
+    .number({ error: "settings.collectionIntervalInvalid" })
+    .int({ error: "settings.collectionIntervalInvalid" })
+    .min(MIN_COLLECTION_HOURS, { error: "settings.collectionIntervalInvalid" })
+    .max(MAX_COLLECTION_HOURS, { error: "settings.collectionIntervalInvalid" }),
+});
+
+export const MAX_LICENSES = 1_000_000;
+
+// Contracted device licenses (seed 002, 機器ライセンス 使用数/契約数); null: no limit.
+const licenses = z.object({
+  devices: z
+    .number({ error: "settings.licenseCountInvalid" })
+    .int({ error: "settings.licenseCountInvalid" })
+    .min(1, { error: "settings.licenseCountInvalid" })
+    .max(MAX_LICENSES, { error: "settings.licenseCountInvalid" })
+    .nullable(),
+});
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * The public address as stored: origin only (no path, query, credentials), no trailing slash.
+ * Devices accept only https; plain http is kept for a local trial on localhost.
+ */
+const publicAddress = z
+  .string({ error: "settings.invalid" })
+  .trim()
+  .max(2000, { error: "settings.publicUrlInvalid" })
+  .superRefine((v, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(v);
+    } catch {
+      return void ctx.addIssue({ code: "custom", message: "settings.publicUrlInvalid" });
+    }
+    const bare = !url.username && !url.password && !url.search && !url.hash && url.pathname === "/" && !/[?#]$/.test(v);
+    if (!bare || !/^https?:$/.test(url.protocol) || !url.hostname) return void ctx.addIssue({ code: "custom", message: "settings.publicUrlInvalid" });
+    if (url.protocol === "http:" && !LOOPBACK.has(url.hostname)) ctx.addIssue({ code: "custom", message: "settings.publicUrlNotHttps" });
+  })
+  .transform((v) => new URL(v).origin);
+
+const general = z.object({
+  publicUrl: z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? null : v), publicAddress.nullable()),
+});
+
+const SCHEMAS = { notifications, mail, devices, collection, licenses, general } as const;
 
 export type SettingName = keyof typeof SCHEMAS;
 export type Settings = { [K in SettingName]: z.output<(typeof SCHEMAS)[K]> };
@@ -72,6 +126,9 @@ export const DEFAULTS: Settings = {
   notifications: { recipients: [], thresholds: [60, 30, 14, 7, 1] },
   mail: { from: DEFAULT_FROM },
   devices: { inactiveAfterDays: 14 },
+  collection: { enabled: true, intervalHours: 24 },
+  licenses: { devices: null },
+  general: { publicUrl: null },
 };
 
 function isName(name: string): name is SettingName {
@@ -117,7 +174,18 @@ function toUserError(name: SettingName, input: unknown, error: z.ZodError): User
       params.max = MAX_THRESHOLDS;
       break;
     case "settings.fromInvalid":
+    case "settings.publicUrlInvalid":
+    case "settings.publicUrlNotHttps":
       params.value = String(value ?? "");
+      break;
+    case "settings.collectionIntervalInvalid":
+      params.value = String(value ?? "");
+      params.min = MIN_COLLECTION_HOURS;
+      params.max = MAX_COLLECTION_HOURS;
+      break;
+    case "settings.licenseCountInvalid":
+      params.value = String(value ?? "");
+      params.max = MAX_LICENSES;
       break;
   }
   return new UserError(code, params);
@@ -153,4 +221,13 @@ export async function saveSetting<K extends SettingName>(
     );
   });
   return data;
+}
+
+/**
+ * The address devices and mails use to reach Mamori (no trailing slash): MAMORI_PUBLIC_URL
+ * when set (the environment wins), else the one saved under Settings, else http://<Host>.
+ */
+export async function resolvePublicUrl(fallbackHost?: string | null, db: Db = prisma()): Promise<string> {
+  if (process.env.MAMORI_PUBLIC_URL?.trim()) return publicUrl(fallbackHost);
+  return (await getSetting("general", db)).publicUrl ?? publicUrl(fallbackHost);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { useOwnDatabase } from "../support/own-database";
 import { prisma } from "@/lib/db/client";
-import { DEFAULTS, getSetting, saveSetting } from "@/lib/settings";
+import { DEFAULTS, getSetting, resolvePublicUrl, saveSetting } from "@/lib/settings";
 import { UserError } from "@/lib/errors";
 
 useOwnDatabase();
@@ -119,5 +119,90 @@ describe("saving the mail sender", () => {
   it("refuses an unknown setting", async () => {
     const e = await refused(saveSetting("colors" as never, {} as never, actor, ctx));
     expect(e).toMatchObject({ code: "settings.invalid", params: { field: "colors" } });
+  });
+});
+
+describe("saving the collection interval", () => {
+  it("defaults to on, once a day", async () => {
+    expect(await getSetting("collection")).toEqual({ enabled: true, intervalHours: 24 });
+  });
+
+  it.each([1, 6, 24, 168])("accepts %i hours", async (intervalHours) => {
+    expect(await saveSetting("collection", { enabled: false, intervalHours }, actor, ctx)).toEqual({ enabled: false, intervalHours });
+    expect(await getSetting("collection")).toEqual({ enabled: false, intervalHours });
+  });
+
+  it.each([[0], [169], [1.5], [-3], ["24"]])("refuses %j hours, quoting it", async (intervalHours) => {
+    const e = await refused(saveSetting("collection", { enabled: true, intervalHours } as never, actor, ctx));
+    expect(e).toMatchObject({ code: "settings.collectionIntervalInvalid", params: { field: "intervalHours", value: String(intervalHours), min: 1, max: 168 } });
+    expect(await prisma().setting.count()).toBe(0);
+  });
+
+  it("refuses an on/off that is not a boolean", async () => {
+    const e = await refused(saveSetting("collection", { enabled: "yes", intervalHours: 24 } as never, actor, ctx));
+    expect(e).toMatchObject({ code: "settings.invalid", params: { field: "enabled" } });
+  });
+});
+
+describe("saving the device licenses", () => {
+  it("defaults to no limit, and stores a number or no limit", async () => {
+    expect(await getSetting("licenses")).toEqual({ devices: null });
+    expect(await saveSetting("licenses", { devices: 200 }, actor, ctx)).toEqual({ devices: 200 });
+    expect(await getSetting("licenses")).toEqual({ devices: 200 });
+    expect(await saveSetting("licenses", { devices: null }, actor, ctx)).toEqual({ devices: null });
+    expect(await getSetting("licenses")).toEqual({ devices: null });
+  });
+
+  it.each([[0], [-1], [2.5], [1_000_001], ["abc"]])("refuses %j", async (devices) => {
+    const e = await refused(saveSetting("licenses", { devices } as never, actor, ctx));
+    expect(e).toMatchObject({ code: "settings.licenseCountInvalid", params: { field: "devices", value: String(devices), max: 1_000_000 } });
+  });
+});
+
+describe("saving the public URL", () => {
+  it.each([
+    ["https://mdm.example.jp", "https://mdm.example.jp"],
+    [" https://MDM.Example.JP/ ", "https://mdm.example.jp"],
+    ["https://mdm.example.jp:8443", "https://mdm.example.jp:8443"],
+    ["https://mdm.example.jp:443/", "https://mdm.example.jp"],
+    ["http://localhost:3000", "http://localhost:3000"],
+    ["http://127.0.0.1:3000/", "http://127.0.0.1:3000"],
+    ["", null],
+    [null, null],
+  ])("stores %j as %j", async (publicUrl, stored) => {
+    expect(await saveSetting("general", { publicUrl }, actor, ctx)).toEqual({ publicUrl: stored });
+    expect(await getSetting("general")).toEqual({ publicUrl: stored });
+  });
+
+  it.each([
+    ["http://mdm.example.jp", "settings.publicUrlNotHttps"],
+    ["http://192.0.2.10", "settings.publicUrlNotHttps"],
+    ["mdm.example.jp", "settings.publicUrlInvalid"],
+    ["https://", "settings.publicUrlInvalid"],
+    ["https://mdm.example.jp/mamori", "settings.publicUrlInvalid"],
+    ["https://mdm.example.jp/?a=1", "settings.publicUrlInvalid"],
+    ["https://mdm.example.jp/#top", "settings.publicUrlInvalid"],
+    ["https://user:pass@mdm.example.jp", "settings.publicUrlInvalid"],
+    ["ftp://mdm.example.jp", "settings.publicUrlInvalid"],
+    ["javascript:alert(1)", "settings.publicUrlInvalid"],
+  ])("refuses %j", async (publicUrl, code) => {
+    const e = await refused(saveSetting("general", { publicUrl }, actor, ctx));
+    expect(e).toMatchObject({ code, params: { field: "publicUrl", value: publicUrl } });
+    expect(await prisma().setting.count()).toBe(0);
+  });
+
+  it("is used when MAMORI_PUBLIC_URL is unset; the environment wins; else the Host header", async () => {
+    const saved = process.env.MAMORI_PUBLIC_URL;
+    try {
+      delete process.env.MAMORI_PUBLIC_URL;
+      expect(await resolvePublicUrl("portal.internal:3000")).toBe("http://portal.internal:3000");
+      await saveSetting("general", { publicUrl: "https://mdm.example.jp" }, actor, ctx);
+      expect(await resolvePublicUrl("portal.internal:3000")).toBe("https://mdm.example.jp");
+      process.env.MAMORI_PUBLIC_URL = "https://env.example.jp/";
+      expect(await resolvePublicUrl("portal.internal:3000")).toBe("https://env.example.jp");
+    } finally {
+      if (saved === undefined) delete process.env.MAMORI_PUBLIC_URL;
+      else process.env.MAMORI_PUBLIC_URL = saved;
+    }
   });
 });

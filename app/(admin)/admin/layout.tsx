@@ -1,6 +1,7 @@
 import { requireAdmin } from "@/lib/auth/session";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { ExpiryBanner } from "@/components/expiry-banner";
+import { LicenseBanner } from "@/components/licenses";
 import { AdminNav } from "@/components/admin-nav";
 import { LocaleSwitcher } from "@/components/locale-switcher";
 import { SignOutButton } from "@/components/sign-out-button";
@@ -22,6 +23,7 @@ export default async function AdminLayout({ children }: { children: React.ReactN
         </div>
       </header>
       <ExpiryBanner t={t} fmt={(d) => fmt(d)} />
+      <LicenseBanner t={t} />
       <div className="mx-auto flex max-w-7xl flex-col gap-6 px-4 py-6 md:flex-row">
         <aside className="md:w-52 md:shrink-0"><AdminNav /></aside>
         <main id="main" className="min-w-0 flex-1">{children}</main>

@@ -3,36 +3,109 @@ import { requireAdmin } from "@/lib/auth/session";
 import { prisma } from "@/lib/db/client";
 import { databaseStatus } from "@/lib/db/health";
 import { getFormatter, getT } from "@/lib/i18n/server";
+import { enrollmentStage } from "@/lib/enrollment/service";
+import { licenseUsage } from "@/lib/licenses";
+import { errorChainText } from "@/lib/mdm/results";
+import { DeviceStatus, Platform } from "@/lib/db/client";
 import { AuditTable } from "@/components/audit-table";
 import { Card, PageHeader } from "@/components/page-header";
 import { ExpiryCards } from "@/components/expiry-cards";
+import { LicenseCard } from "@/components/licenses";
+
+const LIST = 10;
+const TH = "py-2 pr-3 font-medium";
+const TD = "py-2 pr-3";
 
 export default async function Dashboard() {
   await requireAdmin();
   const [t, fmt] = [await getT(), await getFormatter()];
-  const [byRole, recent, db, devices] = await Promise.all([
+  const [byRole, recent, db, byStatus, byPlatform, enrollments, failed, licenses] = await Promise.all([
     prisma().user.groupBy({ by: ["role"], _count: true }),
     prisma().auditEvent.findMany({ orderBy: { id: "desc" }, take: 8 }),
     databaseStatus(),
-    prisma().device.groupBy({ by: ["status"], _count: true, orderBy: { status: "asc" } }),
+    prisma().device.groupBy({ by: ["status"], _count: true }),
+    // Platforms of the devices under management: retired and wiped ones no longer count.
+    prisma().device.groupBy({ by: ["platform"], _count: true, where: { status: { notIn: ["RETIRED", "WIPED"] } } }),
+    prisma().enrollment.findMany({
+      orderBy: { createdAt: "desc" },
+      take: LIST,
+      include: { user: { select: { email: true, displayName: true } }, devices: { select: { id: true } } },
+    }),
+    prisma().command.findMany({
+      where: { status: "ERROR" },
+      orderBy: [{ respondedAt: { sort: "desc", nulls: "last" } }, { seq: "desc" }],
+      take: LIST,
+      include: { device: { select: { id: true, name: true, serialNumber: true, udid: true } } },
+    }),
+    licenseUsage(),
   ]);
   const count = (role: string) => byRole.find((r) => r.role === role)?._count ?? 0;
+  const statusCount = (s: string) => byStatus.find((d) => d.status === s)?._count ?? 0;
+  const platformCount = (p: string) => byPlatform.find((d) => d.platform === p)?._count ?? 0;
+  const anyDevice = byStatus.length > 0;
   return (
     <>
       <PageHeader title={t("dashboard.title")} />
-      <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
+      <div className="grid grid-flow-row-dense grid-cols-1 gap-4 md:grid-cols-2 xl:grid-cols-3">
         <ExpiryCards t={t} fmt={(d) => fmt(d)} />
-        <Card title={t("dashboard.devices")}>
-          {devices.length === 0 ? (
-            <p className="text-sm text-slate-600">{t("dashboard.noDevices")}</p>
-          ) : (
-            <dl className="grid grid-cols-2 gap-2" data-testid="device-counts">
-              {devices.map((d) => (
-                <div key={d.status}><dt className="text-sm text-slate-600">{t(`devices.statuses.${d.status}`)}</dt><dd className="text-2xl font-semibold">{d._count}</dd></div>
-              ))}
-            </dl>
-          )}
+        <LicenseCard usage={licenses} t={t} />
+        <Card title={t("dashboard.devices")} className="md:col-span-2">
+          {!anyDevice && <p className="mb-3 text-sm text-slate-600">{t("dashboard.noDevices")}</p>}
+          <div className="grid gap-4 sm:grid-cols-2">
+            <section aria-labelledby="by-status">
+              <h3 id="by-status" className="mb-2 text-sm font-medium text-slate-700">{t("dashboard.byStatus")}</h3>
+              <dl className="grid grid-cols-3 gap-2" data-testid="device-counts">
+                {Object.values(DeviceStatus).map((s) => (
+                  <div key={s} data-testid={`status-${s}`}>
+                    <dt className="text-xs text-slate-600">{t(`devices.statuses.${s}`)}</dt>
+                    <dd className={`text-2xl font-semibold ${statusCount(s) ? "" : "text-slate-300"}`}>{statusCount(s)}</dd>
+                  </div>
+                ))}
+              </dl>
+            </section>
+            <section aria-labelledby="by-platform">
+              <h3 id="by-platform" className="mb-2 text-sm font-medium text-slate-700">{t("dashboard.byPlatform")}</h3>
+              <dl className="grid grid-cols-3 gap-2" data-testid="platform-counts">
+                {Object.values(Platform).map((p) => (
+                  <div key={p} data-testid={`platform-${p}`}>
+                    <dt className="text-xs text-slate-600">{t(`devices.platforms.${p}`)}</dt>
+                    <dd className={`text-2xl font-semibold ${platformCount(p) ? "" : "text-slate-300"}`}>{platformCount(p)}</dd>
+                  </div>
+                ))}
+              </dl>
+              <p className="mt-2 text-xs text-slate-600">{t("dashboard.platformNote")}</p>
+            </section>
+          </div>
           <Link href="/admin/devices" className="mt-3 inline-block text-sm text-brand-700 underline">{t("devices.title")}</Link>
+        </Card>
+        <Card title={t("dashboard.recentEnrollments")} className="md:col-span-2">
+          {enrollments.length === 0 ? (
+            <p className="text-sm text-slate-600">{t("dashboard.noEnrollments")}</p>
+          ) : (
+            <div className="overflow-x-auto">
+              <table className="w-full text-left text-sm" data-testid="recent-enrollments">
+                <thead className="border-b border-slate-200 text-slate-600">
+                  <tr>
+                    <th scope="col" className={TH}>{t("enrollment.when")}</th>
+                    <th scope="col" className={TH}>{t("enrollment.user")}</th>
+                    <th scope="col" className={TH}>{t("enrollment.platform")}</th>
+                    <th scope="col" className={TH}>{t("enrollment.status")}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {enrollments.map((e) => (
+                    <tr key={e.id} className="border-b border-slate-100 align-top" data-testid="recent-enrollment-row">
+                      <td className={`${TD} whitespace-nowrap`}>{fmt(e.createdAt, "short")}</td>
+                      <td className={`${TD} min-w-40 break-words`}>{e.user ? `${e.user.displayName} (${e.user.email})` : t("enrollment.noOwner")}</td>
+                      <td className={`${TD} whitespace-nowrap`}>{e.platform ? t(`devices.platforms.${e.platform}`) : t("enrollment.anyPlatform")}</td>
+                      <td className={TD}>{t(`enrollment.statuses.${enrollmentStage(e)}`)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          <Link href="/admin/enrollment" className="mt-3 inline-block text-sm text-brand-700 underline">{t("dashboard.viewEnrollment")}</Link>
         </Card>
         <Card title={t("dashboard.people")}>
           <dl className="grid grid-cols-2 gap-2">
@@ -40,15 +113,45 @@ export default async function Dashboard() {
             <div><dt className="text-sm text-slate-600">{t("dashboard.endUsers")}</dt><dd className="text-2xl font-semibold">{count("END_USER")}</dd></div>
           </dl>
         </Card>
+        <Card title={t("dashboard.failedCommands")} className="md:col-span-2 xl:col-span-3">
+          {failed.length === 0 ? (
+            <p className="text-sm text-slate-600">{t("dashboard.noFailedCommands")}</p>
+          ) : (
+            <div className="overflow-x-auto">
+              <table className="w-full text-left text-sm" data-testid="failed-commands">
+                <thead className="border-b border-slate-200 text-slate-600">
+                  <tr>
+                    <th scope="col" className={TH}>{t("dashboard.when")}</th>
+                    <th scope="col" className={TH}>{t("dashboard.device")}</th>
+                    <th scope="col" className={TH}>{t("dashboard.command")}</th>
+                    <th scope="col" className={TH}>{t("dashboard.error")}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {failed.map((c) => (
+                    <tr key={c.id} className="border-b border-slate-100 align-top" data-testid="failed-command-row">
+                      <td className={`${TD} whitespace-nowrap`}>{fmt(c.respondedAt ?? c.sentAt ?? c.createdAt, "short")}</td>
+                      <td className={`${TD} min-w-32 break-words`}>
+                        <Link href={`/admin/devices/${c.device.id}`} className="text-brand-700 underline">{c.device.name ?? c.device.serialNumber ?? c.device.udid ?? t("devices.unnamed")}</Link>
+                      </td>
+                      <td className={`${TD} font-mono text-xs`}>{c.requestType}</td>
+                      <td className={`${TD} min-w-48 break-words`}>{errorChainText(c.errorChain) ?? "—"}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Card>
+        <Card title={t("dashboard.recentActivity")} className="md:col-span-2">
+          {recent.length ? <AuditTable events={recent} t={t} fmt={(d) => fmt(d, "short")} compact /> : <p className="text-sm text-slate-600">{t("dashboard.noActivity")}</p>}
+          <Link href="/admin/audit" className="mt-3 inline-block text-sm text-brand-700 underline">{t("dashboard.viewAudit")}</Link>
+        </Card>
         <Card title={t("dashboard.system")}>
           <dl className="grid gap-2 text-sm">
             <div><dt className="text-slate-600">{t("dashboard.database")}</dt><dd>{db.reachable ? t("dashboard.databaseOk") : "—"}</dd></div>
             <div><dt className="text-slate-600">{t("dashboard.schema")}</dt><dd className="break-all font-mono text-xs">{db.applied ?? "—"}</dd></div>
           </dl>
-        </Card>
-        <Card title={t("dashboard.recentActivity")} className="md:col-span-2">
-          {recent.length ? <AuditTable events={recent} t={t} fmt={(d) => fmt(d, "short")} compact /> : <p className="text-sm text-slate-600">{t("dashboard.noActivity")}</p>}
-          <Link href="/admin/audit" className="mt-3 inline-block text-sm text-brand-700 underline">{t("dashboard.viewAudit")}</Link>
         </Card>
       </div>
     </>

@@ -4,9 +4,10 @@ import { headers } from "next/headers";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { formAction } from "@/lib/actions";
-import { publicUrl } from "@/lib/config";
 import { createEnrollment, profileLinkMinutes } from "@/lib/enrollment/service";
 import { activeIdentity } from "@/lib/push-certificates/service";
+import { assertLicensesFor } from "@/lib/licenses";
+import { resolvePublicUrl } from "@/lib/settings";
 import { getFormatter } from "@/lib/i18n/server";
 import { UserError } from "@/lib/errors";
 
@@ -18,8 +19,10 @@ const schema = z.object({
 });
 
 export const createLink = formAction({ name: "enrollment.create", role: "admin", schema }, async (input, { user, t, ip, userAgent }) => {
+  // Licenses first: with every license in use, no link helps, whatever else is missing.
+  await assertLicensesFor(input.count);
   if (!(await activeIdentity())) throw new UserError("enrollment.noPushCertificate");
-  const base = publicUrl((await headers()).get("host"));
+  const base = await resolvePublicUrl((await headers()).get("host"));
   const links: string[] = [];
   let expiresAt = new Date();
   for (let i = 0; i < input.count; i++) {

@@ -2,16 +2,11 @@ import { requireAdmin } from "@/lib/auth/session";
 import { prisma } from "@/lib/db/client";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { activeIdentity } from "@/lib/push-certificates/service";
+import { enrollmentStage } from "@/lib/enrollment/service";
 import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
 import { Card, PageHeader } from "@/components/page-header";
 import { createLink } from "./actions";
-
-function stage(e: { profileUsedAt: Date | null; profileExpiresAt: Date; devices: unknown[] }) {
-  if (e.devices.length) return "enrolled";
-  if (e.profileUsedAt) return "downloaded";
-  return e.profileExpiresAt.getTime() > Date.now() ? "waiting" : "expired";
-}
 
 export default async function EnrollmentPage() {
   await requireAdmin("/admin/enrollment");
@@ -58,7 +53,7 @@ export default async function EnrollmentPage() {
                   <td className="py-2 pr-3 whitespace-nowrap">{fmt(e.createdAt, "short")}</td>
                   <td className="py-2 pr-3 break-all">{e.user?.email ?? t("enrollment.noOwner")}</td>
                   <td className="py-2 pr-3 break-all">{e.createdByLabel}</td>
-                  <td className="py-2 pr-3">{t(`enrollment.statuses.${stage(e)}`)}</td>
+                  <td className="py-2 pr-3">{t(`enrollment.statuses.${enrollmentStage(e)}`)}</td>
                 </tr>
               ))}
             </tbody>

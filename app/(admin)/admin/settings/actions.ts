@@ -26,3 +26,44 @@ export const saveMail = formAction(
     return { ok: true, message: t("settings.saved") };
   },
 );
+
+// Numbers stay as typed when they are not whole numbers, so the error can quote them.
+const whole = (s: string): number => (/^\d+$/.test(s.trim()) ? Number(s.trim()) : (s.trim() as unknown as number));
+
+export const saveDevices = formAction(
+  { name: "settings.update", role: "admin", schema: z.object({ inactiveAfterDays: z.string().max(20) }) },
+  async (input, { user, t, ip, userAgent }) => {
+    await saveSetting("devices", { inactiveAfterDays: whole(input.inactiveAfterDays) }, { id: user.id, label: user.email }, { ip, userAgent });
+    revalidatePath("/admin/settings");
+    return { ok: true, message: t("settings.saved") };
+  },
+);
+
+export const saveCollection = formAction(
+  { name: "settings.update", role: "admin", schema: z.object({ enabled: z.literal("on").optional(), intervalHours: z.string().max(20) }) },
+  async (input, { user, t, ip, userAgent }) => {
+    await saveSetting("collection", { enabled: input.enabled === "on", intervalHours: whole(input.intervalHours) }, { id: user.id, label: user.email }, { ip, userAgent });
+    revalidatePath("/admin/settings");
+    return { ok: true, message: t("settings.saved") };
+  },
+);
+
+export const saveLicenses = formAction(
+  { name: "settings.update", role: "admin", schema: z.object({ devices: z.string().max(20) }) },
+  async (input, { user, t, ip, userAgent }) => {
+    // Empty: no limit.
+    const devices = input.devices.trim() === "" ? null : whole(input.devices);
+    await saveSetting("licenses", { devices }, { id: user.id, label: user.email }, { ip, userAgent });
+    revalidatePath("/admin", "layout");
+    return { ok: true, message: t("settings.saved") };
+  },
+);
+
+export const saveGeneral = formAction(
+  { name: "settings.update", role: "admin", schema: z.object({ publicUrl: z.string().max(2000) }) },
+  async (input, { user, t, ip, userAgent }) => {
+    await saveSetting("general", { publicUrl: input.publicUrl.trim() || null }, { id: user.id, label: user.email }, { ip, userAgent });
+    revalidatePath("/admin/settings");
+    return { ok: true, message: t("settings.saved") };
+  },
+);

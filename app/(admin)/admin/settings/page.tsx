@@ -1,12 +1,14 @@
 import { requireAdmin } from "@/lib/auth/session";
 import { getFormatter, getT } from "@/lib/i18n/server";
-import { getSetting } from "@/lib/settings";
+import { headers } from "next/headers";
+import { getSetting, MAX_COLLECTION_HOURS, MIN_COLLECTION_HOURS, resolvePublicUrl } from "@/lib/settings";
+import { licenseUsage } from "@/lib/licenses";
 import { listMail } from "@/lib/mail";
 import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
 import { Card, PageHeader } from "@/components/page-header";
 import { Pager } from "@/components/pager";
-import { saveMail, saveNotifications } from "./actions";
+import { saveCollection, saveDevices, saveGeneral, saveLicenses, saveMail, saveNotifications } from "./actions";
 
 const PAGE_SIZE = 20;
 const STATUS_STYLE = { OUTBOX: "text-amber-800", SENT: "text-brand-700", FAILED: "text-red-700" } as const;
@@ -15,15 +17,54 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
   await requireAdmin("/admin/settings");
   const [t, fmt] = [await getT(), await getFormatter()];
   const page = Math.max(1, Number((await searchParams).page) || 1);
-  const [notifications, mail, log] = await Promise.all([
+  const [notifications, mail, log, general, devices, collection, licenses, usage] = await Promise.all([
     getSetting("notifications"),
     getSetting("mail"),
     listMail({ take: PAGE_SIZE, skip: (page - 1) * PAGE_SIZE }),
+    getSetting("general"),
+    getSetting("devices"),
+    getSetting("collection"),
+    getSetting("licenses"),
+    licenseUsage(),
   ]);
+  const envUrl = process.env.MAMORI_PUBLIC_URL?.trim();
+  const inUse = await resolvePublicUrl((await headers()).get("host"));
   return (
     <>
       <PageHeader title={t("settings.title")} />
       <div className="flex flex-col gap-4">
+        <div className="grid gap-4 lg:grid-cols-2">
+          <Card title={t("settings.generalTitle")}>
+            <ActionForm action={saveGeneral} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="general-form">
+              <Field label={t("settings.publicUrl")} name="publicUrl" type="url" inputMode="url" placeholder="https://mdm.example.jp" defaultValue={general.publicUrl ?? ""} hint={t("settings.publicUrlHint")} />
+              {envUrl && <p className="rounded-lg bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-amber-200" data-testid="public-url-env">{t("settings.publicUrlEnv", { value: envUrl })}</p>}
+              <p className="break-all text-sm text-slate-700" data-testid="public-url-current">{t("settings.publicUrlInUse", { url: inUse })}</p>
+            </ActionForm>
+          </Card>
+          <Card title={t("settings.licensesTitle")}>
+            <p className="mb-3 text-sm text-slate-600" data-testid="license-usage">
+              {usage.total === null ? t("licenses.usedUnlimited", { used: usage.used }) : t("licenses.usedOf", { used: usage.used, total: usage.total })}
+            </p>
+            <ActionForm action={saveLicenses} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="licenses-form">
+              <Field label={t("settings.licenseCount")} name="devices" inputMode="numeric" defaultValue={licenses.devices ?? ""} hint={t("settings.licenseCountHint")} />
+            </ActionForm>
+          </Card>
+          <Card title={t("settings.devicesTitle")}>
+            <ActionForm action={saveDevices} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="devices-form">
+              <Field label={t("settings.inactiveAfterDays")} name="inactiveAfterDays" inputMode="numeric" defaultValue={devices.inactiveAfterDays} hint={t("settings.inactiveAfterDaysHint")} />
+            </ActionForm>
+          </Card>
+          <Card title={t("settings.collectionTitle")}>
+            <p className="mb-3 text-sm text-slate-600">{t("settings.collectionIntro")}</p>
+            <ActionForm action={saveCollection} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="collection-form">
+              <label className="flex min-h-11 items-center gap-2 text-sm font-medium text-slate-800">
+                <input type="checkbox" name="enabled" defaultChecked={collection.enabled} className="size-5 accent-brand-700" />
+                {t("settings.collectionEnabled")}
+              </label>
+              <Field label={t("settings.collectionInterval")} name="intervalHours" inputMode="numeric" defaultValue={collection.intervalHours} hint={t("settings.collectionIntervalHint", { min: MIN_COLLECTION_HOURS, max: MAX_COLLECTION_HOURS })} />
+            </ActionForm>
+          </Card>
+        </div>
         <Card title={t("settings.notificationsTitle")}>
           <p className="mb-3 text-sm text-slate-600">{t("settings.notificationsIntro")}</p>
           <ActionForm action={saveNotifications} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="notifications-form">

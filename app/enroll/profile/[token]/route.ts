@@ -1,5 +1,5 @@
 import { headers } from "next/headers";
-import { publicUrl } from "@/lib/config";
+import { resolvePublicUrl } from "@/lib/settings";
 import { isUserError } from "@/lib/errors";
 import { translator, matchLocale } from "@/lib/i18n";
 import { clientAddress } from "@/lib/request";
@@ -16,7 +16,7 @@ function page(title: string, text: string, lang: string) {
 export async function GET(_req: Request, { params }: { params: Promise<{ token: string }> }) {
   const h = await headers();
   try {
-    const body = await enrollmentProfile((await params).token, publicUrl(h.get("host")), { ip: clientAddress(h), userAgent: h.get("user-agent") });
+    const body = await enrollmentProfile((await params).token, await resolvePublicUrl(h.get("host")), { ip: clientAddress(h), userAgent: h.get("user-agent") });
     return new Response(new Uint8Array(body), {
       headers: { "content-type": "application/x-apple-aspen-config", "content-disposition": 'attachment; filename="Mamori.mobileconfig"', "cache-control": "no-store" },
     });

@@ -1,0 +1,42 @@
+import { prisma } from "@/lib/db/client";
+import { UserError } from "@/lib/errors";
+import { getSetting } from "@/lib/settings";
+
+// Device licenses (seed 002: 機器ライセンス 使用数/契約数). Every device that is not retired or
+// wiped holds one, enrolling ones included; the contracted number is the `licenses` setting
+// (null: no limit).
+
+/** From this share of the licenses in use, the dashboard warns (amber). */
+export const WARNING_RATIO = 0.9;
+
+/** ok; warning: 90% or more in use; full: all in use (or more, after the number was lowered). */
+export type LicenseLevel = "unlimited" | "ok" | "warning" | "full";
+
+export interface LicenseUsage {
+  used: number;
+  /** Contracted licenses; null when unlimited. */
+  total: number | null;
+  level: LicenseLevel;
+}
+
+export function licenseLevel(used: number, total: number | null): LicenseLevel {
+  if (total === null) return "unlimited";
+  if (used >= total) return "full";
+  return used >= total * WARNING_RATIO ? "warning" : "ok";
+}
+
+export async function licenseUsage(): Promise<LicenseUsage> {
+  const [used, { devices: total }] = await Promise.all([
+    prisma().device.count({ where: { status: { notIn: ["RETIRED", "WIPED"] } } }),
+    getSetting("licenses"),
+  ]);
+  return { used, total, level: licenseLevel(used, total) };
+}
+
+/** Refuses enrolling `count` more devices when the contracted licenses do not cover them. */
+export async function assertLicensesFor(count = 1): Promise<void> {
+  const { used, total } = await licenseUsage();
+  if (total === null) return;
+  if (used >= total) throw new UserError("licenses.limitReached", { used, total });
+  if (used + count > total) throw new UserError("licenses.notEnough", { count, remaining: total - used, total });
+}
