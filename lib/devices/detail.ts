@@ -1,8 +1,7 @@
 import { prisma } from "@/lib/db/client";
 import { COMMAND_INFO, type RequestType } from "@/lib/mdm/commands";
-import type {
-  CertificateSummary, DeviceInfo, DeviceLocation, ErrorChainItem, InstalledApp, ProfileSummary, SecuritySummary,
-} from "@/lib/mdm/results";
+import { errorChainText } from "@/lib/mdm/results";
+import type { CertificateSummary, DeviceInfo, DeviceLocation, InstalledApp, ProfileSummary, SecuritySummary } from "@/lib/mdm/results";
 import type { Command, Device } from "@/lib/db/generated/client";
 import type { DeviceAction } from "./actions";
 
@@ -154,14 +153,10 @@ export function wipeConfirmationChoices(d: Pick<Device, "name" | "serialNumber" 
 
 export type Summary = { key: string; params?: Record<string, string | number> } | { text: string } | null;
 
-/** One line for the history table: the error chain, or a compact account of the answer. */
+/** One line for the history table: the error (as on the dashboard), or a compact account of the answer. */
 export function summarizeCommand(c: Pick<Command, "status" | "requestType" | "result" | "errorChain">): Summary {
   if (c.status === "ERROR") {
-    const chain = Array.isArray(c.errorChain) ? (c.errorChain.filter(isObject) as unknown as ErrorChainItem[]) : [];
-    const text = chain
-      .map((e) => [e.description, e.code !== null && e.code !== undefined ? `(${e.domain ? `${e.domain} ` : ""}${e.code})` : null].filter(Boolean).join(" "))
-      .filter(Boolean)
-      .join(" — ");
+    const text = errorChainText(c.errorChain);
     return text ? { text } : { key: "deviceDetail.summary.error" };
   }
   if (c.status === "NOT_NOW") return { key: "deviceDetail.summary.notNow" };

@@ -80,9 +80,9 @@ describe("inventory and location as stored", () => {
 
 describe("command result summaries", () => {
   const c = (requestType: string, status: string, result: unknown = null, errorChain: unknown = null) => summarizeCommand({ requestType, status: status as never, result: result as never, errorChain: errorChain as never });
-  it("gives the error chain, most general first", () => {
+  it("gives the error with its domain and code", () => {
     expect(c("DeviceLock", "ERROR", null, [{ code: 12003, domain: "MCMDMErrorDomain", description: "A PIN is required" }, { code: null, domain: null, description: "underlying" }]))
-      .toEqual({ text: "A PIN is required (MCMDMErrorDomain 12003) — underlying" });
+      .toEqual({ text: "A PIN is required (MCMDMErrorDomain 12003)" });
     expect(c("DeviceLock", "ERROR")).toEqual({ key: "deviceDetail.summary.error" });
   });
   it("counts lists and quotes what matters", () => {
