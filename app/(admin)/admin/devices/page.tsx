@@ -122,7 +122,7 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
                       <tr key={d.id} className="border-b border-slate-100 align-top" data-testid="device-row">
                         <td className="py-2 pr-3"><RowCheckbox id={d.id} label={d.name ?? d.serialNumber ?? t("devices.unnamed")} /></td>
                         <td className="py-2 pr-3">
-                          {d.name ?? t("devices.unnamed")}
+                          <Link href={`/admin/devices/${d.id}`} className="font-medium text-brand-700 underline">{d.name ?? t("devices.unnamed")}</Link>
                           {unmanageable && <p className="text-xs font-semibold text-red-700" data-testid="unmanageable">{t("devices.unmanageable")}</p>}
                         </td>
                         <td className="py-2 pr-3 whitespace-nowrap">{t(`devices.platforms.${d.platform}`)}</td>

@@ -1,0 +1,15 @@
+import { notFound } from "next/navigation";
+import { z } from "zod";
+import { requireAdmin } from "@/lib/auth/session";
+import { deviceExists } from "@/lib/devices/detail";
+
+/**
+ * Outside the page's loading boundary, so an unknown device gets a real 404 (and an end user a
+ * 403) before anything streams; the page itself then loads behind loading.tsx.
+ */
+export default async function DeviceLayout({ children, params }: { children: React.ReactNode; params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  await requireAdmin(`/admin/devices/${encodeURIComponent(id)}`);
+  if (!z.uuid().safeParse(id).success || !(await deviceExists(id))) notFound();
+  return children;
+}

@@ -1,0 +1,190 @@
+import { prisma } from "@/lib/db/client";
+import { COMMAND_INFO, type RequestType } from "@/lib/mdm/commands";
+import { errorChainText } from "@/lib/mdm/results";
+import type { CertificateSummary, DeviceInfo, DeviceLocation, InstalledApp, ProfileSummary, SecuritySummary } from "@/lib/mdm/results";
+import type { Command, Device } from "@/lib/db/generated/client";
+import type { DeviceAction } from "./actions";
+
+// What the admin device page reads and decides: the device with its history, its stored
+// inventory in typed form, which actions apply to it, and one-line summaries of command results.
+
+export const HISTORY_LIMIT = 100;
+
+export async function deviceExists(id: string): Promise<boolean> {
+  return (await prisma().device.count({ where: { id } })) > 0;
+}
+
+/** The device, its owner, its latest commands and audit events, and the active push topic. */
+export async function deviceDetail(id: string) {
+  const device = await prisma().device.findUnique({
+    where: { id },
+    include: { owner: { select: { email: true, displayName: true } }, users: { select: { shortName: true, longName: true } } },
+  });
+  if (!device) return null;
+  const [commands, events, active] = await Promise.all([
+    prisma().command.findMany({ where: { deviceId: id }, orderBy: { seq: "desc" }, take: HISTORY_LIMIT }),
+    prisma().auditEvent.findMany({ where: { targetType: "device", targetId: id }, orderBy: { id: "desc" }, take: HISTORY_LIMIT }),
+    prisma().pushCertificate.findFirst({ where: { status: "ACTIVE" }, select: { topic: true } }),
+  ]);
+  return { device, commands, events, activeTopic: active?.topic ?? null };
+}
+
+/** JSON as stored: dates became ISO strings (lib/mdm/queue.ts jsonSafe). */
+type Stored<T> = T extends Date ? string : T extends (infer U)[] ? Stored<U>[] : T extends object ? { [K in keyof T]: Stored<T[K]> } : T;
+
+export interface Inventory {
+  deviceInformation?: Stored<DeviceInfo>;
+  securityInfo?: Stored<SecuritySummary>;
+  applications: Stored<InstalledApp>[];
+  profiles: Stored<ProfileSummary>[];
+  certificates: Stored<CertificateSummary>[];
+  /** Which lists the device has answered at least once (an empty list is not "unknown"). */
+  has: { applications: boolean; profiles: boolean; certificates: boolean };
+}
+
+export type StoredLocation = Stored<DeviceLocation> & { receivedAt?: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The inventory JSON written by lib/mdm/service.ts, defensively: a wrong shape reads as absent. */
+export function readInventory(raw: unknown): Inventory {
+  const inv = isObject(raw) ? raw : {};
+  const list = <T>(v: unknown) => (Array.isArray(v) ? (v.filter(isObject) as T[]) : []);
+  return {
+    deviceInformation: isObject(inv.deviceInformation) ? (inv.deviceInformation as Stored<DeviceInfo>) : undefined,
+    securityInfo: isObject(inv.securityInfo) ? (inv.securityInfo as Stored<SecuritySummary>) : undefined,
+    applications: list(inv.applications),
+    profiles: list(inv.profiles),
+    certificates: list(inv.certificates),
+    has: { applications: Array.isArray(inv.applications), profiles: Array.isArray(inv.profiles), certificates: Array.isArray(inv.certificates) },
+  };
+}
+
+export function readLocation(raw: unknown): StoredLocation | null {
+  if (!isObject(raw) || typeof raw.latitude !== "number" || typeof raw.longitude !== "number") return null;
+  if (Math.abs(raw.latitude) > 90 || Math.abs(raw.longitude) > 180) return null;
+  return raw as StoredLocation;
+}
+
+/** Links to the spot on Apple Maps and OpenStreetMap (https only). */
+export function mapLinks(l: { latitude: number; longitude: number }) {
+  const lat = l.latitude.toFixed(6);
+  const lng = l.longitude.toFixed(6);
+  return {
+    apple: `https://maps.apple.com/?ll=${lat},${lng}&q=${lat},${lng}`,
+    osm: `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lng}#map=16/${lat}/${lng}`,
+  };
+}
+
+// --- which actions apply
+
+export const ACTION_COMMANDS: Record<DeviceAction, readonly RequestType[]> = {
+  refresh: ["DeviceInformation", "SecurityInfo", "InstalledApplicationList", "ProfileList", "CertificateList"],
+  checkIn: [],
+  lock: ["DeviceLock"],
+  clearPasscode: ["ClearPasscode"],
+  lostModeOn: ["EnableLostMode"],
+  lostModeOff: ["DisableLostMode"],
+  locate: ["DeviceLocation"],
+  playSound: ["PlayLostModeSound"],
+  restart: ["RestartDevice"],
+  wipe: ["EraseDevice"],
+  retire: ["RemoveProfile"],
+};
+
+/** Why an action is not offered; null when it is. */
+export type Unavailable =
+  | "notManaged" | "platform" | "supervisedOnly" | "noUnlockToken" | "needsLostMode" | "inLostMode" | "noEnrollmentProfile";
+
+type AvailabilityInput = Pick<Device, "platform" | "status" | "supervised" | "lostMode" | "unlockTokenSealed" | "enrollmentId">;
+
+/**
+ * The same rules the server applies (lib/devices/actions.ts, lib/mdm/commands.ts) plus what the
+ * device would refuse: supervised-only commands on an iPhone known to be unsupervised, lost
+ * mode commands outside lost mode. Unknown supervision (no inventory yet) is offered.
+ */
+export function availability(d: AvailabilityInput): Record<DeviceAction, Unavailable | null> {
+  const out = {} as Record<DeviceAction, Unavailable | null>;
+  for (const [action, types] of Object.entries(ACTION_COMMANDS) as [DeviceAction, readonly RequestType[]][]) {
+    out[action] = why(d, action, types);
+  }
+  return out;
+}
+
+function why(d: AvailabilityInput, action: DeviceAction, types: readonly RequestType[]): Unavailable | null {
+  if (d.status === "RETIRED" || d.status === "WIPED") return "notManaged";
+  if (d.platform === "ANDROID") return "platform";
+  for (const type of types) {
+    const info = COMMAND_INFO[type];
+    if (!(info.platforms as readonly string[]).includes(d.platform)) return "platform";
+    if (d.platform === "IOS" && info.iosSupervised && d.supervised === false) return "supervisedOnly";
+  }
+  switch (action) {
+    case "clearPasscode":
+      return d.unlockTokenSealed ? null : "noUnlockToken";
+    case "lostModeOn":
+      return d.lostMode ? "inLostMode" : null;
+    case "lostModeOff":
+    case "locate":
+    case "playSound":
+      return d.lostMode ? null : "needsLostMode";
+    case "retire":
+      return d.enrollmentId ? null : "noEnrollmentProfile";
+    default:
+      return null;
+  }
+}
+
+/** The wipe confirmation: the device name or serial number shown, typed again (width and case folded). */
+export function wipeConfirmationMatches(d: Pick<Device, "name" | "serialNumber" | "udid">, typed: string): boolean {
+  const norm = (s: string) => s.normalize("NFKC").trim().toLowerCase();
+  const t = norm(typed);
+  return t !== "" && wipeConfirmationChoices(d).some((v) => norm(v) === t);
+}
+
+/** What the page shows to type: the name and the serial number, or the UDID when it has neither. */
+export function wipeConfirmationChoices(d: Pick<Device, "name" | "serialNumber" | "udid">): string[] {
+  const shown = [d.name, d.serialNumber].filter((v): v is string => !!v?.trim());
+  return shown.length ? shown : d.udid ? [d.udid] : [];
+}
+
+
+// --- command results
+
+export type Summary = { key: string; params?: Record<string, string | number> } | { text: string } | null;
+
+/** One line for the history table: the error (as on the dashboard), or a compact account of the answer. */
+export function summarizeCommand(c: Pick<Command, "status" | "requestType" | "result" | "errorChain">): Summary {
+  if (c.status === "ERROR") {
+    const text = errorChainText(c.errorChain);
+    return text ? { text } : { key: "deviceDetail.summary.error" };
+  }
+  if (c.status === "NOT_NOW") return { key: "deviceDetail.summary.notNow" };
+  if (c.status !== "ACKNOWLEDGED") return null;
+  const r = c.result;
+  switch (c.requestType) {
+    case "DeviceInformation": {
+      const info = isObject(r) ? r : {};
+      const parts = [info.name, info.osVersion].filter((v): v is string => typeof v === "string");
+      return parts.length ? { text: parts.join(" · ") } : null;
+    }
+    case "SecurityInfo": {
+      const s = isObject(r) ? r : {};
+      if (typeof s.passcodePresent === "boolean") return { key: s.passcodePresent ? "deviceDetail.summary.passcodeOn" : "deviceDetail.summary.passcodeOff" };
+      if (typeof s.fileVaultEnabled === "boolean") return { key: s.fileVaultEnabled ? "deviceDetail.summary.fileVaultOn" : "deviceDetail.summary.fileVaultOff" };
+      return null;
+    }
+    case "InstalledApplicationList":
+      return Array.isArray(r) ? { key: "deviceDetail.summary.apps", params: { count: r.length } } : null;
+    case "ProfileList":
+      return Array.isArray(r) ? { key: "deviceDetail.summary.profiles", params: { count: r.length } } : null;
+    case "CertificateList":
+      return Array.isArray(r) ? { key: "deviceDetail.summary.certificates", params: { count: r.length } } : null;
+    case "DeviceLocation": {
+      const l = readLocation(r);
+      return l ? { text: `${l.latitude.toFixed(5)}, ${l.longitude.toFixed(5)}` } : null;
+    }
+    default:
+      return null;
+  }
+}
