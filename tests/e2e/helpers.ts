@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { expect, type Page } from "@playwright/test";
 import { signPushCsr } from "../support/push-fixtures";
 import type { TestCa } from "../support/test-ca";
+import { sql } from "./db";
 
 export async function signIn(page: Page, email: string, password: string, landing = /\/admin$/) {
   await page.goto("/login");
@@ -16,11 +17,17 @@ export async function download(page: Page, name: string): Promise<string> {
   return readFileSync((await dl.path())!, "utf8");
 }
 
-/** On the push certificate page: create a request and download its CSR. */
+const pendingCsr = async () => (await sql<{ csr_pem: string }>("SELECT csr_pem FROM push_certificate_requests"))[0]?.csr_pem ?? null;
+
+/** On the push certificate page: create a request and download its CSR (the new one, not the last). */
 export async function newCsr(page: Page): Promise<string> {
+  const before = await pendingCsr();
   await page.getByRole("button", { name: /Create request/ }).click();
+  await expect.poll(pendingCsr).not.toBe(before);
   await expect(page.getByTestId("pending-request")).toBeVisible();
-  return download(page, "Download CSR (.pem)");
+  const csr = await download(page, "Download CSR (.pem)");
+  expect(csr.replace(/\r/g, "")).toBe((await pendingCsr())!.replace(/\r/g, ""));
+  return csr;
 }
 
 export async function uploadCert(page: Page, pem: string, appleId?: string) {
