@@ -96,14 +96,20 @@ export interface CollectionRun {
  */
 export async function runCollection(now: Date): Promise<CollectionRun | null> {
   const { enabled, intervalHours } = await getSetting("collection");
-  const row = await prisma().setting.findUnique({ where: { key: CURSOR_KEY } });
-  const last = typeof (row?.value as { at?: unknown } | null)?.at === "string" ? new Date((row!.value as { at: string }).at) : null;
-  const earliest = now.getTime() - intervalHours * HOUR;
-  const from = new Date(last && !Number.isNaN(last.getTime()) ? Math.max(last.getTime(), earliest) : now.getTime() - COLLECTION_TICK_MS);
+  const last = await readCursor();
+  const from = new Date(last === null ? now.getTime() - COLLECTION_TICK_MS : Math.max(last, now.getTime() - intervalHours * HOUR));
   const queued = enabled && from.getTime() < now.getTime() ? await collectWindow(from, now, intervalHours, now) : [];
-  if (!last || now.getTime() > last.getTime()) {
+  if (last === null || now.getTime() > last) {
     const value = { at: now.toISOString() };
     await prisma().setting.upsert({ where: { key: CURSOR_KEY }, create: { key: CURSOR_KEY, value }, update: { value } });
   }
   return enabled ? { from, to: now, queued } : null;
+}
+
+/** When the job last ran (ms), or null the first time or when the row is unreadable. */
+async function readCursor(): Promise<number | null> {
+  const row = await prisma().setting.findUnique({ where: { key: CURSOR_KEY } });
+  const at = (row?.value as { at?: unknown } | null)?.at;
+  const ms = typeof at === "string" ? Date.parse(at) : NaN;
+  return Number.isNaN(ms) ? null : ms;
 }
