@@ -67,7 +67,8 @@ export async function enqueueCommand(
     },
   });
   await audit({ actor: opts.actor, action: "command.enqueue", target: { type: "device", id: deviceId, label: device.name ?? device.udid }, details: { requestType: built.requestType, commandUuid: cmd.id }, ip: opts.ip, userAgent: opts.userAgent });
-  if (opts.push !== false) await pushDevice(deviceId).catch((e) => console.error("push failed", e));
+  // The command is durable; the push only wakes the device, so nobody waits for Apple.
+  if (opts.push !== false) void pushDevice(deviceId).catch((e) => console.error("push failed", e));
   return cmd;
 }
 
