@@ -53,6 +53,11 @@ export async function handleCheckin(body: Buffer, identity: DeviceIdentity, now 
       const device = await boundDevice(msg.udid, identity);
       if (msg.userId) return OK;
       await prisma().device.update({ where: { id: device.id }, data: { status: "RETIRED", pushToken: null, pushMagic: null, unlockTokenSealed: null, lastCheckInAt: now } });
+      // A device removing its MDM profile checks out instead of answering RemoveProfile.
+      await prisma().command.updateMany({
+        where: { deviceId: device.id, requestType: "RemoveProfile", status: { in: ["QUEUED", "SENT", "NOT_NOW"] } },
+        data: { status: "ACKNOWLEDGED", respondedAt: now, sealedBody: null },
+      });
       await audit({ actor: SYSTEM, action: "device.checkout", target: { type: "device", id: device.id, label: device.name ?? device.udid } });
       return OK;
     }

@@ -300,8 +300,9 @@ test.describe.serial("admin device page", () => {
     expect(mac.retired).toBe(true);
     await page.reload();
     await expect(page.getByTestId("device-status")).toHaveText("Retired");
-    // Removing its enrollment profile unenrolls the device: it checks out instead of answering.
-    await expect(row(page, "RemoveProfile")).toHaveAttribute("data-status", "SENT");
+    // Removing its enrollment profile unenrolls the device: it checks out instead of answering,
+    // and the check-out closes the command.
+    await expect(row(page, "RemoveProfile")).toHaveAttribute("data-status", "ACKNOWLEDGED");
     await expect(page.getByTestId("device-audit")).toContainText("Device removed management");
     await expect(page.getByTestId("device-audit")).toContainText("Device retired");
     await expect(page.getByTestId("device-audit")).toContainText("Device locked");

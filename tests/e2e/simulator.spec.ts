@@ -176,6 +176,7 @@ test.describe.serial("Apple MDM protocol with simulated devices", () => {
     await mac.connect();
     const [retired] = await sql<{ status: string; push_token: string | null }>(`SELECT status, push_token FROM devices WHERE udid = $1`, [mac.udid]);
     expect(retired).toEqual({ status: "RETIRED", push_token: null });
+    expect((await commands(mac.udid)).find((c) => c.request_type === "RemoveProfile")!.status).toBe("ACKNOWLEDGED");
   });
 
   test("a device enrolled under another topic is shown as unmanageable", async ({ page }) => {

@@ -103,8 +103,10 @@ describe("check-in", () => {
     expect(await prisma().command.count({ where: { deviceId: after.id } })).toBe(4);
     // The old identity no longer speaks for the device.
     await expect(checkin({ MessageType: "CheckOut", Topic: TOPIC, UDID: "RE-1" }, first)).rejects.toMatchObject({ code: "mdm.identityMismatch" });
+    const removal = await enqueueCommand(after.id, { requestType: "RemoveProfile", command: { RequestType: "RemoveProfile", Identifier: "jp.mamori.enrollment.x" } }, { actor, push: false });
     await checkin({ MessageType: "CheckOut", Topic: TOPIC, UDID: "RE-1" }, second);
     expect((await prisma().device.findUniqueOrThrow({ where: { udid: "RE-1" } })).status).toBe("RETIRED");
+    expect((await prisma().command.findUniqueOrThrow({ where: { id: removal.id } })).status).toBe("ACKNOWLEDGED");
   });
 });
 
