@@ -1,7 +1,8 @@
 import http2 from "node:http2";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { randomUUID } from "node:crypto";
+import { listenOnLoopback } from "./listen";
 
 // A local APNs stand-in that is as strict as Apple about MDM pushes, so client bugs show up
 // in tests instead of in production. Mutual TLS: only client certs issued by `caPem` get in.
@@ -163,11 +164,7 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
 
   return {
     url: `https://127.0.0.1:${port}`,

@@ -1,6 +1,7 @@
 import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { listenOnLoopback } from "./listen";
 
 // A local stand-in for Apple's DEP API (mdmenrollment.apple.com) that is as strict as Apple
 // documents ("Interpreting error codes"): 400 for malformed OAuth, 401 for a bad key, token,
@@ -163,11 +164,7 @@ export async function startFakeDep(opts: FakeDepOptions): Promise<FakeDep> {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
 
   return {
     url: `http://127.0.0.1:${port}`,

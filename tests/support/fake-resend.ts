@@ -1,6 +1,6 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
+import { listenOnLoopback } from "./listen";
 
 // A local stand-in for Resend's `POST /emails`, as strict as the real API about what it
 // accepts, so a malformed request fails in tests rather than in production. Errors use
@@ -124,11 +124,7 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
       res.end(JSON.stringify(verdict.body));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
