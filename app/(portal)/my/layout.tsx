@@ -2,6 +2,7 @@ import { requireEndUser } from "@/lib/auth/session";
 import { getT } from "@/lib/i18n/server";
 import { LocaleSwitcher } from "@/components/locale-switcher";
 import { SignOutButton } from "@/components/sign-out-button";
+import { PortalNav } from "@/components/portal-nav";
 
 export const dynamic = "force-dynamic";
 
@@ -19,6 +20,7 @@ export default async function PortalLayout({ children }: { children: React.React
           <SignOutButton />
         </div>
       </header>
+      <PortalNav />
       <main id="main" className="flex flex-col gap-4 px-4 py-5">{children}</main>
     </div>
   );
