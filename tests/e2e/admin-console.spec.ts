@@ -191,6 +191,9 @@ test.describe.serial("admin console", () => {
       `All ${used} device licenses are in use (${used} devices), so no enrollment link can be created. Retire devices that are no longer used, or raise the number of licenses under Settings.`,
     );
     expect(await sql(`SELECT 1 FROM enrollments`)).toHaveLength(before.length);
+    // The refusal is on record, with its reason.
+    const refusals = await sql(`SELECT details->>'reason' AS reason FROM audit_events WHERE action = 'enrollment.create' AND result = 'FAILURE' ORDER BY id DESC LIMIT 1`);
+    expect(refusals[0]?.reason).toBe("licenses.limitReached");
 
     // In Japanese too.
     await page.getByRole("button", { name: "日本語" }).click();

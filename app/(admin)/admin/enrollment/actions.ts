@@ -9,7 +9,8 @@ import { activeIdentity } from "@/lib/push-certificates/service";
 import { assertLicensesFor } from "@/lib/licenses";
 import { resolvePublicUrl } from "@/lib/settings";
 import { getFormatter } from "@/lib/i18n/server";
-import { UserError } from "@/lib/errors";
+import { UserError, isUserError } from "@/lib/errors";
+import { audit } from "@/lib/audit";
 
 const schema = z.object({
   userId: z.union([z.literal(""), z.uuid()]).default(""),
@@ -19,9 +20,15 @@ const schema = z.object({
 });
 
 export const createLink = formAction({ name: "enrollment.create", role: "admin", schema }, async (input, { user, t, ip, userAgent }) => {
-  // Licenses first: with every license in use, no link helps, whatever else is missing.
-  await assertLicensesFor(input.count);
-  if (!(await activeIdentity())) throw new UserError("enrollment.noPushCertificate");
+  try {
+    // Licenses first: with every license in use, no link helps, whatever else is missing.
+    await assertLicensesFor(input.count);
+    if (!(await activeIdentity())) throw new UserError("enrollment.noPushCertificate");
+  } catch (e) {
+    // A refused attempt is worth a row: it tells why nobody could enroll that day.
+    if (isUserError(e)) await audit({ actor: { id: user.id, label: user.email }, action: "enrollment.create", result: "FAILURE", ip, userAgent, details: { reason: e.code, count: input.count } });
+    throw e;
+  }
   const base = await resolvePublicUrl((await headers()).get("host"));
   const links: string[] = [];
   let expiresAt = new Date();
