@@ -68,8 +68,10 @@ function tlsOptions(config: DirectoryConfig): ConnectionOptions {
 
 /** Connects (StartTLS when configured) without binding; the caller binds and unbinds. */
 export async function connect(config: DirectoryConfig): Promise<Client> {
-  const client = new Client({ url: config.url, connectTimeout: CONNECT_TIMEOUT_MS, timeout: OPERATION_TIMEOUT_MS, tlsOptions: tlsOptions(config), strictDN: false });
-  if (config.startTls && config.url.startsWith("ldap:")) {
+  const secure = config.url.startsWith("ldaps:");
+  // ldapts treats any tlsOptions as "connect with TLS": give them only to ldaps://.
+  const client = new Client({ url: config.url, connectTimeout: CONNECT_TIMEOUT_MS, timeout: OPERATION_TIMEOUT_MS, ...(secure ? { tlsOptions: tlsOptions(config) } : {}), strictDN: false });
+  if (config.startTls && !secure) {
     try {
       await client.startTLS(tlsOptions(config));
     } catch (e) {

@@ -78,8 +78,18 @@ function caProblem(pem: string): boolean {
   }
 }
 
+function balanced(f: string): boolean {
+  // Literal parentheses in values are escaped (\28, \29), so raw ones must pair up.
+  let depth = 0;
+  for (const ch of f) {
+    if (ch === "(") depth++;
+    else if (ch === ")" && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
 function filterOk(f: string): boolean {
-  if (!f.startsWith("(") || !f.endsWith(")")) return false;
+  if (!f.startsWith("(") || !f.endsWith(")") || !balanced(f)) return false;
   try {
     FilterParser.parseString(f);
     return true;
