@@ -121,7 +121,9 @@ export function groupName(value: string): string | null {
   const v = value.trim();
   if (!v) return null;
   const m = /^[A-Za-z][\w-]*=((?:\\.|[^,\\])+),/.exec(v);
-  return (m ? m[1]!.replace(/\\(.)/g, "$1") : v).slice(0, 200);
+  // RFC 4514 escapes: \XX hex pairs (UTF-8 bytes) and \<char>.
+  const unescape = (x: string) => x.replace(/(?:\\[0-9A-Fa-f]{2})+/g, (h) => Buffer.from(h.replace(/\\/g, ""), "hex").toString("utf8")).replace(/\\(.)/g, "$1");
+  return (m ? unescape(m[1]!) : v).slice(0, 200);
 }
 
 export function toEntry(e: Entry, c: DirectoryConfig): DirectoryEntry {
