@@ -30,7 +30,7 @@ test("admin connects the directory over ldaps, imports, and a directory user sig
   await expect(page.getByRole("heading", { name: "Directory (LDAP)" })).toBeVisible();
 
   const form = page.getByTestId("directory-form");
-  await expect(form.getByLabel("Name attribute")).toHaveValue("displayName");
+  await expect(form.getByLabel("Name attribute", { exact: true })).toHaveValue("displayName");
   await expect(form.getByLabel("Email attribute")).toHaveValue("mail");
   await expect(form.getByLabel("Username attribute")).toHaveValue("uid");
   // A wrong URL is refused with a sentence, and what was typed stays.
