@@ -34,6 +34,8 @@ export interface DirectoryUser {
 export interface Slapd {
   ldapUrl: string;
   ldapsUrl: string;
+  /** The same ldaps:// listener on 127.0.0.2, an address the certificate does not name. */
+  ldapsWrongNameUrl: string;
   /** PEM of the CA that signed the server certificate. */
   caPem: string;
   dir: string;
@@ -122,8 +124,10 @@ export async function startSlapd(users: DirectoryUser[] = []): Promise<Slapd> {
   const [ldapPort, ldapsPort] = [await freePort(), await freePort()];
   const ldapUrl = `ldap://127.0.0.1:${ldapPort}`;
   const ldapsUrl = `ldaps://127.0.0.1:${ldapsPort}`;
+  // All of 127.0.0.0/8 is loopback on Linux: a second address to test host name checks.
+  const ldapsWrongNameUrl = `ldaps://127.0.0.2:${ldapsPort}`;
   // -d 0: stay in the foreground (a child we can stop), log nothing.
-  const child: ChildProcess = spawn("/usr/sbin/slapd", ["-d", "0", "-f", path.join(dir, "slapd.conf"), "-h", `${ldapUrl}/ ${ldapsUrl}/`], { stdio: ["ignore", "ignore", "pipe"] });
+  const child: ChildProcess = spawn("/usr/sbin/slapd", ["-d", "0", "-f", path.join(dir, "slapd.conf"), "-h", `${ldapUrl}/ ${ldapsUrl}/ ${ldapsWrongNameUrl}/`], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr += String(d)));
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
@@ -157,6 +161,7 @@ export async function startSlapd(users: DirectoryUser[] = []): Promise<Slapd> {
   return {
     ldapUrl,
     ldapsUrl,
+    ldapsWrongNameUrl,
     caPem,
     dir,
     admin,
