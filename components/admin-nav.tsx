@@ -8,6 +8,7 @@ const ITEMS = [
   ["/admin", "dashboard"],
   ["/admin/devices", "devices"],
   ["/admin/users", "users"],
+  ["/admin/directory", "directory"],
   ["/admin/enrollment", "enrollment"],
   ["/admin/certificates", "certificates"],
   ["/admin/settings", "settings"],

@@ -5,8 +5,7 @@ import { AuthError, CredentialsSignin } from "next-auth";
 import { z } from "zod";
 import { formAction } from "@/lib/actions";
 import { signIn } from "@/lib/auth";
-import { normalizeEmail } from "@/lib/auth/login";
-import { prisma } from "@/lib/db/client";
+import { findLoginUser } from "@/lib/auth/login";
 import { safeCallback } from "@/lib/navigation";
 
 const schema = z.object({
@@ -25,6 +24,7 @@ export const loginAction = formAction({ name: "auth.login", role: "anonymous", s
     }
     throw e;
   }
-  const user = await prisma().user.findUniqueOrThrow({ where: { email: normalizeEmail(input.email) } });
-  redirect(safeCallback(input.callbackUrl, user.role));
+  // Signed in by email or username: the same lookup as the sign-in itself.
+  const user = await findLoginUser(input.email);
+  redirect(safeCallback(input.callbackUrl, user?.role ?? "END_USER"));
 });

@@ -14,7 +14,7 @@ export function LoginForm({ callbackUrl, notice }: { callbackUrl?: string; notic
     <form action={action} className="flex flex-col gap-4" noValidate>
       <FormAlert error={state?.error} message={state ? undefined : notice} />
       <input type="hidden" name="callbackUrl" value={callbackUrl ?? ""} />
-      <Field label={t("login.email")} name="email" defaultValue={state?.values?.email} type="email" autoComplete="username" required error={fe.email} />
+      <Field label={t("login.email")} name="email" defaultValue={state?.values?.email} type="text" inputMode="email" autoCapitalize="none" spellCheck={false} autoComplete="username" required error={fe.email} />
       <Field label={t("login.password")} name="password" type="password" autoComplete="current-password" required error={fe.password} />
       <SubmitButton label={t("login.submit")} pendingLabel={t("login.pending")} />
     </form>
