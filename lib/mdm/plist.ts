@@ -1,5 +1,6 @@
 import * as plist from "plist";
 import { UserError } from "@/lib/errors";
+import { PlistSyntaxError, parseXmlPlist } from "./plist-parse";
 
 /** A parsed property-list value: `<data>` arrives as a Buffer, `<date>` as a Date. */
 export type PlistValue = string | number | boolean | Date | Buffer | PlistValue[] | PlistDict;
@@ -38,12 +39,12 @@ export function parsePlist(body: Buffer | Uint8Array, { maxBytes = DEFAULT_MAX_P
   } catch {
     throw malformed();
   }
-  // Anything not starting with markup would reach plist's OpenStep parser.
-  if (!text.trimStart().startsWith("<")) throw malformed();
-
-  const parsed = quietly(() => plist.parse(text));
-  if (parsed === undefined || !isDict(parsed)) throw malformed();
-  return normalize(parsed) as PlistDict;
+  try {
+    return parseXmlPlist(text);
+  } catch (e) {
+    if (e instanceof PlistSyntaxError) throw malformed();
+    throw e;
+  }
 }
 
 /** XML property list for a dictionary: data as base64, dates as ISO 8601 (whole seconds). */
@@ -57,49 +58,6 @@ export function isDict(v: unknown): v is PlistDict {
 
 function malformed(): UserError {
   return new UserError("mdm.malformedPlist");
-}
-
-/**
- * xmldom (under plist) reports recoverable XML errors to console.error and carries on with a
- * partial document. Run the parse with the console muted (it is synchronous, so nothing else
- * logs meanwhile) and treat any report, or any throw, as a malformed body.
- */
-function quietly(parse: () => plist.PlistValue): plist.PlistValue | undefined {
-  const { error, warn } = console;
-  let reported = false;
-  console.error = console.warn = () => {
-    reported = true;
-  };
-  try {
-    const value = parse();
-    return reported ? undefined : value;
-  } catch {
-    return undefined;
-  } finally {
-    console.error = error;
-    console.warn = warn;
-  }
-}
-
-/** Buffers for data; refuse what plist lets through silently (NaN numbers, invalid dates). */
-function normalize(v: plist.PlistValue): PlistValue {
-  if (v === null) throw malformed(); // <null/> is not part of Apple's format
-  if (typeof v === "number") {
-    if (!Number.isFinite(v)) throw malformed();
-    return v;
-  }
-  if (v instanceof Date) {
-    if (Number.isNaN(v.getTime())) throw malformed();
-    return v;
-  }
-  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-  if (Array.isArray(v)) return v.map(normalize);
-  if (typeof v === "object") {
-    const out: PlistDict = {};
-    for (const [k, x] of Object.entries(v)) out[k] = normalize(x);
-    return out;
-  }
-  return v;
 }
 
 /** Check and copy builder input so the XML always reads back as the same value. */
