@@ -241,7 +241,7 @@ class Reader {
         return empty ? "" : this.text(name);
       case "true":
       case "false":
-        if (!empty && this.text(name).trim() !== "") fail(`text in <${name}>`);
+        if (!empty && trimWs(this.text(name)) !== "") fail(`text in <${name}>`);
         return name === "true";
       case "integer":
         return integer(empty ? "" : this.text(name));
@@ -317,8 +317,13 @@ function entity(name: string): string {
   return String.fromCodePoint(code);
 }
 
+// By hand: a /\s+$/ regex is quadratic on long inner runs of whitespace (a device could send 1 MB).
 function trimWs(t: string): string {
-  return t.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, "");
+  let a = 0;
+  let b = t.length;
+  while (a < b && isWsCode(t.charCodeAt(a))) a++;
+  while (b > a && isWsCode(t.charCodeAt(b - 1))) b--;
+  return a === 0 && b === t.length ? t : t.slice(a, b);
 }
 
 function integer(raw: string): number {

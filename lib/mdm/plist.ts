@@ -26,7 +26,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /**
  * Parse an XML property list whose top level is a dictionary. Devices send XML for check-in and
  * connect; binary, OpenStep, oversized and malformed bodies are refused with a UserError so
- * route handlers can answer 400 without logging the body.
+ * route handlers can answer 400 without logging the body. The XML is read by our own
+ * single-pass reader (./plist-parse: no DOM, no DTD, nesting limit); `plist` only builds.
  */
 export function parsePlist(body: Buffer | Uint8Array, { maxBytes = DEFAULT_MAX_PLIST_BYTES } = {}): PlistDict {
   if (body.byteLength > maxBytes) throw new UserError("mdm.tooLarge", { maxKb: Math.floor(maxBytes / 1024) });

@@ -234,6 +234,20 @@ describe("parsePlist: the XML it reads", () => {
     }
   });
 
+  it("refuses large hostile bodies in one pass (each would hang a quadratic reader)", () => {
+    const n = 200_000; // each body stays under the 1 MB limit
+    const bodies = [
+      xml(`<dict><key>V</key><integer>1${" ".repeat(n)}x</integer></dict>`),
+      xml(`<dict><key>V</key><date>${" \n".repeat(n)}x</date></dict>`),
+      xml(`<dict><key>V</key><string>${"&amp".repeat(n)}</string></dict>`),
+      xml(`<dict><key>V</key><string>${"<!--".repeat(n)}</string></dict>`),
+      xml(`<dict>${"<key>k</key><string>".repeat(n / 20)}</dict>`),
+      Buffer.from(`<?xml version="1.0"${" ".repeat(n)}x?><plist><dict/></plist>`),
+      Buffer.from(`<!DOCTYPE plist${" ".repeat(n)}x><plist><dict/></plist>`),
+    ];
+    for (const body of bodies) expect(refused(body)).toBe("mdm.malformedPlist");
+  });
+
   it("refuses malformed structure as a whole", () => {
     const bodies: [string, Buffer | string][] = [
       ["key without value", xml("<dict><key>A</key><string>x</string><key>B</key></dict>")],
