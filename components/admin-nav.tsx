@@ -10,6 +10,7 @@ const ITEMS = [
   ["/admin/users", "users"],
   ["/admin/enrollment", "enrollment"],
   ["/admin/certificates", "certificates"],
+  ["/admin/configurations", "configurations"],
   ["/admin/settings", "settings"],
   ["/admin/audit", "audit"],
 ] as const;

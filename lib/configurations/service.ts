@@ -95,7 +95,7 @@ export async function deleteConfiguration(id: string, actor: Actor, ctx: Ctx) {
 // --- who gets what
 
 /** Configurations that apply to a user: those for everyone and those for the user's group. */
-async function configurationsFor(user: { groupId: string | null }, purpose?: CertificatePurpose): Promise<Configuration[]> {
+export async function configurationsFor(user: { groupId: string | null }, purpose?: CertificatePurpose): Promise<Configuration[]> {
   return prisma().configuration.findMany({
     where: {
       kind: "USER_PROVIDED_CERTIFICATE",
@@ -226,4 +226,9 @@ function target(c: { id: string; name: string }) {
 
 function isUuid(s: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+}
+
+/** The groups a configuration can target. */
+export function listGroups() {
+  return prisma().userGroup.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true } });
 }

@@ -43,9 +43,13 @@ export async function getCertificate(userId: string, id: string): Promise<Certif
   return prisma().userCertificate.findFirst({ where: { id, userId }, select: SUMMARY });
 }
 
-async function owned(user: CertificateOwner, id: string): Promise<UserCertificate> {
+/** The user's own certificate, or an audited refusal (someone probing ids shows in the log). */
+async function owned(user: CertificateOwner, id: string, action: string, ctx: Ctx): Promise<UserCertificate> {
   const row = isUuid(id) ? await prisma().userCertificate.findFirst({ where: { id, userId: user.id } }) : null;
-  if (!row) throw new UserError("usercert.notFound");
+  if (!row) {
+    await audit({ actor: actorOf(user), action, result: "DENIED", target: { type: "userCertificate", id: isUuid(id) ? id : null }, details: { reason: "notFound" }, ...ctx });
+    throw new UserError("usercert.notFound");
+  }
   return row;
 }
 
@@ -114,7 +118,7 @@ export async function editCertificate(
   input: { name?: string; file?: Buffer; password?: string },
   ctx: Ctx,
 ): Promise<{ certificate: CertificateSummary; pushed: number }> {
-  const current = await owned(user, certId);
+  const current = await owned(user, certId, input.file ? "usercert.replace" : "usercert.rename", ctx);
   const newName = input.name?.trim();
   if (newName !== undefined && newName.length > NAME_MAX) throw new UserError("usercert.nameTooLong", { max: NAME_MAX });
   if (!input.file && !newName) throw new UserError("usercert.nothingToChange");
@@ -144,7 +148,7 @@ export async function editCertificate(
  * already on devices stay; nothing is pushed (seed: clearing does not re-push).
  */
 export async function clearPrivateKey(user: CertificateOwner, certId: string, ctx: Ctx): Promise<CertificateSummary> {
-  const current = await owned(user, certId);
+  const current = await owned(user, certId, "usercert.clearKey", ctx);
   if (current.keyClearedAt) throw new UserError("usercert.keyAlreadyCleared");
   const certOnly = certificateOnlyPkcs12(openIdentity(current));
   const row = await prisma().userCertificate.update({
@@ -158,7 +162,7 @@ export async function clearPrivateKey(user: CertificateOwner, certId: string, ct
 
 /** Deletes the certificate and asks the user's devices to remove the profiles that carried it. */
 export async function deleteCertificate(user: CertificateOwner, certId: string, ctx: Ctx): Promise<{ removed: number }> {
-  const current = await owned(user, certId);
+  const current = await owned(user, certId, "usercert.delete", ctx);
   const removed = await removeCertificateProfiles(current.id, actorOf(user), ctx);
   await prisma().userCertificate.delete({ where: { id: current.id } });
   await audit({ actor: actorOf(user), action: "usercert.delete", target: target(current), details: { purpose: current.purpose, serial: current.serial, profilesRemoved: removed }, ...ctx });
