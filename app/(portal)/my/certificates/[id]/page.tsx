@@ -57,7 +57,7 @@ export default async function MyCertificate({ params }: { params: Promise<{ id: 
           {row(k("uploadedAt"), fmt(cert.uploadedAt))}
         </dl>
         {cert.keyClearedAt && <p className="mt-3 text-sm text-amber-800" data-testid="usercert-key-cleared">{k("keyCleared", { date: fmt(cert.keyClearedAt) })}</p>}
-        <p className="mt-3"><a href={`/api/my/certificates/${cert.id}`} download className="text-sm text-brand-700 underline">{k("download")}</a></p>
+        <p className="mt-3"><a href={`/api/my/certificates/${cert.id}`} download data-testid="usercert-download" className="text-sm text-brand-700 underline">{k("download")}</a></p>
       </Card>
 
       <div className="flex flex-col gap-2">
