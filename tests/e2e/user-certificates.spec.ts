@@ -221,6 +221,9 @@ test.describe.serial("user-provided certificates", () => {
     await clear.getByRole("button", { name: "Clear the private key" }).click();
     await expect(clear.getByTestId("form-message")).toHaveText("The private key was cleared.");
     await expect(page.getByTestId("usercert-key-cleared")).toContainText("Private key cleared on");
+    await clear.getByRole("checkbox").check(); // a success resets the form
+    await clear.getByRole("button", { name: "Clear the private key" }).click();
+    await expect(clear.getByTestId("form-error")).toHaveText("The private key of this certificate has already been cleared.");
     expect(await iphone.connect()).toBe(0);
     expect(iphone.profiles.size).toBe(1);
     await page.goto("/my/certificates");

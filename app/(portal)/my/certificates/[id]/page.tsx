@@ -75,7 +75,8 @@ export default async function MyCertificate({ params }: { params: Promise<{ id: 
             {tick("replaceConfirm")}
           </ActionForm>
         ))}
-        {!cert.keyClearedAt && panel("panel-clear", k("clearTitle"), k("clearExplain"), true, (
+        {/* Kept after clearing so its result stays on screen; a second clear is refused. */}
+        {panel("panel-clear", k("clearTitle"), cert.keyClearedAt ? k("keyCleared", { date: fmt(cert.keyClearedAt) }) : k("clearExplain"), true, (
           <ActionForm action={clearCertificateKey} submitLabel={k("clear")} pendingLabel={k("clearing")} variant="danger" testId="usercert-clear">
             {hidden}
             {tick("clearConfirm")}

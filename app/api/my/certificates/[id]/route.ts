@@ -12,7 +12,7 @@ export async function GET(_req: Request, { params }: { params: Promise<{ id: str
   const found = user.role === "END_USER" ? await certificatePem(user.id, id) : null;
   const actor = { id: user.id, label: user.email };
   if (!found) {
-    await audit({ actor, action: "usercert.download", result: "DENIED", target: { type: "userCertificate" }, details: { id: id.slice(0, 100) }, ...ctx });
+    await audit({ actor, action: "usercert.download", result: "DENIED", target: { type: "userCertificate", id: id.slice(0, 100) }, details: { reason: "notFound" }, ...ctx });
     return Response.json({ error: "notFound" }, { status: 404 });
   }
   await audit({ actor, action: "usercert.download", target: { type: "userCertificate", id, label: found.name }, ...ctx });
