@@ -203,6 +203,33 @@ export async function syncConfiguration(configId: string, actor: Actor, ctx: Ctx
   return { installed, removed };
 }
 
+/**
+ * Make one user's devices match the configurations that now apply to the user: call it after
+ * the user's group changes or the user is disabled.
+ */
+export async function syncUserConfigurations(userId: string, actor: Actor, ctx: Ctx): Promise<{ installed: number; removed: number }> {
+  const user = await prisma().user.findUnique({ where: { id: userId }, select: { id: true, groupId: true, role: true, disabled: true } });
+  if (!user) return { installed: 0, removed: 0 };
+  const configs = user.role === "END_USER" && !user.disabled ? await configurationsFor(user) : [];
+  const certs = await prisma().userCertificate.findMany({ where: { userId, keyClearedAt: null } });
+  const existing = await prisma().profileInstallation.findMany({ where: { device: { ownerId: userId } }, include: { device: { select: { id: true, platform: true, ownerId: true } } } });
+  const have = new Set(existing.map((i) => `${i.deviceId}|${i.identifier}|${i.userCertificateId}`));
+  const wanted = new Set<string>();
+  let installed = 0;
+  for (const device of await activeDevices(userId)) {
+    for (const config of configs) {
+      for (const cert of certs.filter((c) => config.purposes.includes(c.purpose))) {
+        const key = `${device.id}|${profileIdentifier(config.id, cert.purpose)}`;
+        wanted.add(key);
+        if (!have.has(`${key}|${cert.id}`) && (await sendInstall(device, config, cert, actor, ctx))) installed++;
+      }
+    }
+  }
+  let removed = 0;
+  for (const i of existing) if (!wanted.has(`${i.deviceId}|${i.identifier}`) && (await sendRemove(i.device, i.identifier, actor, ctx))) removed++;
+  return { installed, removed };
+}
+
 /** A device that just became active gets the configurations that apply to its owner. */
 export async function pushConfigurationsForDevice(deviceId: string): Promise<number> {
   const device = await prisma().device.findUnique({ where: { id: deviceId }, include: { owner: { select: { id: true, groupId: true, role: true } } } });

@@ -180,9 +180,14 @@ describe("configurations", () => {
     expect((await commands(taroPhone, "RemoveProfile"))[0]!.payload).toMatchObject({ Identifier: configs.profileIdentifier(configuration.id, "ENCRYPTION") });
     await prisma().user.update({ where: { id: taro.id }, data: { groupId: group } });
     expect(await configs.syncConfiguration(configuration.id, admin, ctx)).toEqual({ installed: 1, removed: 0 });
+    expect(await configs.syncUserConfigurations(taro.id, admin, ctx)).toEqual({ installed: 0, removed: 0 }); // already in step
+    await prisma().user.update({ where: { id: taro.id }, data: { groupId: null } });
+    expect(await configs.syncUserConfigurations(taro.id, admin, ctx)).toEqual({ installed: 0, removed: 1 });
+    await prisma().user.update({ where: { id: taro.id }, data: { groupId: group } });
+    expect(await configs.syncUserConfigurations(taro.id, admin, ctx)).toEqual({ installed: 1, removed: 0 });
     const { removed } = await configs.deleteConfiguration(configuration.id, admin, ctx);
     expect(removed).toBe(1);
-    expect(await commands(taroPhone, "RemoveProfile")).toHaveLength(2);
+    expect(await commands(taroPhone, "RemoveProfile")).toHaveLength(3);
     const actions = (await prisma().auditEvent.findMany({ where: { action: { startsWith: "configuration." } }, orderBy: { id: "asc" } })).map((e) => e.action);
     expect(actions).toEqual(["configuration.create", "configuration.create", "configuration.update", "configuration.delete"]);
   });
