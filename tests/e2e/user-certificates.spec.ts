@@ -71,6 +71,7 @@ test.describe.serial("user-provided certificates", () => {
   test.afterAll(async () => {
     if (iphone) await sql("DELETE FROM devices WHERE udid = $1", [iphone.udid]);
     await sql("DELETE FROM configurations WHERE name = $1", [CONFIG]);
+    await sql("DELETE FROM user_groups WHERE name = 'Certs Sales'");
     await sql("DELETE FROM user_certificates WHERE user_id IN (SELECT id FROM users WHERE email = ANY($1))", [[HANAKO.email, TARO.email]]);
     await sql("DELETE FROM push_certificates");
     await sql("DELETE FROM push_certificate_requests");
@@ -250,9 +251,23 @@ test.describe.serial("user-provided certificates", () => {
     expect(events.every((e) => e.ip)).toBe(true);
   });
 
-  test("the admin deletes the configuration", async ({ page }) => {
+  test("the admin retargets the configuration to a group, then deletes it", async ({ page }) => {
+    await sql("INSERT INTO user_groups (id, name, updated_at) VALUES (gen_random_uuid(), 'Certs Sales', now()) ON CONFLICT (name) DO NOTHING");
     await signIn(page, ADMIN.email, ADMIN.password);
+    await page.getByRole("navigation", { name: "Main navigation" }).getByRole("link", { name: "Configurations" }).click();
+    await page.getByTestId("configuration-row").getByRole("link", { name: CONFIG }).click();
+    const edit = page.getByTestId("configuration-edit");
+    await edit.getByLabel("Signing certificate").uncheck();
+    await edit.getByLabel("Encryption certificate").uncheck();
+    await edit.getByRole("button", { name: "Save" }).click();
+    await expect(edit.getByTestId("form-error")).toHaveText("Choose at least one certificate type.");
+    await edit.getByLabel("Encryption certificate").check();
+    await edit.getByLabel("Assign to").selectOption({ label: "Group: Certs Sales" });
+    await edit.getByRole("button", { name: "Save" }).click();
+    // Taro's encryption certificate has no device to leave; Hanako's was deleted.
+    await expect(edit.getByTestId("form-message")).toHaveText("Saved. Profiles queued: 0; removals queued: 0.");
     await page.goto("/admin/configurations");
+    await expect(page.getByTestId("configuration-row").filter({ hasText: CONFIG })).toContainText("Group: Certs Sales");
     await page.getByTestId("configuration-row").getByRole("link", { name: CONFIG }).click();
     const del = page.getByTestId("configuration-delete");
     await del.getByRole("checkbox").check();
