@@ -11,6 +11,7 @@ const ITEMS = [
   ["/admin/directory", "directory"],
   ["/admin/enrollment", "enrollment"],
   ["/admin/certificates", "certificates"],
+  ["/admin/configurations", "configurations"],
   ["/admin/settings", "settings"],
   ["/admin/audit", "audit"],
 ] as const;

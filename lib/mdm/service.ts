@@ -4,6 +4,7 @@ import { open, seal } from "@/lib/crypto";
 import { UserError } from "@/lib/errors";
 import type { Device, Prisma } from "@/lib/db/generated/client";
 import { parsePlist, buildPlist, type PlistDict } from "./plist";
+import { pushConfigurationsForDevice } from "@/lib/configurations/service";
 import { parseCheckin, parseConnect, type Authenticate, type TokenUpdate, type ConnectReport } from "./checkin";
 import { deviceInformation, envelope, securityInfo, type CommandDict } from "./commands";
 import { parseResult } from "./results";
@@ -145,6 +146,7 @@ async function tokenUpdate(m: TokenUpdate, identity: DeviceIdentity, now: Date):
     for (const built of [deviceInformation(platform), securityInfo(platform)]) {
       await enqueueCommand(device.id, built as never, { actor: { id: null, label: "system" }, push: false });
     }
+    await pushConfigurationsForDevice(device.id);
     if (m.awaitingConfiguration) {
       await enqueueCommand(device.id, { requestType: "DeviceConfigured", command: { RequestType: "DeviceConfigured" } }, { actor: { id: null, label: "system" }, push: false });
     }

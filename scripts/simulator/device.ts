@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import forge from "node-forge";
 import { parsePlist, buildPlist, type PlistDict } from "../../lib/mdm/plist";
 import { signData, verifySignedData } from "../../lib/pki/cms";
 import { scepEnroll } from "../../lib/pki/scep-client";
@@ -44,6 +45,8 @@ export class SimulatedDevice {
   retired = false;
   locked = false;
   readonly answered: Array<{ requestType: string; status: string }> = [];
+  /** Profiles installed by InstallProfile, by PayloadIdentifier: the identities they carried. */
+  readonly profiles = new Map<string, { displayName: string; identities: string[] }>();
 
   constructor(readonly opts: SimOptions) {}
 
@@ -180,12 +183,42 @@ export class SimulatedDevice {
         return ok({ Latitude: 35.681236, Longitude: 139.767125, HorizontalAccuracy: 12.5, VerticalAccuracy: 8, Altitude: 40, Speed: 0, Course: -1, Timestamp: new Date() });
       case "PlayLostModeSound":
         return this.lostMode ? ok() : this.error(12067, "The device is not in lost mode");
+      case "InstallProfile":
+        return this.installProfile(c);
       case "RemoveProfile":
         if (c.Identifier === this.profile!.identifier) this.retired = true;
+        this.profiles.delete(String(c.Identifier));
         return ok();
       default:
         return ok();
     }
+  }
+
+  /** As a device does: the profile must parse and every PKCS#12 must open with its Password. */
+  private installProfile(c: PlistDict): PlistDict {
+    let p: PlistDict;
+    try {
+      p = parsePlist(c.Payload as Buffer) as PlistDict;
+    } catch {
+      return this.error(1000, "The profile cannot be read");
+    }
+    const identities: string[] = [];
+    for (const payload of (p.PayloadContent ?? []) as PlistDict[]) {
+      if (payload.PayloadType !== "com.apple.security.pkcs12") continue;
+      try {
+        const der = forge.util.createBuffer((payload.PayloadContent as Buffer).toString("binary"));
+        const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der), String(payload.Password ?? ""));
+        const [keyBag, certBag] = [forge.pki.oids.pkcs8ShroudedKeyBag!, forge.pki.oids.certBag!];
+        const keys = p12.getBags({ bagType: keyBag })[keyBag] ?? [];
+        const certs = p12.getBags({ bagType: certBag })[certBag] ?? [];
+        if (keys.length === 0 || !certs[0]?.cert) return this.error(9000, "The identity has no private key");
+        identities.push(String(certs[0].cert.subject.getField("CN")?.value ?? ""));
+      } catch {
+        return this.error(9000, "The PKCS#12 password is incorrect");
+      }
+    }
+    this.profiles.set(String(p.PayloadIdentifier), { displayName: String(p.PayloadDisplayName ?? ""), identities });
+    return { Status: "Acknowledged" };
   }
 }
 
