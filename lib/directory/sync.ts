@@ -3,6 +3,7 @@ import { prisma } from "@/lib/db/client";
 import { audit, type Actor } from "@/lib/audit";
 import { isUserError, UserError } from "@/lib/errors";
 import { normalizeEmail, normalizeUsername } from "@/lib/auth/login";
+import { syncUserConfigurations } from "@/lib/configurations/service";
 import { classify, searchEntries, withServiceBind, PAGE_SIZE, type DirectoryEntry } from "./client";
 import { claimSync, finishSync, getDirectoryConfig, getSyncStatus, isConfigured, type SyncSummary } from "./config";
 
@@ -31,7 +32,9 @@ export async function syncDirectory(actor: Actor, ctx: Ctx, trigger: Trigger, no
       for await (const e of searchEntries(client, config, config.filter, opts.pageSize ?? PAGE_SIZE)) out.push(e);
       return out;
     });
-    const { summary, created, disabled } = await apply(entries, now);
+    const { summary, created, disabled, regrouped } = await apply(entries, now);
+    // A new group or a disabled account changes which certificate profiles the user's devices carry.
+    for (const id of regrouped) await syncUserConfigurations(id, actor, ctx);
     await finishSync(new Date(), { ok: true, ...summary });
     await audit({ actor, action: "directory.sync", target: { type: "directory", label: config.url }, details: { trigger, ...summary, createdUsers: created.slice(0, 50), disabledUsers: disabled.slice(0, 50) }, ...ctx });
     return summary;
@@ -102,6 +105,7 @@ async function apply(entries: DirectoryEntry[], now: Date) {
 
   const groups = await groupIds(wanted.map((w) => w.group).filter((g): g is string => Boolean(g)));
   const toCreate: Wanted[] = [];
+  const regrouped: string[] = [];
   for (const w of wanted) {
     const groupId = w.group ? (groups.get(w.group) ?? null) : null;
     const mine = dirByUsername.get(w.username);
@@ -117,6 +121,7 @@ async function apply(entries: DirectoryEntry[], now: Date) {
       continue;
     }
     const reenable = mine.disabled && mine.directoryMissingAt !== null;
+    if (reenable || (w.group !== null && mine.groupId !== groupId)) regrouped.push(mine.id);
     const changed = mine.email !== w.email || mine.displayName !== w.name || (w.group !== null && mine.groupId !== groupId);
     if (!changed && !reenable) {
       summary.unchanged++;
@@ -157,7 +162,8 @@ async function apply(entries: DirectoryEntry[], now: Date) {
     });
     summary.disabled += res.count;
   }
-  return { summary, created, disabled: gone.map((u) => u.username ?? u.email) };
+  regrouped.push(...gone.map((u) => u.id));
+  return { summary, created, disabled: gone.map((u) => u.username ?? u.email), regrouped };
 }
 
 /** Group names to ids, creating the groups the directory names that do not exist yet. */

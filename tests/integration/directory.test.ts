@@ -13,6 +13,10 @@ import { hashPassword } from "@/lib/auth/password";
 import { canChangePassword, assertCanChangePassword } from "@/lib/users/password-policy";
 import { createScheduler, registeredJobs, startScheduler, stopScheduler } from "@/lib/jobs/scheduler";
 import { openString } from "@/lib/crypto";
+import { createConfiguration } from "@/lib/configurations/service";
+import { uploadCertificate } from "@/lib/user-certificates/service";
+import { createTestCa } from "../support/test-ca";
+import { smimeP12 } from "../support/user-p12";
 
 const db = useOwnDatabase();
 const admin = { id: null, label: "admin@example.jp" };
@@ -199,6 +203,29 @@ describe("import and sync", () => {
     expect(await prisma().user.findUniqueOrThrow({ where: { username: "user0001" } })).toMatchObject({ disabled: false, directoryMissingAt: null });
     expect((await prisma().user.findUniqueOrThrow({ where: { username: "hanako" } })).disabled).toBe(true);
     await prisma().user.update({ where: { username: "hanako" }, data: { disabled: false } });
+  });
+
+  it("moving a user to another group in the directory takes that group's certificate profiles off their devices", async () => {
+    const taro = await prisma().user.findUniqueOrThrow({ where: { username: "taro" }, include: { group: true } });
+    expect(taro.group?.name).toBe("Sales");
+    const phone = await prisma().device.create({ data: { udid: "directory-taro-phone", platform: "IOS", status: "ACTIVE", ownerId: taro.id } });
+    await uploadCertificate(taro, { purpose: "SIGNING", file: smimeP12(createTestCa("Directory Mail CA"), { password: "p12-pw" }), password: "p12-pw" }, ctx);
+    const { configuration } = await createConfiguration({ name: "Sales S/MIME", purposes: ["SIGNING"], groupId: taro.groupId }, admin, ctx);
+    const installs = await prisma().command.findMany({ where: { deviceId: phone.id, requestType: "InstallProfile" } });
+    expect(installs).toHaveLength(1);
+
+    await slapd.admin((c) => c.modify(`uid=taro,${PEOPLE_DN}`, [new Change({ operation: "replace", modification: new Attribute({ type: "departmentNumber", values: ["Support"] }) })]));
+    const s = await syncDirectory(admin, ctx, "manual");
+    expect(s).toMatchObject({ updated: 1 });
+    expect((await prisma().user.findUniqueOrThrow({ where: { id: taro.id }, include: { group: true } })).group?.name).toBe("Support");
+    const removals = await prisma().command.findMany({ where: { deviceId: phone.id, requestType: "RemoveProfile" } });
+    expect(removals).toHaveLength(1);
+    expect(await prisma().profileInstallation.count({ where: { deviceId: phone.id, configurationId: configuration.id } })).toBe(0);
+
+    // Back to Sales: the profile goes on again.
+    await slapd.admin((c) => c.modify(`uid=taro,${PEOPLE_DN}`, [new Change({ operation: "replace", modification: new Attribute({ type: "departmentNumber", values: ["Sales"] }) })]));
+    await syncDirectory(admin, ctx, "manual");
+    expect(await prisma().command.count({ where: { deviceId: phone.id, requestType: "InstallProfile" } })).toBe(2);
   });
 
   it("refuses to disable everybody when the directory returns nobody", async () => {
