@@ -3,6 +3,8 @@ import { prisma, type PrismaClient } from "@/lib/db/client";
 import { markInactiveDevices } from "@/lib/devices/status";
 import { COLLECTION_TICK_MS, runCollection } from "@/lib/devices/collection";
 import { runExpiryNotices } from "@/lib/expiry";
+import { runInvitationReminders } from "@/lib/invitations/service";
+import { resolvePublicUrl } from "@/lib/settings";
 
 // Periodic jobs inside the server process. Every instance runs the same timers; a
 // PostgreSQL session-level advisory lock per job, taken on a connection of its own, lets one
@@ -164,6 +166,9 @@ export function startScheduler(opts: SchedulerOptions = {}): Scheduler {
   }
   if (!state.jobs.has("device-collection")) {
     registerJob({ name: "device-collection", intervalMs: COLLECTION_TICK_MS, firstRunMs: 30_000, run: async (now) => void (await runCollection(now)) });
+  }
+  if (!state.jobs.has("invitation-reminders")) {
+    registerJob({ name: "invitation-reminders", intervalMs: HOUR, firstRunMs: 40_000, run: async (now) => void (await runInvitationReminders(await resolvePublicUrl(null), now)) });
   }
   state.scheduler = createScheduler(opts);
   state.scheduler.start(state.jobs.values());
