@@ -1,7 +1,7 @@
 import { prisma } from "@/lib/db/client";
 import { audit, ANONYMOUS, type Actor } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
-import { hashPassword, passwordProblem } from "@/lib/auth/password";
+import { hashPassword, passwordProblem, PASSWORD_MIN } from "@/lib/auth/password";
 import { createEnrollment } from "@/lib/enrollment/service";
 import { newSecret, hashSecret } from "@/lib/enrollment/tokens";
 import type { Platform } from "@/lib/db/generated/enums";
@@ -69,11 +69,12 @@ async function goTicketOrThrow(secret: string | undefined | null, now: Date) {
 }
 
 /** After a PIN, a user without a password sets one; then /go signs them in with it. */
-export async function setPasswordWithTicket(secret: string | undefined | null, password: string, ctx: Ctx, now = new Date()) {
+export async function setPasswordWithTicket(secret: string | undefined | null, password: string, ctx: Ctx, now = new Date(), confirm = password) {
   const ticket = await goTicketOrThrow(secret, now);
   if (!ticket.needsPassword) throw new UserError("go.passwordAlreadySet");
   const problem = passwordProblem(password, { email: ticket.user.email, name: ticket.user.displayName });
-  if (problem) throw new UserError(problem);
+  if (problem) throw new UserError(problem, { min: PASSWORD_MIN });
+  if (password !== confirm) throw new UserError("password.mismatch");
   await prisma().$transaction([
     prisma().user.update({ where: { id: ticket.userId }, data: { passwordHash: await hashPassword(password) } }),
     prisma().enrollmentTicket.update({ where: { id: ticket.id }, data: { needsPassword: false } }),
