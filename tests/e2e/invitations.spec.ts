@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { createAdmin, createEndUser, sql } from "./db";
 import { installPushCertificate, signIn } from "./helpers";
@@ -90,31 +91,26 @@ test.describe.serial("invitations and /go on a phone", () => {
     await expect(page.getByText("Open the Settings app and tap Profile Downloaded")).toBeVisible();
 
     // The browser downloads the profile; the simulated iPhone installs exactly those bytes.
-    let profile: { url: string; body: Buffer; type: string } | undefined;
-    await page.route("**/enroll/profile/**", async (route) => {
-      const res = await route.fetch();
-      profile = { url: route.request().url(), body: await res.body(), type: res.headers()["content-type"] ?? "" };
-      await route.fulfill({ response: res, body: profile.body });
-    });
     const download = page.waitForEvent("download");
     await page.getByRole("button", { name: "Download the profile" }).click();
-    expect((await download).suggestedFilename()).toBe("Mamori.mobileconfig");
-    expect(profile!.type).toBe("application/x-apple-aspen-config");
-    expect(profile!.url.startsWith(`${baseURL}/enroll/profile/`)).toBe(true);
+    const dl = await download;
+    expect(dl.suggestedFilename()).toBe("Mamori.mobileconfig");
+    const profile = { url: dl.url(), body: readFileSync((await dl.path())!), type: "application/x-apple-aspen-config" };
+    expect(profile.url.startsWith(`${baseURL}/enroll/profile/`)).toBe(true);
 
     const realFetch = fetch;
     const iphone = new SimulatedDevice({
       platform: "ios",
       fetch: (async (input: RequestInfo | URL, init?: RequestInit) =>
-        String(input) === profile!.url ? new Response(new Uint8Array(profile!.body), { headers: { "content-type": profile!.type } }) : realFetch(input, init)) as typeof fetch,
+        String(input) === profile.url ? new Response(new Uint8Array(profile.body), { headers: { "content-type": profile.type } }) : realFetch(input, init)) as typeof fetch,
     });
-    await iphone.enroll(profile!.url);
+    await iphone.enroll(profile.url);
     const [device] = await sql<{ status: string; owner: string }>(`SELECT d.status, u.email AS owner FROM devices d JOIN users u ON u.id = d.owner_id WHERE d.udid = $1`, [iphone.udid]);
     expect(device).toEqual({ status: "ACTIVE", owner: YUI.email });
     const [inv] = await sql<{ enrolled_at: Date | null }>("SELECT enrolled_at FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.email = $1", [YUI.email]);
     expect(inv!.enrolled_at).not.toBeNull();
     // The same profile link cannot be used twice.
-    expect((await realFetch(profile!.url)).status).toBe(410);
+    expect((await realFetch(profile.url)).status).toBe(410);
 
     // Signed in with the new password: the portal opens.
     await page.goto("/my");
