@@ -45,7 +45,8 @@ export const goPasswordAction = formAction(
   async (input, { t }) => {
     const refused = await signInWithPassword(input.email, input.password, t);
     if (refused) return { ok: false, error: refused };
-    const user = await prisma().user.findUniqueOrThrow({ where: { email: normalizeEmail(input.email) } });
+    // Signed in by email or (directory users) by username: find whichever it was.
+    const user = await prisma().user.findFirstOrThrow({ where: { OR: [{ email: normalizeEmail(input.email) }, { username: input.email.trim() }] } });
     const ticket = await issueTicket(user.id, "GO", { id: user.id, label: user.email });
     await setGoCookie(ticket.secret);
     redirect("/go/device");

@@ -151,7 +151,8 @@ export async function verifyPin(emailInput: string, pin: string, ctx: Ctx, now =
   const spent = await prisma().invitation.updateMany({ where: { id: inv.id, pinUsedAt: null }, data: { pinUsedAt: now, openedAt: inv.openedAt ?? now } });
   if (!spent.count) throw await fail("used", "invitations.pinUsed");
   await audit({ actor: { id: user.id, label: user.email }, action: "invitation.pin", target: { ...target, id: user.id }, details: { invitationId: inv.id }, ...ctx });
-  return { userId: user.id, needsPassword: !user.passwordHash };
+  // Directory users sign in with their directory password: only local users set one here.
+  return { userId: user.id, needsPassword: !user.passwordHash && user.source === "LOCAL" };
 }
 
 /** The user's device finished enrolling: their open invitations are done (no more reminders). */

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import { useOwnDatabase } from "../support/own-database";
+import { startFakeResend } from "../support/fake-resend";
 import { prisma } from "@/lib/db/client";
 import { hashPassword } from "@/lib/auth/password";
 import { saveSetting } from "@/lib/settings";
@@ -146,6 +147,35 @@ describe("invitations", () => {
     expect((await prisma().enrollment.findUniqueOrThrow({ where: { id: e.id } })).userId).toBe(u.id);
     await expect(enrollmentForTicket("forged", "IOS", ctx)).rejects.toMatchObject({ code: "go.ticketExpired" });
     expect(await readGoTicket(go.secret, new Date(Date.now() + 31 * 60_000))).toBeNull();
+  });
+});
+
+describe("through Resend", () => {
+  it("sends the invitation through the Resend API when a key is set; a refused send is recorded as such", async () => {
+    const fake = await startFakeResend({ apiKey: "re_invite_key" });
+    try {
+      process.env.RESEND_API_KEY = "re_invite_key";
+      process.env.RESEND_BASE_URL = fake.url;
+      await saveSetting("mail", { from: "IT <it@example.jp>" }, admin, ctx);
+      const u = await newUser("resend-api@example.jp", { locale: "en" });
+      await inviteUsers([u.id], { pin: false, baseUrl: BASE }, admin, ctx);
+      expect(fake.sent).toHaveLength(1);
+      expect(fake.sent[0]).toMatchObject({ to: ["resend-api@example.jp"], from: "IT <it@example.jp>", subject: "[Mamori] Enroll your device" });
+      expect(fake.sent[0]!.text).toMatch(/https:\/\/mdm\.example\.jp\/go\?invite=[\w-]+/);
+      expect(fake.sent[0]!.text).toContain("Sign in with your email address and password.");
+      expect(fake.sent[0]!.html).toContain("/go?invite=");
+      expect((await prisma().invitation.findFirstOrThrow({ where: { userId: u.id } })).sentAt).not.toBeNull();
+
+      fake.failNext(500);
+      await inviteUsers([u.id], { pin: false, baseUrl: BASE }, admin, ctx);
+      const latest = await prisma().invitation.findFirstOrThrow({ where: { userId: u.id }, orderBy: { createdAt: "desc" } });
+      expect(latest.sentAt).toBeNull();
+      expect((await events("invitation.resend")).filter((e) => e.targetId === u.id).map((e) => e.result)).toEqual(["FAILURE"]);
+    } finally {
+      delete process.env.RESEND_API_KEY;
+      delete process.env.RESEND_BASE_URL;
+      await fake.close();
+    }
   });
 });
 
