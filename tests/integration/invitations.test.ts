@@ -228,6 +228,16 @@ describe("reminders", () => {
     expect(await events("invitation.remind")).toHaveLength(5);
   });
 
+  it("run by the scheduler as the invitation-reminders job", async () => {
+    const { startScheduler, stopScheduler, registeredJobs } = await import("@/lib/jobs/scheduler");
+    startScheduler();
+    try {
+      expect(registeredJobs().find((j) => j.name === "invitation-reminders")).toMatchObject({ intervalMs: 3_600_000 });
+    } finally {
+      await stopScheduler();
+    }
+  });
+
   it("switched off: none", async () => {
     await saveSetting("invitations", { validityDays: 14, pinByDefault: false, pinValidityHours: 72, remindersEnabled: false, reminderIntervalDays: 1 }, admin, ctx);
     expect(await runInvitationReminders(BASE, new Date(Date.now() + 5 * 86_400_000))).toBe(0);
