@@ -16,6 +16,8 @@ test.use({ viewport: { width: 390, height: 844 }, userAgent: IPHONE_UA, isMobile
 const ADMIN = { email: "invite-admin@example.jp", password: "invitation-admin-pass" };
 const YUI = { email: "yui.tanaka@example.jp", name: "Yui Tanaka", password: "yui-new-passphrase-1" };
 const ca = createTestCa("Apple Application Integration 2 Certification Authority (test)");
+const topicUuid = randomUUID();
+const udids: string[] = [];
 
 /** The admin works on a desktop, in a context of their own. */
 async function adminPage(browser: Browser): Promise<Page> {
@@ -41,11 +43,18 @@ async function inviteFromUserPage(admin: Page, email: string) {
 }
 
 test.describe.serial("invitations and /go on a phone", () => {
+  // Later specs count devices and certificates: leave none of ours behind.
+  test.afterAll(async () => {
+    if (udids.length) await sql("DELETE FROM devices WHERE udid = ANY($1)", [udids]);
+    await sql("DELETE FROM push_certificates WHERE topic = $1", [`com.apple.mgmt.External.${topicUuid}`]);
+    await sql("DELETE FROM push_certificate_requests");
+  });
+
   test("the admin adds a user and invites them with a PIN", async ({ browser }) => {
     await sql("DELETE FROM push_certificates WHERE status = 'ACTIVE'");
     await createAdmin(ADMIN.email, ADMIN.password);
     const admin = await adminPage(browser);
-    await installPushCertificate(admin, ca, randomUUID());
+    await installPushCertificate(admin, ca, topicUuid);
     await admin.goto("/admin/users");
     const form = admin.getByTestId("add-users-form");
     await form.getByLabel("Users, one per line").fill(`${YUI.name}, ${YUI.email}`);
@@ -104,6 +113,7 @@ test.describe.serial("invitations and /go on a phone", () => {
       fetch: (async (input: RequestInfo | URL, init?: RequestInit) =>
         String(input) === profile.url ? new Response(new Uint8Array(profile.body), { headers: { "content-type": profile.type } }) : realFetch(input, init)) as typeof fetch,
     });
+    udids.push(iphone.udid);
     await iphone.enroll(profile.url);
     const [device] = await sql<{ status: string; owner: string }>(`SELECT d.status, u.email AS owner FROM devices d JOIN users u ON u.id = d.owner_id WHERE d.udid = $1`, [iphone.udid]);
     expect(device).toEqual({ status: "ACTIVE", owner: YUI.email });

@@ -8,9 +8,13 @@ import { signIn } from "./helpers";
 const ADMIN = { email: "users-admin@example.jp", password: "users-page-admin-pass" };
 
 test.describe.serial("users page", () => {
+  test.afterAll(async () => {
+    await sql("DELETE FROM devices WHERE udid = 'USERS-E2E-UDID'");
+  });
+
   test("add, search, edit, disable, invite, delete", async ({ page }) => {
     await createAdmin(ADMIN.email, ADMIN.password);
-    await sql("INSERT INTO user_groups (id, name, updated_at) VALUES (gen_random_uuid(), 'Sales Team', now()) ON CONFLICT (name) DO NOTHING");
+    await sql("INSERT INTO user_groups (id, name, updated_at) VALUES (gen_random_uuid(), 'Users Spec Sales', now()) ON CONFLICT (name) DO NOTHING");
     await signIn(page, ADMIN.email, ADMIN.password);
     await page.goto("/admin/users");
 
@@ -22,7 +26,7 @@ test.describe.serial("users page", () => {
     expect(await sql("SELECT 1 FROM users WHERE email = 'mika@example.jp'")).toHaveLength(0);
 
     await add.getByLabel("Users, one per line").fill("Mika Ono, mika@example.jp\nRen Kato <ren@example.jp>");
-    await add.getByLabel("Group").selectOption({ label: "Sales Team" });
+    await add.getByLabel("Group").selectOption({ label: "Users Spec Sales" });
     await add.getByLabel("Send invitations now").uncheck();
     await add.getByRole("button", { name: "Add users" }).click();
     await expect(add.getByTestId("form-message")).toHaveText("2 user(s) added.");
@@ -33,7 +37,7 @@ test.describe.serial("users page", () => {
     await page.getByRole("button", { name: "Search" }).click();
     await expect(page).toHaveURL(/q=ren%40/);
     await expect(page.getByTestId("user-row")).toHaveCount(1);
-    await expect(page.getByTestId("user-row")).toContainText("Sales Team");
+    await expect(page.getByTestId("user-row")).toContainText("Users Spec Sales");
 
     // Invite the selected user from the list.
     await page.getByLabel("Select ren@example.jp").check();
