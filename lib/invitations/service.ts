@@ -187,7 +187,7 @@ export async function runInvitationReminders(baseUrl: string, now = new Date()):
       const mail = invitationMail(user.locale, {
         name: user.displayName,
         email: user.email,
-        link: `${baseUrl}/go`,
+        link: `${baseUrl}/go?email=${encodeURIComponent(user.email)}`,
         go: `${baseUrl}/go`,
         // The PIN is only stored as a hash: the reminder points back to the first mail.
         pin: null,

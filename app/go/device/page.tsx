@@ -9,6 +9,7 @@ import { profileLinkMinutes } from "@/lib/enrollment/service";
 import { AuthCard } from "@/components/auth-card";
 import { FormAlert } from "@/components/field";
 import { goCookie } from "../cookie";
+import { DownloadForm } from "./download-form";
 
 export const dynamic = "force-dynamic";
 
@@ -38,13 +39,10 @@ export default async function GoDevicePage({ searchParams }: { searchParams: Pro
         {platform === "ANDROID" ? (
           <p className="rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-900 ring-1 ring-amber-200">{t("go.androidLater")}</p>
         ) : (
-          <form method="post" action="/go/profile" className="flex flex-col gap-2">
-            <input type="hidden" name="platform" value={platform} />
-            <button type="submit" className="inline-flex min-h-12 items-center justify-center rounded-lg bg-brand-600 px-4 py-3 text-lg font-medium text-white hover:bg-brand-700">
-              {t("go.download")}
-            </button>
+          <div className="flex flex-col gap-2">
+            <DownloadForm platform={platform} label={t("go.download")} pendingLabel={t("go.downloading")} doneLabel={t(`go.platforms.${platform}.after`)} />
             <p className="text-xs text-slate-600">{t("go.downloadValid", { minutes: profileLinkMinutes() })}</p>
-          </form>
+          </div>
         )}
         <nav aria-label={t("go.otherPlatforms")} className="flex flex-wrap gap-x-4 gap-y-2 text-sm">
           <span className="text-slate-600">{t("go.otherPlatforms")}:</span>
