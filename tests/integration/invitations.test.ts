@@ -95,10 +95,14 @@ describe("invitations", () => {
     const u = await newUser("expired@example.jp");
     const sentAt = new Date(Date.now() - 80 * HOUR);
     await inviteUsers([u.id], { pin: true, baseUrl: BASE }, admin, ctx, sentAt);
-    const { pin } = await mailFor(u.email);
+    const { pin, token } = await mailFor(u.email);
     await expect(verifyPin(u.email, pin!, ctx)).rejects.toMatchObject({ code: "invitations.pinExpired" });
-    const inv = await prisma().invitation.findFirstOrThrow({ where: { userId: u.id } });
-    expect(inv).toMatchObject({ pinAttempts: 0, pinUsedAt: null });
+    // The link itself outlives the PIN (14 days); past that it reads as expired and records no open.
+    expect(await openInvitation(token, ctx)).toMatchObject({ state: "sent" });
+    await prisma().invitation.updateMany({ where: { userId: u.id }, data: { expiresAt: new Date(Date.now() - 1000), openedAt: null } });
+    expect(await openInvitation(token, ctx)).toMatchObject({ state: "expired" });
+    expect((await prisma().invitation.findFirstOrThrow({ where: { userId: u.id } })).openedAt).toBeNull();
+    expect(await prisma().invitation.findFirstOrThrow({ where: { userId: u.id } })).toMatchObject({ pinAttempts: 0, pinUsedAt: null });
   });
 
   it("five wrong PINs lock the invitation, even for the right PIN afterwards", async () => {
