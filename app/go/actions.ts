@@ -8,7 +8,7 @@ import { signIn } from "@/lib/auth";
 import { normalizeEmail } from "@/lib/auth/login";
 import { prisma } from "@/lib/db/client";
 import { verifyPin } from "@/lib/invitations/service";
-import { issueTicket, setPasswordWithTicket } from "@/lib/invitations/tickets";
+import { continueAsSignedIn, issueTicket, setPasswordWithTicket } from "@/lib/invitations/tickets";
 import { goCookie, setGoCookie } from "./cookie";
 
 // /go: the user proves who they are with email + PIN (from the invitation) or email +
@@ -62,3 +62,10 @@ export const goSetPasswordAction = formAction(
     redirect("/go/device");
   },
 );
+
+/** Already signed in (portal or console): continue as that user without typing anything. */
+export const goContinueAction = formAction({ name: "enrollment.go", role: "user", schema: z.object({}) }, async (_input, { user, ip, userAgent }) => {
+  const ticket = await continueAsSignedIn(user, { ip, userAgent });
+  await setGoCookie(ticket.secret);
+  redirect("/go/device");
+});

@@ -3,7 +3,7 @@
 import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
 import { useT } from "@/components/i18n-provider";
-import { goPasswordAction, goPinAction, goSetPasswordAction } from "./actions";
+import { goContinueAction, goPasswordAction, goPinAction, goSetPasswordAction } from "./actions";
 
 export function GoPinForm({ email }: { email?: string }) {
   const t = useT();
@@ -34,4 +34,9 @@ export function GoSetPasswordForm({ email }: { email: string }) {
       <Field label={t("go.confirmPassword")} name="confirm" type="password" autoComplete="new-password" required />
     </ActionForm>
   );
+}
+
+export function GoContinueForm({ email }: { email: string }) {
+  const t = useT();
+  return <ActionForm action={goContinueAction} submitLabel={t("go.continueAs", { email })} pendingLabel={t("go.checking")} testId="go-continue-form" />;
 }

@@ -6,7 +6,8 @@ import { readGoTicket } from "@/lib/invitations/tickets";
 import { AuthCard } from "@/components/auth-card";
 import { FormAlert } from "@/components/field";
 import { goCookie } from "./cookie";
-import { GoPasswordForm, GoPinForm } from "./go-forms";
+import { GoContinueForm, GoPasswordForm, GoPinForm } from "./go-forms";
+import { currentUser } from "@/lib/auth/session";
 
 export const dynamic = "force-dynamic";
 
@@ -25,11 +26,13 @@ export default async function GoPage({ searchParams }: { searchParams: Promise<R
     : invite?.state === "revoked" ? t("go.inviteReplaced")
     : invite?.state === "enrolled" ? t("go.inviteEnrolled")
     : undefined;
+  const signedIn = await currentUser();
   const error = params.error && KNOWN_ERRORS.has(params.error) ? t(`errors.${params.error}`) : undefined;
   return (
     <AuthCard title={t("go.title")} intro={t("go.intro")}>
       <div className="flex flex-col gap-6">
         {(error || notice) && <FormAlert error={error ?? notice} />}
+        {signedIn && !invite && <GoContinueForm email={signedIn.email} />}
         {invite?.hasPin !== false && (
           <section aria-labelledby="go-pin-heading" className="flex flex-col gap-3">
             <h2 id="go-pin-heading" className="text-base font-semibold">{t("go.withPin")}</h2>

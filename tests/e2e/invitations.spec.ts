@@ -213,4 +213,13 @@ test.describe.serial("invitations and /go on a phone", () => {
     await page.getByRole("link", { name: "Enroll this device" }).click();
     await expect(page).toHaveURL(/\/go\/device$/);
   });
+
+  test("an admin signed in to the console continues at /go as themselves", async ({ page }) => {
+    await signIn(page, ADMIN.email, ADMIN.password);
+    await page.goto("/go");
+    await page.getByTestId("go-continue-form").getByRole("button", { name: `Continue as ${ADMIN.email}` }).click();
+    await expect(page).toHaveURL(/\/go\/device$/);
+    await expect(page.getByText(`Enrolling for ${ADMIN.email}`)).toBeVisible();
+    expect(await sql("SELECT 1 FROM audit_events WHERE action = 'enrollment.go' AND actor_label = $1", [ADMIN.email])).toHaveLength(1);
+  });
 });
