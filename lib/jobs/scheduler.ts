@@ -4,6 +4,8 @@ import { markInactiveDevices } from "@/lib/devices/status";
 import { COLLECTION_TICK_MS, runCollection } from "@/lib/devices/collection";
 import { runExpiryNotices } from "@/lib/expiry";
 import { DIRECTORY_TICK_MS, runScheduledSync } from "@/lib/directory/sync";
+import { runInvitationReminders } from "@/lib/invitations/service";
+import { resolvePublicUrl } from "@/lib/settings";
 
 // Periodic jobs inside the server process. Every instance runs the same timers; a
 // PostgreSQL session-level advisory lock per job, taken on a connection of its own, lets one
@@ -168,6 +170,9 @@ export function startScheduler(opts: SchedulerOptions = {}): Scheduler {
   }
   if (!state.jobs.has("directory-sync")) {
     registerJob({ name: "directory-sync", intervalMs: DIRECTORY_TICK_MS, firstRunMs: 40_000, run: async (now) => void (await runScheduledSync(now)) });
+  }
+  if (!state.jobs.has("invitation-reminders")) {
+    registerJob({ name: "invitation-reminders", intervalMs: HOUR, firstRunMs: 40_000, run: async (now) => void (await runInvitationReminders(await resolvePublicUrl(null), now)) });
   }
   state.scheduler = createScheduler(opts);
   state.scheduler.start(state.jobs.values());

@@ -10,6 +10,7 @@ import { deviceInformation, envelope, securityInfo, type CommandDict } from "./c
 import { parseResult } from "./results";
 import { commandBody, enqueueCommand, jsonSafe, nextCommand, recordAnswer } from "./queue";
 import type { DeviceIdentity } from "./identity";
+import { markInvitationsEnrolled } from "@/lib/invitations/service";
 
 // The MDM service behind the check-in and connect endpoints, independent of HTTP: route
 // handlers parse the request, identify the device, call these and write the answer.
@@ -105,12 +106,23 @@ async function authenticate(m: Authenticate, identity: DeviceIdentity, now: Date
     tokenInvalidAt: null,
     lastCheckInAt: now,
   };
-  const existing = await prisma().device.findUnique({ where: { udid: m.udid }, select: { id: true } });
-  // Re-enrollment of the same device replaces its record in place, keeping its history.
+  // Re-enrollment of the same device (same UDID, else same serial number: a Mac or an erased
+  // iPhone may come back with another UDID) replaces its record in place, keeping its history.
+  const existing =
+    (await prisma().device.findUnique({ where: { udid: m.udid }, select: { id: true, udid: true, ownerId: true } })) ??
+    (m.serialNumber ? await prisma().device.findFirst({ where: { serialNumber: m.serialNumber }, orderBy: { updatedAt: "desc" }, select: { id: true, udid: true, ownerId: true } }) : null);
   const device = existing
-    ? await prisma().device.update({ where: { id: existing.id }, data })
+    ? await prisma().device.update({ where: { id: existing.id }, data: { ...data, udid: m.udid } })
     : await prisma().device.create({ data: { ...data, udid: m.udid } });
   await audit({ actor: SYSTEM, action: "device.authenticate", target: { type: "device", id: device.id, label: m.serialNumber ?? m.udid }, details: { enrollmentId: enrollment.id, reenrollment: Boolean(existing) } });
+  if (existing) {
+    await audit({
+      actor: SYSTEM,
+      action: "device.reenroll",
+      target: { type: "device", id: device.id, label: m.serialNumber ?? m.udid },
+      details: { enrollmentId: enrollment.id, matchedBy: existing.udid === m.udid ? "udid" : "serialNumber", previousUdid: existing.udid, previousOwnerId: existing.ownerId, ownerId: enrollment.userId },
+    });
+  }
   return OK;
 }
 
@@ -141,6 +153,8 @@ async function tokenUpdate(m: TokenUpdate, identity: DeviceIdentity, now: Date):
   });
   if (first) {
     await audit({ actor: SYSTEM, action: "device.enroll", target: { type: "device", id: device.id, label: device.serialNumber ?? device.udid } });
+    // The owner's invitation is done: no more reminders.
+    if (device.ownerId) await markInvitationsEnrolled(device.ownerId, now);
     // First inventory right away; the push will find the device ready.
     const platform = device.platform === "MACOS" ? "MACOS" : "IOS";
     for (const built of [deviceInformation(platform), securityInfo(platform)]) {

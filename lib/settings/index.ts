@@ -116,7 +116,24 @@ const general = z.object({
   publicUrl: z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? null : v), publicAddress.nullable()),
 });
 
-const SCHEMAS = { notifications, mail, devices, collection, licenses, general } as const;
+const days = (max: number) =>
+  z.number({ error: "settings.invitationDaysInvalid" }).int({ error: "settings.invitationDaysInvalid" }).min(1, { error: "settings.invitationDaysInvalid" }).max(max, { error: "settings.invitationDaysInvalid" });
+
+// Invitations to enroll (lib/invitations): how long the link and the PIN last, whether new
+// invitations carry a PIN, and the reminder mails until the user enrolls.
+const invitations = z.object({
+  validityDays: days(90),
+  pinByDefault: z.boolean({ error: "settings.invalid" }),
+  pinValidityHours: z
+    .number({ error: "settings.invitationHoursInvalid" })
+    .int({ error: "settings.invitationHoursInvalid" })
+    .min(1, { error: "settings.invitationHoursInvalid" })
+    .max(24 * 90, { error: "settings.invitationHoursInvalid" }),
+  remindersEnabled: z.boolean({ error: "settings.invalid" }),
+  reminderIntervalDays: days(30),
+});
+
+const SCHEMAS = { notifications, mail, devices, collection, licenses, general, invitations } as const;
 
 export type SettingName = keyof typeof SCHEMAS;
 export type Settings = { [K in SettingName]: z.output<(typeof SCHEMAS)[K]> };
@@ -129,6 +146,7 @@ export const DEFAULTS: Settings = {
   collection: { enabled: true, intervalHours: 24 },
   licenses: { devices: null },
   general: { publicUrl: null },
+  invitations: { validityDays: 14, pinByDefault: true, pinValidityHours: 72, remindersEnabled: true, reminderIntervalDays: 3 },
 };
 
 function isName(name: string): name is SettingName {
@@ -182,6 +200,10 @@ function toUserError(name: SettingName, input: unknown, error: z.ZodError): User
       params.value = String(value ?? "");
       params.min = MIN_COLLECTION_HOURS;
       params.max = MAX_COLLECTION_HOURS;
+      break;
+    case "settings.invitationDaysInvalid":
+    case "settings.invitationHoursInvalid":
+      params.value = String(value ?? "");
       break;
     case "settings.licenseCountInvalid":
       params.value = String(value ?? "");

@@ -11,6 +11,7 @@ import { AuditTable } from "@/components/audit-table";
 import { Card, PageHeader } from "@/components/page-header";
 import { ExpiryCards } from "@/components/expiry-cards";
 import { LicenseCard } from "@/components/licenses";
+import { GettingStartedCard } from "./users/getting-started";
 
 const LIST = 10;
 const TH = "py-2 pr-3 font-medium";
@@ -47,6 +48,7 @@ export default async function Dashboard() {
     <>
       <PageHeader title={t("dashboard.title")} />
       <div className="grid grid-flow-row-dense grid-cols-1 gap-4 md:grid-cols-2 xl:grid-cols-3">
+        {count("END_USER") === 0 && <GettingStartedCard t={t} />}
         <ExpiryCards t={t} fmt={(d) => fmt(d)} />
         <LicenseCard usage={licenses} t={t} />
         <Card title={t("dashboard.devices")} className="md:col-span-2">

@@ -1,0 +1,57 @@
+import Link from "next/link";
+import { headers } from "next/headers";
+import { redirect } from "next/navigation";
+import { getT } from "@/lib/i18n/server";
+import { currentUser } from "@/lib/auth/session";
+import { readGoTicket } from "@/lib/invitations/tickets";
+import { detectPlatform } from "@/lib/invitations/platform";
+import { profileLinkMinutes } from "@/lib/enrollment/service";
+import { AuthCard } from "@/components/auth-card";
+import { FormAlert } from "@/components/field";
+import { goCookie } from "../cookie";
+import { DownloadForm } from "./download-form";
+
+export const dynamic = "force-dynamic";
+
+const PLATFORMS = ["IOS", "MACOS", "ANDROID"] as const;
+type P = (typeof PLATFORMS)[number];
+const STEPS: Record<P, number> = { IOS: 4, MACOS: 4, ANDROID: 1 };
+const SHOWN_ERRORS = new Set(["go.ticketExpired", "go.setPasswordFirst", "go.platformUnsupported"]);
+
+/** The platform's steps and the profile download, for the user holding a /go ticket. */
+export default async function GoDevicePage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+  const ticket = await readGoTicket(await goCookie());
+  if (!ticket) redirect("/go?error=go.ticketExpired");
+  if (ticket.needsPassword) redirect("/go/password");
+  const params = await searchParams;
+  const t = await getT();
+  const chosen = PLATFORMS.find((p) => p === params.platform);
+  const platform: P = chosen ?? detectPlatform((await headers()).get("user-agent")) ?? "IOS";
+  const signedIn = (await currentUser())?.id === ticket.userId;
+  const error = params.error ? t(SHOWN_ERRORS.has(params.error) ? `errors.${params.error}` : "go.downloadFailed") : undefined;
+  return (
+    <AuthCard title={t(`go.platforms.${platform}.title`)} intro={t("go.signedInAs", { email: ticket.user.email })}>
+      <div className="flex flex-col gap-5" data-testid="go-device" data-platform={platform}>
+        {error && <FormAlert error={error} />}
+        <ol className="flex list-decimal flex-col gap-2 pl-5 text-slate-800">
+          {Array.from({ length: STEPS[platform] }, (_, i) => <li key={i}>{t(`go.platforms.${platform}.step${i + 1}`)}</li>)}
+        </ol>
+        {platform === "ANDROID" ? (
+          <p className="rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-900 ring-1 ring-amber-200">{t("go.androidLater")}</p>
+        ) : (
+          <div className="flex flex-col gap-2">
+            <DownloadForm platform={platform} label={t("go.download")} pendingLabel={t("go.downloading")} doneLabel={t(`go.platforms.${platform}.after`)} />
+            <p className="text-xs text-slate-600">{t("go.downloadValid", { minutes: profileLinkMinutes() })}</p>
+          </div>
+        )}
+        <nav aria-label={t("go.otherPlatforms")} className="flex flex-wrap gap-x-4 gap-y-2 text-sm">
+          <span className="text-slate-600">{t("go.otherPlatforms")}:</span>
+          {PLATFORMS.filter((p) => p !== platform).map((p) => (
+            <Link key={p} href={`/go/device?platform=${p}`} className="text-brand-700 underline">{t(`go.platforms.${p}.name`)}</Link>
+          ))}
+        </nav>
+        {signedIn && <Link href="/" className="text-sm text-brand-700 underline">{t("go.toPortal")}</Link>}
+      </div>
+    </AuthCard>
+  );
+}
