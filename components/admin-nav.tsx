@@ -8,6 +8,8 @@ const ITEMS = [
   ["/admin", "dashboard"],
   ["/admin/devices", "devices"],
   ["/admin/users", "users"],
+  ["/admin/groups", "groups"],
+  ["/admin/privacy", "privacy"],
   ["/admin/enrollment", "enrollment"],
   ["/admin/certificates", "certificates"],
   ["/admin/settings", "settings"],

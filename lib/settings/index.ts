@@ -116,7 +116,16 @@ const general = z.object({
   publicUrl: z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? null : v), publicAddress.nullable()),
 });
 
-const SCHEMAS = { notifications, mail, devices, collection, licenses, general } as const;
+// Self-service portal privacy (seed 000, プライバシー構成): what end users may do to their own
+// devices, globally; groups may override each (lib/privacy).
+const privacy = z.object({
+  location: z.boolean({ error: "settings.invalid" }),
+  wipe: z.boolean({ error: "settings.invalid" }),
+  retire: z.boolean({ error: "settings.invalid" }),
+  unlock: z.boolean({ error: "settings.invalid" }),
+});
+
+const SCHEMAS = { notifications, mail, devices, collection, licenses, general, privacy } as const;
 
 export type SettingName = keyof typeof SCHEMAS;
 export type Settings = { [K in SettingName]: z.output<(typeof SCHEMAS)[K]> };
@@ -129,6 +138,8 @@ export const DEFAULTS: Settings = {
   collection: { enabled: true, intervalHours: 24 },
   licenses: { devices: null },
   general: { publicUrl: null },
+  // Location is personal data: off until an admin allows it.
+  privacy: { location: false, wipe: true, retire: true, unlock: true },
 };
 
 function isName(name: string): name is SettingName {
