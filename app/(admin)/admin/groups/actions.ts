@@ -1,6 +1,7 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
 import { z } from "zod";
 import { formAction } from "@/lib/actions";
 import { UserError } from "@/lib/errors";
@@ -33,10 +34,11 @@ export const updateGroupAction = formAction(
 
 export const deleteGroupAction = formAction(
   { name: "group.delete", role: "admin", schema: z.object({ id: z.uuid(), confirm: z.string().max(10).optional() }) },
-  async (input, { user, t, ip, userAgent }) => {
+  async (input, { user, ip, userAgent }) => {
     if (input.confirm !== "on") throw new UserError("device.confirmRequired");
     const g = await deleteGroup(input.id, { id: user.id, label: user.email }, { ip, userAgent });
     done();
-    return { ok: true, message: t("groups.deleted", { name: g.name }) };
+    // The row (and its form) is gone: the list page says what was deleted.
+    redirect(`/admin/groups?deleted=${encodeURIComponent(g.name)}`);
   },
 );

@@ -7,14 +7,16 @@ import { Field } from "@/components/field";
 import { Card, PageHeader } from "@/components/page-header";
 import { createGroupAction, deleteGroupAction, updateGroupAction } from "./actions";
 
-export default async function GroupsPage() {
+export default async function GroupsPage({ searchParams }: { searchParams: Promise<{ deleted?: string }> }) {
   await requireAdmin("/admin/groups");
   const t = await getT();
   const groups = await listGroups();
+  const deleted = (await searchParams).deleted?.slice(0, 200);
   return (
     <>
       <PageHeader title={t("groups.title")} intro={t("groups.intro")} />
       <div className="flex flex-col gap-4">
+        {deleted && <p role="status" className="rounded-lg bg-brand-50 px-3 py-2 text-sm text-brand-800 ring-1 ring-brand-100" data-testid="group-deleted">{t("groups.deleted", { name: deleted })}</p>}
         <Card title={t("groups.createTitle")}>
           <div className="max-w-xl">
             <ActionForm action={createGroupAction} submitLabel={t("groups.create")} pendingLabel={t("common.saving")} testId="create-group">
