@@ -2,6 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { headers } from "next/headers";
+import { redirect } from "next/navigation";
 import { z } from "zod";
 import { formAction } from "@/lib/actions";
 import { signIn } from "@/lib/auth";
@@ -35,11 +36,12 @@ export const savePassword = formAction(
     role: "user",
     schema: z.object({ current: z.string().max(1000), password: z.string().max(1000), confirm: z.string().max(1000) }),
   },
-  async (input, { user, t, ip, userAgent }) => {
+  async (input, { user, ip, userAgent }) => {
     await changePassword(user, { current: input.current, next: input.password, confirm: input.confirm }, { ip, userAgent });
-    // The bumped sessionVersion ended every session, this one too: sign this one in again.
+    // The bumped sessionVersion ended every session, this one too: sign this one in again, then
+    // load the page afresh (as sign-in does): a re-render in this request still sees the old cookie.
     await signIn("credentials", { email: user.email, password: input.password, redirect: false });
-    return { ok: true, message: t("account.passwordSaved") };
+    redirect("/my/account?password=changed");
   },
 );
 

@@ -7,8 +7,9 @@ import { Field } from "@/components/field";
 import { Card } from "@/components/page-header";
 import { requestEmail, saveName, savePassword } from "./actions";
 
-export default async function AccountPage() {
+export default async function AccountPage({ searchParams }: { searchParams: Promise<{ password?: string }> }) {
   const user = await requireEndUser("/my/account");
+  const passwordChanged = (await searchParams).password === "changed";
   const [t, fmt] = [await getT(), await getFormatter()];
   const pending = await prisma().emailChange.findFirst({ where: { userId: user.id, usedAt: null, expiresAt: { gt: new Date() } }, orderBy: { createdAt: "desc" } });
   return (
@@ -30,6 +31,7 @@ export default async function AccountPage() {
       </Card>
 
       <Card title={t("account.passwordTitle")}>
+        {passwordChanged && <p role="status" className="mb-3 rounded-lg bg-brand-50 px-3 py-2 text-sm text-brand-800 ring-1 ring-brand-100" data-testid="password-changed">{t("account.passwordSaved")}</p>}
         {user.source === "DIRECTORY" ? (
           <p className="text-sm text-slate-700" data-testid="directory-password">{t("account.passwordDirectory")}</p>
         ) : (
