@@ -15,6 +15,11 @@ const HANAKO = { email: "hanako.portal@example.jp", password: "hanako-portal-pas
 const JIRO = { email: "jiro.portal@example.jp", password: "jiro-portal-pass", name: "Jiro Other" };
 const ca = createTestCa("Apple Application Integration 2 Certification Authority (test)");
 const PHONE = { width: 375, height: 812 };
+/** PORTAL_SCREENSHOTS=/tmp/shots saves full-page screenshots for a person to look at. */
+const shots = process.env.PORTAL_SCREENSHOTS;
+const shot = async (page: Page, name: string) => {
+  if (shots) await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+};
 
 async function enrollmentLink(page: Page): Promise<string> {
   await page.goto("/admin/enrollment");
@@ -158,6 +163,7 @@ test.describe.serial("self-service portal", () => {
     await expect(cards.filter({ hasText: "Hanako's MacBook Pro" })).toContainText("macOS 15.1");
     await expect(page.getByRole("link", { name: "Enroll another device" })).toHaveAttribute("href", "/my/enroll");
     await expect(page.getByTestId("enroll-qr").locator("svg")).toBeVisible();
+    await shot(page, "my-devices");
     // Nothing sticks out of a phone's width.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
   });
@@ -219,6 +225,7 @@ test.describe.serial("self-service portal", () => {
     await expect(location.getByRole("link", { name: "Open in Maps" })).toHaveAttribute("href", "https://maps.apple.com/?ll=35.681236,139.767125&q=35.681236,139.767125");
     await expect(location.getByRole("link", { name: "Open in another map app" })).toHaveAttribute("href", "geo:35.681236,139.767125?q=35.681236,139.767125");
     await expect(page.getByTestId("lost-mode")).toBeVisible();
+    await shot(page, "located");
 
     const off = await open(page, "lostModeOff");
     await off.getByRole("button", { name: "Turn off lost mode", exact: true }).click();
@@ -259,6 +266,7 @@ test.describe.serial("self-service portal", () => {
     expect(await mac.connect()).toBe(1);
     await expect(status(page, "DeviceLock")).toHaveAttribute("data-state", "failed");
     await expect(status(page, "DeviceLock").getByTestId("command-answer")).toHaveText("Device's answer: DeviceLock failed on the simulated device (MCMDMErrorDomain 12021)");
+    await shot(page, "mac-lock-failed");
     mac.opts.error = [];
     await page.reload();
     await expect(page.getByText("246810")).toHaveCount(0);
@@ -312,6 +320,8 @@ test.describe.serial("self-service portal", () => {
     expect(await commandCount(iphoneId)).toBe(before);
     const denied = await sql("SELECT action FROM audit_events WHERE actor_label = $1 AND result = 'DENIED' AND target_id = $2", [JIRO.email, iphoneId]);
     expect(denied.map((d) => d.action)).toEqual(expect.arrayContaining(["portal.status", "portal.wipe"]));
+    // The admin's group and privacy pages are not for end users.
+    for (const path of ["/admin/groups", "/admin/privacy"]) expect((await page.goto(path))!.status()).toBe(403);
     // Signed out: the route answers 401.
     await page.context().clearCookies();
     expect((await page.request.get(`/api/my/devices/${iphoneId}/commands`)).status()).toBe(401);
@@ -416,6 +426,7 @@ test.describe.serial("self-service portal", () => {
     await page.reload();
     await expect(page.getByTestId("directory-password")).toContainText("Change your password in the directory");
     await expect(page.getByTestId("password-form")).toHaveCount(0);
+    await shot(page, "account-directory");
     await sql("UPDATE users SET source = 'LOCAL' WHERE email = $1", [HANAKO.email]);
   });
 
