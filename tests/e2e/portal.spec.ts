@@ -339,8 +339,8 @@ test.describe.serial("self-service portal", () => {
     const replay = await page.request.post(wipeRequest.url, { headers, data: wipeRequest.body });
     expect(await replay.text()).toContain("Your organisation does not allow this action in the portal.");
     expect(await commandCount(iphoneId)).toBe(before);
-    // Location is allowed globally and not overridden for the group: the last position shows.
-    await expect(page.getByTestId("location")).toBeVisible();
+    // Location is allowed globally and not overridden for the group.
+    await expect(page.getByTestId("panel-locate")).toBeVisible();
     await sql("UPDATE users SET group_id = NULL WHERE email = $1", [HANAKO.email]);
   });
 
