@@ -9,6 +9,8 @@ const ITEMS = [
   ["/admin/devices", "devices"],
   ["/admin/users", "users"],
   ["/admin/directory", "directory"],
+  ["/admin/groups", "groups"],
+  ["/admin/privacy", "privacy"],
   ["/admin/enrollment", "enrollment"],
   ["/admin/certificates", "certificates"],
   ["/admin/configurations", "configurations"],

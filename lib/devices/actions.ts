@@ -21,6 +21,8 @@ export interface ActionParams {
   footnote?: string;
   /** Six digits, for lock and wipe on macOS. */
   pin?: string;
+  /** locate outside lost mode: turn lost mode on first (message or phone number), in the same order. */
+  enterLostMode?: boolean;
 }
 
 export interface ActionOutcome {
@@ -53,6 +55,10 @@ export async function commandsFor(d: Device, action: DeviceAction, p: ActionPara
     case "lostModeOff":
       return [cmd.disableLostMode(platform) as BuiltCommand];
     case "locate":
+      // iOS answers DeviceLocation only in lost mode; the queue keeps order, so both can go at once.
+      if (!d.lostMode && p.enterLostMode) {
+        return [cmd.enableLostMode(platform, { message: p.message, phoneNumber: p.phoneNumber, footnote: p.footnote }), cmd.deviceLocation(platform)] as BuiltCommand[];
+      }
       if (!d.lostMode) throw new UserError("device.locateNeedsLostMode");
       return [cmd.deviceLocation(platform) as BuiltCommand];
     case "playSound":

@@ -2,7 +2,7 @@ import { prisma } from "@/lib/db/client";
 import { audit } from "@/lib/audit";
 import { open, seal } from "@/lib/crypto";
 import { UserError } from "@/lib/errors";
-import type { Device, Prisma } from "@/lib/db/generated/client";
+import { Prisma, type Device } from "@/lib/db/generated/client";
 import { parsePlist, buildPlist, type PlistDict } from "./plist";
 import { pushConfigurationsForDevice } from "@/lib/configurations/service";
 import { parseCheckin, parseConnect, type Authenticate, type TokenUpdate, type ConnectReport } from "./checkin";
@@ -256,7 +256,8 @@ function inventoryUpdate(requestType: string, parsed: unknown, response: PlistDi
     case "EnableLostMode":
       return { lostMode: true };
     case "DisableLostMode":
-      return { lostMode: false, location: undefined };
+      // The position was asked for lost mode; leaving it ends the reason to keep it.
+      return { lostMode: false, location: Prisma.DbNull };
     case "EraseDevice":
       return { status: "WIPED", pushToken: null, pushMagic: null, unlockTokenSealed: null };
     default:

@@ -133,7 +133,16 @@ const invitations = z.object({
   reminderIntervalDays: days(30),
 });
 
-const SCHEMAS = { notifications, mail, devices, collection, licenses, general, invitations } as const;
+// Self-service portal privacy (seed 000, プライバシー構成): what end users may do to their own
+// devices, globally; groups may override each (lib/privacy).
+const privacy = z.object({
+  location: z.boolean({ error: "settings.invalid" }),
+  wipe: z.boolean({ error: "settings.invalid" }),
+  retire: z.boolean({ error: "settings.invalid" }),
+  unlock: z.boolean({ error: "settings.invalid" }),
+});
+
+const SCHEMAS = { notifications, mail, devices, collection, licenses, general, invitations, privacy } as const;
 
 export type SettingName = keyof typeof SCHEMAS;
 export type Settings = { [K in SettingName]: z.output<(typeof SCHEMAS)[K]> };
@@ -147,6 +156,8 @@ export const DEFAULTS: Settings = {
   licenses: { devices: null },
   general: { publicUrl: null },
   invitations: { validityDays: 14, pinByDefault: true, pinValidityHours: 72, remindersEnabled: true, reminderIntervalDays: 3 },
+  // Location is personal data: off until an admin allows it.
+  privacy: { location: false, wipe: true, retire: true, unlock: true },
 };
 
 function isName(name: string): name is SettingName {

@@ -1,23 +1,61 @@
+import Link from "next/link";
+import { headers } from "next/headers";
+import QRCode from "qrcode";
 import { requireEndUser } from "@/lib/auth/session";
-import { getT } from "@/lib/i18n/server";
+import { getFormatter, getT } from "@/lib/i18n/server";
+import { resolvePublicUrl } from "@/lib/settings";
+import { myDevices } from "@/lib/portal/devices";
 import { Card } from "@/components/page-header";
+
+const STATUS_STYLE: Record<string, string> = { ACTIVE: "bg-brand-50 text-brand-800", ENROLLING: "bg-slate-100 text-slate-800", INACTIVE: "bg-amber-50 text-amber-900", WIPED: "bg-red-50 text-red-800", RETIRED: "bg-slate-100 text-slate-600" };
 
 export default async function MyDevices() {
   const user = await requireEndUser();
-  const t = await getT();
+  const [t, fmt] = [await getT(), await getFormatter()];
+  const devices = await myDevices(user.id);
+  // The QR code carries the address a phone can reach, for enrolling a second device.
+  const enrollUrl = `${await resolvePublicUrl((await headers()).get("host"))}/my/enroll`;
+  const qr = await QRCode.toString(enrollUrl, { type: "svg", margin: 1, errorCorrectionLevel: "M" });
   return (
     <>
       <h1 className="text-2xl font-semibold">{t("portal.title")}</h1>
       <p className="text-slate-700">{t("portal.hello", { name: user.displayName })}</p>
-      <Card>
-        <p className="font-medium">{t("portal.noDevices")}</p>
-        <p className="mt-1 text-sm text-slate-600">{t("portal.noDevicesHint")}</p>
-      </Card>
-      <Card title={t("portal.account")}>
-        <dl className="grid gap-2 text-sm">
-          <div><dt className="text-slate-600">{t("portal.name")}</dt><dd>{user.displayName}</dd></div>
-          <div><dt className="text-slate-600">{t("portal.email")}</dt><dd className="break-all">{user.email}</dd></div>
-        </dl>
+      {devices.length === 0 ? (
+        <Card>
+          <p className="font-medium">{t("portal.noDevices")}</p>
+          <p className="mt-1 text-sm text-slate-600">{t("portal.noDevicesHint")}</p>
+        </Card>
+      ) : (
+        <ul className="flex flex-col gap-3" data-testid="my-devices">
+          {devices.map((d) => (
+            <li key={d.id}>
+              <Link href={`/my/devices/${d.id}`} className="block rounded-2xl bg-white p-4 shadow-sm ring-1 ring-slate-200 hover:ring-brand-600" data-testid="my-device">
+                <div className="flex items-start justify-between gap-3">
+                  <span className="font-semibold break-words">{d.name ?? d.serialNumber ?? t("myDevices.unnamed")}</span>
+                  <span className={`shrink-0 rounded-full px-2 py-0.5 text-xs font-medium ${STATUS_STYLE[d.status] ?? ""}`} data-testid="my-device-status">{t(`devices.statuses.${d.status}`)}</span>
+                </div>
+                <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm">
+                  <dt className="text-slate-600">{t("myDevices.model")}</dt>
+                  <dd>{d.modelName ?? d.model ?? d.productName ?? "—"}</dd>
+                  <dt className="text-slate-600">{t("myDevices.os")}</dt>
+                  <dd>{t(`myDevices.platforms.${d.platform}`)}{d.osVersion ? ` ${d.osVersion}` : ""}</dd>
+                  <dt className="text-slate-600">{t("myDevices.lastCheckIn")}</dt>
+                  <dd>{d.lastCheckInAt ? fmt(d.lastCheckInAt) : t("myDevices.never")}</dd>
+                </dl>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+      <Card title={t("myDevices.enrollTitle")}>
+        <p className="text-sm text-slate-700">{t("myDevices.enrollText")}</p>
+        <p className="mt-3">
+          <Link href="/my/enroll" className="inline-flex min-h-11 w-full items-center justify-center rounded-lg bg-brand-600 px-4 py-2 font-medium text-white hover:bg-brand-700">{t("myDevices.enrollLink")}</Link>
+        </p>
+        <figure className="mt-4 flex flex-col items-center gap-2">
+          <div className="size-40" role="img" aria-label={t("myDevices.qrLabel")} data-testid="enroll-qr" dangerouslySetInnerHTML={{ __html: qr }} />
+          <figcaption className="text-center text-xs text-slate-600">{t("myDevices.qrHint")}</figcaption>
+        </figure>
       </Card>
     </>
   );

@@ -1,0 +1,80 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { formAction, type ActionContext, type ActionState } from "@/lib/actions";
+import { UserError } from "@/lib/errors";
+import { wipeConfirmationChoices, wipeConfirmationMatches } from "@/lib/devices/detail";
+import { runPortalAction } from "@/lib/portal/devices";
+import type { ActionParams } from "@/lib/devices/actions";
+import type { PortalAction } from "@/lib/privacy";
+import type { Device, User } from "@/lib/db/generated/client";
+
+// The end user's device actions on /my/devices/[id]. Each one: formAction (signed in, zod),
+// then runPortalAction, which checks on the server that the device is the user's own and that
+// the privacy settings allow the action, and runs it through runDeviceAction (audited with ip).
+
+/** What the device page tracks after an action: the queued command ids and when it was asked. */
+export type PortalActionState = ActionState & { commands?: string[]; at?: string };
+
+const deviceId = z.string().max(64);
+const text = (max: number) => z.string().trim().max(max, { error: "validation.tooLong" }).optional();
+// Checked by lib/mdm/commands.ts, which says what is wrong with it.
+const pin = z.string().max(100).optional();
+const ticked = z.object({ deviceId, confirm: z.string().max(10).optional() });
+const only = z.object({ deviceId });
+
+type Ctx = ActionContext<User>;
+
+function portalAction<S extends z.ZodType<{ deviceId: string }>>(
+  action: PortalAction,
+  schema: S,
+  params: (input: z.infer<S>) => ActionParams = () => ({}),
+  message: (input: z.infer<S>, ctx: Ctx) => string = (_i, { t }) => t(`myDevice.done.${action}`),
+  confirm?: (input: z.infer<S>, device: Device) => void,
+) {
+  return formAction({ name: `portal.${action}`, role: "user", schema }, async (input, ctx): Promise<ActionState> => {
+    const outcome = await runPortalAction(ctx.user, input.deviceId, action, params(input), { ip: ctx.ip, userAgent: ctx.userAgent }, confirm && ((d) => confirm(input, d)));
+    revalidatePath(`/my/devices/${input.deviceId}`);
+    const state: PortalActionState = { ok: true, message: message(input, ctx), commands: outcome.commands.map((c) => c.id), at: new Date().toISOString() };
+    return state;
+  });
+}
+
+function requireTick(input: { confirm?: string }) {
+  if (input.confirm !== "on") throw new UserError("device.confirmRequired");
+}
+
+const shownPin = (pin: string | undefined) => pin?.normalize("NFKC").trim();
+
+export const checkInMine = portalAction("checkIn", only);
+
+export const lockMine = portalAction(
+  "lock",
+  z.object({ deviceId, message: text(300), phoneNumber: text(40), pin }),
+  (i) => ({ message: i.message, phoneNumber: i.phoneNumber, pin: i.pin }),
+  // A Mac's PIN is shown once, here, and kept nowhere readable.
+  (i, { t }) => (shownPin(i.pin) ? t("myDevice.done.lockWithPin", { pin: shownPin(i.pin)! }) : t("myDevice.done.lock")),
+);
+
+export const unlockMine = portalAction("unlock", ticked, (i) => (requireTick(i), {}));
+
+export const locateMine = portalAction(
+  "locate",
+  z.object({ deviceId, message: text(300), phoneNumber: text(40) }),
+  (i) => ({ message: i.message, phoneNumber: i.phoneNumber }),
+);
+
+export const lostModeOffMine = portalAction("lostModeOff", only);
+
+export const wipeMine = portalAction(
+  "wipe",
+  z.object({ deviceId, confirmation: z.string().max(200), pin }),
+  (i) => ({ pin: i.pin }),
+  (i, { t }) => (shownPin(i.pin) ? t("myDevice.done.wipeWithPin", { pin: shownPin(i.pin)! }) : t("myDevice.done.wipe")),
+  (i, d) => {
+    if (!wipeConfirmationMatches(d, i.confirmation)) throw new UserError("device.wipeConfirmMismatch", { expected: wipeConfirmationChoices(d).join(" / ") });
+  },
+);
+
+export const retireMine = portalAction("retire", ticked, (i) => (requireTick(i), {}));

@@ -1,0 +1,157 @@
+import { prisma } from "@/lib/db/client";
+import { audit } from "@/lib/audit";
+import { UserError } from "@/lib/errors";
+import { runDeviceAction, type ActionOutcome, type ActionParams, type DeviceAction } from "@/lib/devices/actions";
+import { readLocation, type StoredLocation } from "@/lib/devices/detail";
+import { errorChainText } from "@/lib/mdm/results";
+import { allowedActions, PORTAL_ACTIONS, type PortalAction } from "@/lib/privacy";
+import type { Device, User } from "@/lib/db/generated/client";
+
+// The self-service portal's devices: an end user sees and acts on the devices they own, and
+// nothing else. Every function here takes the signed-in user and checks ownership itself, so
+// pages, server actions and route handlers cannot forget to.
+
+type Ctx = { ip: string | null; userAgent: string | null };
+type PortalUser = Pick<User, "id" | "email" | "groupId">;
+
+/** Portal action → the one device action (lib/devices/actions.ts) it runs. */
+export const DEVICE_ACTION: Record<PortalAction, DeviceAction> = {
+  checkIn: "checkIn",
+  lock: "lock",
+  unlock: "clearPasscode",
+  locate: "locate",
+  lostModeOff: "lostModeOff",
+  wipe: "wipe",
+  retire: "retire",
+};
+
+/** The commands whose progress the portal shows (not the background inventory). */
+export const PORTAL_REQUEST_TYPES = ["DeviceLock", "ClearPasscode", "EnableLostMode", "DeviceLocation", "DisableLostMode", "EraseDevice", "RemoveProfile"];
+
+const LIST_SELECT = {
+  id: true, name: true, model: true, modelName: true, productName: true, platform: true, osVersion: true, status: true, lastCheckInAt: true, serialNumber: true,
+} as const;
+
+export async function myDevices(userId: string) {
+  return prisma().device.findMany({ where: { ownerId: userId }, select: LIST_SELECT, orderBy: [{ enrolledAt: "desc" }, { createdAt: "desc" }] });
+}
+
+/** The device when this user owns it; null for anyone else's or a missing one (no difference shown). */
+export async function myDevice(userId: string, deviceId: string): Promise<Device | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(deviceId)) return null;
+  return prisma().device.findFirst({ where: { id: deviceId, ownerId: userId } });
+}
+
+/** Why a portal action is not offered for this device (privacy aside); null when it is. */
+export type PortalUnavailable = "notManaged" | "notIos" | "noUnlockToken" | "notSupervised" | "notInLostMode" | "noEnrollmentProfile";
+
+export function portalAvailability(d: Pick<Device, "platform" | "status" | "supervised" | "lostMode" | "unlockTokenSealed" | "enrollmentId">): Record<PortalAction, PortalUnavailable | null> {
+  const managed = d.status !== "RETIRED" && d.status !== "WIPED" && d.platform !== "ANDROID";
+  const ios = d.platform === "IOS";
+  const why = (a: PortalAction): PortalUnavailable | null => {
+    if (!managed) return "notManaged";
+    switch (a) {
+      case "unlock":
+        return !ios ? "notIos" : d.unlockTokenSealed ? null : "noUnlockToken";
+      case "locate":
+        // Location comes through lost mode, which only supervised iPhones and iPads have.
+        return !ios ? "notIos" : d.supervised === false ? "notSupervised" : null;
+      case "lostModeOff":
+        return d.lostMode ? null : "notInLostMode";
+      case "retire":
+        return d.enrollmentId ? null : "noEnrollmentProfile";
+      default:
+        return null;
+    }
+  };
+  return Object.fromEntries(PORTAL_ACTIONS.map((a) => [a, why(a)])) as Record<PortalAction, PortalUnavailable | null>;
+}
+
+async function refuse(user: PortalUser, action: PortalAction, deviceId: string, reason: string, ctx: Ctx, code: string): Promise<never> {
+  await audit({ actor: { id: user.id, label: user.email }, action: `portal.${action}`, result: "DENIED", target: { type: "device", id: /^[0-9a-f-]{36}$/i.test(deviceId) ? deviceId : null, label: deviceId.slice(0, 64) }, details: { reason }, ...ctx });
+  throw new UserError(code);
+}
+
+/**
+ * Runs a portal action for the signed-in end user: only on a device they own (anything else
+ * reads as not found), only when the privacy settings allow it, through runDeviceAction.
+ */
+export async function runPortalAction(
+  user: PortalUser,
+  deviceId: string,
+  action: PortalAction,
+  params: ActionParams,
+  ctx: Ctx,
+  /** A confirmation that needs the device (the wipe's typed name), checked after ownership. */
+  confirm?: (device: Device) => void,
+): Promise<ActionOutcome> {
+  const device = await myDevice(user.id, deviceId);
+  if (!device) return refuse(user, action, deviceId, "notOwner", ctx, "portal.deviceNotFound");
+  if (!(await allowedActions(user))[action]) return refuse(user, action, deviceId, "privacy", ctx, "portal.notAllowed");
+  const why = portalAvailability(device)[action];
+  if (why) throw new UserError(`portal.unavailable.${why}`);
+  confirm?.(device);
+  const p: ActionParams = action === "locate" ? { ...params, enterLostMode: !device.lostMode } : params;
+  return runDeviceAction(device.id, DEVICE_ACTION[action], p, { id: user.id, label: user.email }, ctx);
+}
+
+export type CommandState = "queued" | "sent" | "done" | "failed" | "busy" | "cancelled";
+
+export interface PortalCommand {
+  id: string;
+  requestType: string;
+  state: CommandState;
+  createdAt: string;
+  respondedAt: string | null;
+  /** The device's answer: an error text, or coordinates for a location. */
+  answer: string | null;
+}
+
+export interface PortalDeviceStatus {
+  status: Device["status"];
+  lostMode: boolean;
+  lastCheckInAt: string | null;
+  commands: PortalCommand[];
+  /** Only when the privacy settings let this user see location. */
+  location: StoredLocation | null;
+}
+
+const STATE: Record<string, CommandState> = { QUEUED: "queued", SENT: "sent", ACKNOWLEDGED: "done", ERROR: "failed", EXPIRED: "failed", NOT_NOW: "busy", CANCELLED: "cancelled" };
+
+/** What the device page polls: the device's state and its latest portal commands; null when not the user's. */
+export async function myDeviceStatus(user: Pick<User, "id" | "groupId">, deviceId: string): Promise<PortalDeviceStatus | null> {
+  const device = await myDevice(user.id, deviceId);
+  if (!device) return null;
+  const [commands, allowed] = await Promise.all([
+    prisma().command.findMany({
+      where: { deviceId: device.id, requestType: { in: PORTAL_REQUEST_TYPES } },
+      orderBy: { seq: "desc" },
+      take: 10,
+      select: { id: true, requestType: true, status: true, createdAt: true, respondedAt: true, result: true, errorChain: true },
+    }),
+    allowedActions(user),
+  ]);
+  return {
+    status: device.status,
+    lostMode: device.lostMode,
+    lastCheckInAt: device.lastCheckInAt?.toISOString() ?? null,
+    location: allowed.locate ? readLocation(device.location) : null,
+    commands: commands.map((c) => ({
+      id: c.id,
+      requestType: c.requestType,
+      state: STATE[c.status] ?? "queued",
+      createdAt: c.createdAt.toISOString(),
+      respondedAt: c.respondedAt?.toISOString() ?? null,
+      answer: answerOf(c, allowed.locate),
+    })),
+  };
+}
+
+function answerOf(c: { status: string; requestType: string; result: unknown; errorChain: unknown }, seeLocation: boolean): string | null {
+  if (c.status === "ERROR") return errorChainText(c.errorChain);
+  if (c.status === "ACKNOWLEDGED" && c.requestType === "DeviceLocation" && seeLocation) {
+    const l = readLocation(c.result);
+    return l ? `${l.latitude.toFixed(5)}, ${l.longitude.toFixed(5)}` : null;
+  }
+  return null;
+}
