@@ -18,7 +18,8 @@ async function pushOne(identity: PushIdentityRecord, d: Target): Promise<DeviceP
   if (d.topic !== identity.topic) return { deviceId: d.id, skipped: "topicMismatch" };
   const r = await getApnsClient(identity).push(d.pushToken, { pushMagic: d.pushMagic, topic: identity.topic });
   const invalid = r.outcome === "invalidToken" || r.outcome === "unregistered";
-  await prisma().device.update({
+  // updateMany: the device may have been deleted while the push was on its way.
+  await prisma().device.updateMany({
     where: { id: d.id },
     data: { lastPushAt: new Date(), lastPushResult: r.reason ? `${r.outcome}:${r.reason}` : r.outcome, ...(invalid && { tokenInvalidAt: new Date() }) },
   });
