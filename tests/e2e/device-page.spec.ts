@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { expect, test, type Locator, type Page } from "@playwright/test";
 import { createAdmin, createEndUser, sql } from "./db";
-import { installPushCertificate, signIn } from "./helpers";
+import { installPushCertificate, signIn, enrollmentLink, clearPushCertificates, forgetDevices, openPanel } from "./helpers";
 import { createTestCa } from "../support/test-ca";
 import { SimulatedDevice } from "../../scripts/simulator/device";
 
@@ -21,23 +21,8 @@ async function shot(page: Page, name: string, fullPage = true) {
   if (shots) await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
 }
 
-async function enrollmentLink(page: Page): Promise<string> {
-  await page.goto("/admin/enrollment");
-  const form = page.getByTestId("enrollment-form");
-  await form.getByLabel("Owner").selectOption({ label: `${OWNER.name} (${OWNER.email})` });
-  await form.getByRole("button", { name: "Create enrollment link" }).click();
-  const message = await form.getByTestId("form-message").textContent();
-  const url = /(http\S+\/enroll\/profile\/\S+)/.exec(message ?? "")?.[1];
-  expect(url, message ?? "").toBeTruthy();
-  return url!;
-}
-
 const row = (page: Page, type: string) => page.locator(`[data-testid="command-row"][data-type="${type}"]`);
-const panel = async (page: Page, action: string): Promise<Locator> => {
-  const p = page.getByTestId(`panel-${action}`);
-  await p.locator("summary").click();
-  return p;
-};
+const panel = (page: Page, action: string): Promise<Locator> => openPanel(page, `panel-${action}`);
 
 test.describe.serial("admin device page", () => {
   test.describe.configure({ timeout: 150_000 });
@@ -48,27 +33,24 @@ test.describe.serial("admin device page", () => {
 
   test.beforeAll(async () => {
     // Specs share one database: start from no push certificate, as the others expect.
-    await sql("DELETE FROM push_certificates");
-    await sql("DELETE FROM push_certificate_requests");
+    await clearPushCertificates();
     await createAdmin(ADMIN.email, ADMIN.password, "Device Admin");
     await createEndUser(OWNER.email, OWNER.password, OWNER.name);
   });
 
   test.afterAll(async () => {
     // Leave no device or push certificate behind for the specs that follow.
-    const udids = [iphone?.udid, mac?.udid].filter(Boolean);
-    if (udids.length) await sql("DELETE FROM devices WHERE udid = ANY($1)", [udids]);
-    await sql("DELETE FROM push_certificates");
-    await sql("DELETE FROM push_certificate_requests");
+    await forgetDevices([iphone?.udid, mac?.udid]);
+    await clearPushCertificates();
   });
 
   test("an iPhone and a Mac enroll; each row links to a page with what the device reported", async ({ page }) => {
     await signIn(page, ADMIN.email, ADMIN.password);
     await installPushCertificate(page, ca, uuid);
     iphone = new SimulatedDevice({ platform: "ios" });
-    await iphone.enroll(await enrollmentLink(page));
+    await iphone.enroll(await enrollmentLink(page, OWNER));
     mac = new SimulatedDevice({ platform: "macos" });
-    await mac.enroll(await enrollmentLink(page));
+    await mac.enroll(await enrollmentLink(page, OWNER));
     expect(await iphone.connect()).toBe(2);
     expect(await mac.connect()).toBe(2);
 

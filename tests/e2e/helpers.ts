@@ -44,3 +44,34 @@ export async function installPushCertificate(page: Page, ca: TestCa, uuid: strin
   await uploadCert(page, signPushCsr(ca, csr, { uuid, days }).certPem, "mdm-admin@example.jp");
   await expect(page.getByTestId("upload-form").getByTestId("form-message")).toContainText(/active until|Renewed until/);
 }
+
+/** A one-time enrollment link made on the admin enrollment page, bound to an owner when given. */
+export async function enrollmentLink(page: Page, owner?: { name: string; email: string }): Promise<string> {
+  await page.goto("/admin/enrollment");
+  const form = page.getByTestId("enrollment-form");
+  if (owner) await form.getByLabel("Owner").selectOption({ label: `${owner.name} (${owner.email})` });
+  await form.getByRole("button", { name: "Create enrollment link" }).click();
+  const message = await form.getByTestId("form-message").textContent();
+  const url = /(http\S+\/enroll\/profile\/\S+)/.exec(message ?? "")?.[1];
+  expect(url, message ?? "").toBeTruthy();
+  return url!;
+}
+
+/** Specs share one database: those that enroll devices start and end with no push certificate. */
+export async function clearPushCertificates() {
+  await sql("DELETE FROM push_certificates");
+  await sql("DELETE FROM push_certificate_requests");
+}
+
+/** Removes a spec's simulated devices, so later specs count only their own. */
+export async function forgetDevices(udids: (string | undefined)[]) {
+  const known = udids.filter(Boolean);
+  if (known.length) await sql("DELETE FROM devices WHERE udid = ANY($1)", [known]);
+}
+
+/** Opens a collapsed action panel (a <details> with this test id). */
+export async function openPanel(page: Page, testId: string) {
+  const panel = page.getByTestId(testId);
+  await panel.locator("summary").click();
+  return panel;
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
 import { createAdmin, createEndUser, sql } from "./db";
-import { installPushCertificate, signIn } from "./helpers";
+import { installPushCertificate, signIn, enrollmentLink, clearPushCertificates, forgetDevices, openPanel } from "./helpers";
 import { createTestCa } from "../support/test-ca";
 import { SimulatedDevice } from "../../scripts/simulator/device";
 
@@ -21,25 +21,10 @@ const shot = async (page: Page, name: string) => {
   if (shots) await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
 };
 
-async function enrollmentLink(page: Page): Promise<string> {
-  await page.goto("/admin/enrollment");
-  const form = page.getByTestId("enrollment-form");
-  await form.getByLabel("Owner").selectOption({ label: `${HANAKO.name} (${HANAKO.email})` });
-  await form.getByRole("button", { name: "Create enrollment link" }).click();
-  const message = await form.getByTestId("form-message").textContent();
-  const url = /(http\S+\/enroll\/profile\/\S+)/.exec(message ?? "")?.[1];
-  expect(url, message ?? "").toBeTruthy();
-  return url!;
-}
-
 const deviceId = async (udid: string) => (await sql<{ id: string }>("SELECT id FROM devices WHERE udid = $1", [udid]))[0]!.id;
 const commandCount = async (id: string) => Number((await sql<{ n: string }>("SELECT count(*) AS n FROM commands WHERE device_id = $1", [id]))[0]!.n);
 const status = (page: Page, type: string) => page.locator(`[data-testid="command-status"][data-type="${type}"]`).first();
-const open = async (page: Page, action: string) => {
-  const panel = page.getByTestId(`panel-${action}`);
-  await panel.locator("summary").click();
-  return panel;
-};
+const open = (page: Page, action: string) => openPanel(page, `panel-${action}`);
 
 /** A server action request as the browser sent it, to replay with another session. */
 type Captured = { url: string; headers: Record<string, string>; body: Buffer };
@@ -54,18 +39,15 @@ test.describe.serial("self-service portal", () => {
   let wipeRequest: Captured;
 
   test.beforeAll(async () => {
-    await sql("DELETE FROM push_certificates");
-    await sql("DELETE FROM push_certificate_requests");
+    await clearPushCertificates();
     await createAdmin(ADMIN.email, ADMIN.password, "Portal Admin");
     await createEndUser(HANAKO.email, HANAKO.password, HANAKO.name);
     await createEndUser(JIRO.email, JIRO.password, JIRO.name);
   });
 
   test.afterAll(async () => {
-    const udids = [iphone?.udid, mac?.udid].filter(Boolean);
-    if (udids.length) await sql("DELETE FROM devices WHERE udid = ANY($1)", [udids]);
-    await sql("DELETE FROM push_certificates");
-    await sql("DELETE FROM push_certificate_requests");
+    await forgetDevices([iphone?.udid, mac?.udid]);
+    await clearPushCertificates();
     await sql("DELETE FROM settings WHERE key = 'privacy'");
     await sql("DELETE FROM user_groups WHERE name LIKE 'Portal %'");
   });
@@ -142,9 +124,9 @@ test.describe.serial("self-service portal", () => {
     await signIn(page, ADMIN.email, ADMIN.password);
     await installPushCertificate(page, ca, randomUUID());
     iphone = new SimulatedDevice({ platform: "ios" });
-    await iphone.enroll(await enrollmentLink(page));
+    await iphone.enroll(await enrollmentLink(page, HANAKO));
     mac = new SimulatedDevice({ platform: "macos" });
-    await mac.enroll(await enrollmentLink(page));
+    await mac.enroll(await enrollmentLink(page, HANAKO));
     expect(await iphone.connect()).toBe(2);
     expect(await mac.connect()).toBe(2);
     iphoneId = await deviceId(iphone.udid);

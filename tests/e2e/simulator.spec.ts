@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { createAdmin, createEndUser, sql } from "./db";
-import { installPushCertificate, signIn } from "./helpers";
+import { installPushCertificate, signIn, enrollmentLink as linkFor } from "./helpers";
 import { createTestCa } from "../support/test-ca";
 import { SimulatedDevice } from "../../scripts/simulator/device";
 import { scepEnroll } from "../../lib/pki/scep-client";
@@ -19,16 +19,7 @@ const OWNER = { email: "owner@example.jp", password: "device-owner-pass" };
 const ca = createTestCa("Apple Application Integration 2 Certification Authority (test)");
 const uuid = randomUUID();
 
-async function enrollmentLink(page: Page, owner?: string): Promise<string> {
-  await page.goto("/admin/enrollment");
-  const form = page.getByTestId("enrollment-form");
-  if (owner) await form.getByLabel("Owner").selectOption({ label: `Hanako Sato (${owner})` });
-  await form.getByRole("button", { name: "Create enrollment link" }).click();
-  const message = await form.getByTestId("form-message").textContent();
-  const url = /(http\S+\/enroll\/profile\/\S+)/.exec(message ?? "")?.[1];
-  expect(url, message ?? "").toBeTruthy();
-  return url!;
-}
+const enrollmentLink = (page: Page, owner?: string) => linkFor(page, owner ? { name: "Hanako Sato", email: owner } : undefined);
 
 async function queue(udid: string, command: Record<string, unknown>) {
   await sql(

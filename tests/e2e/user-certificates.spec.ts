@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { createAdmin, createEndUser, sql } from "./db";
-import { installPushCertificate, signIn } from "./helpers";
+import { installPushCertificate, signIn, enrollmentLink, clearPushCertificates, openPanel } from "./helpers";
 import { createTestCa } from "../support/test-ca";
 import { expiredDates, smimeP12 } from "../support/user-p12";
 import { SimulatedDevice } from "../../scripts/simulator/device";
@@ -48,11 +48,6 @@ async function upload(page: Page, file: string, password: string, purpose?: stri
   return form;
 }
 
-async function openPanel(page: Page, testId: string) {
-  const panel = page.getByTestId(testId);
-  await panel.locator("summary").click();
-  return panel;
-}
 
 test.describe.serial("user-provided certificates", () => {
   test.describe.configure({ timeout: 150_000 });
@@ -61,8 +56,7 @@ test.describe.serial("user-provided certificates", () => {
   let certId: string;
 
   test.beforeAll(async () => {
-    await sql("DELETE FROM push_certificates");
-    await sql("DELETE FROM push_certificate_requests");
+    await clearPushCertificates();
     await createAdmin(ADMIN.email, ADMIN.password, "Certificates Admin");
     await createEndUser(HANAKO.email, HANAKO.password, HANAKO.name);
     await createEndUser(TARO.email, TARO.password, TARO.name);
@@ -73,8 +67,7 @@ test.describe.serial("user-provided certificates", () => {
     await sql("DELETE FROM configurations WHERE name = $1", [CONFIG]);
     await sql("DELETE FROM user_groups WHERE name = 'Certs Sales'");
     await sql("DELETE FROM user_certificates WHERE user_id IN (SELECT id FROM users WHERE email = ANY($1))", [[HANAKO.email, TARO.email]]);
-    await sql("DELETE FROM push_certificates");
-    await sql("DELETE FROM push_certificate_requests");
+    await clearPushCertificates();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -92,14 +85,9 @@ test.describe.serial("user-provided certificates", () => {
     await expect(page.getByTestId("configuration-row").filter({ hasText: CONFIG })).toContainText("Signing, Encryption");
     await expect(page.getByTestId("configuration-row").filter({ hasText: CONFIG })).toContainText("All users");
 
-    await page.goto("/admin/enrollment");
-    const form = page.getByTestId("enrollment-form");
-    await form.getByLabel("Owner").selectOption({ label: `${HANAKO.name} (${HANAKO.email})` });
-    await form.getByRole("button", { name: "Create enrollment link" }).click();
-    const url = /(http\S+\/enroll\/profile\/\S+)/.exec((await form.getByTestId("form-message").textContent()) ?? "")?.[1];
-    expect(url).toBeTruthy();
+    const url = await enrollmentLink(page, HANAKO);
     iphone = new SimulatedDevice({ platform: "ios" });
-    await iphone.enroll(url!);
+    await iphone.enroll(url);
     expect(await iphone.connect()).toBe(2); // inventory only: Hanako has no certificate yet
   });
 

@@ -1,6 +1,5 @@
-import { getT } from "@/lib/i18n/server";
+import { PageSkeleton } from "@/components/page-skeleton";
 
-export default async function Loading() {
-  const t = await getT();
-  return <p role="status" className="text-sm text-slate-600">{t("common.loading")}</p>;
+export default function Loading() {
+  return <PageSkeleton />;
 }
