@@ -11,7 +11,7 @@ import { SubmitButton } from "./submit-button";
  * the action prop so a refused form keeps what was typed and chosen (React resets forms
  * after an action-prop submission); it is cleared only on success.
  */
-export function ActionForm({ action, submitLabel, pendingLabel, variant, children, className = "flex flex-col gap-3", testId }: {
+export function ActionForm({ action, submitLabel, pendingLabel, variant, children, className = "flex flex-col gap-3", testId, onSuccess, buttonClassName }: {
   action: (prev: ActionState, form: FormData) => Promise<ActionState>;
   submitLabel: string;
   pendingLabel: string;
@@ -19,12 +19,19 @@ export function ActionForm({ action, submitLabel, pendingLabel, variant, childre
   children?: React.ReactNode;
   className?: string;
   testId?: string;
+  /** Called once per successful submission, e.g. to follow what it queued. */
+  onSuccess?: (state: NonNullable<ActionState>) => void;
+  buttonClassName?: string;
 }) {
   const [state, dispatch, pending] = useActionState(action, null);
   const form = useRef<HTMLFormElement>(null);
+  const seen = useRef<ActionState>(null);
   useEffect(() => {
-    if (state?.ok) form.current?.reset();
-  }, [state]);
+    if (!state?.ok || seen.current === state) return;
+    seen.current = state;
+    form.current?.reset();
+    onSuccess?.(state);
+  }, [state, onSuccess]);
   return (
     <form
       ref={form}
@@ -40,7 +47,7 @@ export function ActionForm({ action, submitLabel, pendingLabel, variant, childre
     >
       <FormAlert error={state?.error} message={state?.ok ? state.message : undefined} />
       {children}
-      <div><SubmitButton label={submitLabel} pendingLabel={pendingLabel} variant={variant} pending={pending} /></div>
+      <div><SubmitButton label={submitLabel} pendingLabel={pendingLabel} variant={variant} pending={pending} className={buttonClassName} /></div>
     </form>
   );
 }

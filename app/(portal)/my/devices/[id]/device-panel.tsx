@@ -1,8 +1,8 @@
 "use client";
 
-import { startTransition, useActionState, useCallback, useEffect, useRef, useState } from "react";
-import { Field, FormAlert } from "@/components/field";
-import { SubmitButton } from "@/components/submit-button";
+import { useCallback, useEffect, useState } from "react";
+import { Field } from "@/components/field";
+import { ActionForm } from "@/components/action-form";
 import { useLocale, useT } from "@/components/i18n-provider";
 import type { ActionState } from "@/lib/actions";
 import type { PortalAction } from "@/lib/privacy";
@@ -37,32 +37,19 @@ function PortalForm({ action, label, pending, variant, onQueued, children, testI
   children?: React.ReactNode;
   testId: string;
 }) {
-  const [state, dispatch, busy] = useActionState(ACTIONS[action], null);
-  const form = useRef<HTMLFormElement>(null);
-  const seen = useRef<ActionState>(null);
-  useEffect(() => {
-    if (!state?.ok || seen.current === state) return;
-    seen.current = state;
-    form.current?.reset();
-    onQueued(state as PortalActionState);
-  }, [state, onQueued]);
   return (
-    <form
-      ref={form}
-      noValidate
-      aria-busy={busy}
-      data-testid={testId}
+    <ActionForm
+      action={ACTIONS[action]}
+      submitLabel={label}
+      pendingLabel={pending}
+      variant={variant}
+      testId={testId}
       className="flex flex-col gap-3 [&_[data-testid=form-message]]:whitespace-pre-line"
-      onSubmit={(e) => {
-        e.preventDefault();
-        const data = new FormData(e.currentTarget);
-        startTransition(() => dispatch(data));
-      }}
+      buttonClassName="w-full"
+      onSuccess={(state) => onQueued(state as PortalActionState)}
     >
-      <FormAlert error={state?.error} message={state?.ok ? state.message : undefined} />
       {children}
-      <div><SubmitButton label={label} pendingLabel={pending} variant={variant} pending={busy} className="w-full" /></div>
-    </form>
+    </ActionForm>
   );
 }
 
