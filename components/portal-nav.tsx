@@ -4,7 +4,7 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { useT } from "./i18n-provider";
 
-// The self-service portal's sections: large tap targets, one row on a 375 px phone.
+// The self-service portal's sections: four equal tap targets, all visible on a 375 px phone.
 const ITEMS = [
   ["/my", "devices"],
   ["/my/enroll", "enroll"],
@@ -17,7 +17,7 @@ export function PortalNav() {
   const path = usePathname();
   return (
     <nav aria-label={t("portalNav.label")} className="border-b border-slate-200 bg-white">
-      <ul className="flex overflow-x-auto px-2">
+      <ul className="grid grid-cols-4">
         {ITEMS.map(([href, key]) => {
           const current = href === "/my" ? path === href || path.startsWith("/my/devices") : path.startsWith(href);
           return (
@@ -25,7 +25,7 @@ export function PortalNav() {
               <Link
                 href={href}
                 aria-current={current ? "page" : undefined}
-                className="block min-h-11 whitespace-nowrap border-b-2 border-transparent px-3 py-3 text-sm text-slate-700 aria-[current=page]:border-brand-600 aria-[current=page]:font-semibold aria-[current=page]:text-brand-700"
+                className="flex h-full min-h-12 items-center justify-center border-b-2 border-transparent px-1 py-2 text-center text-[13px] leading-tight text-slate-700 aria-[current=page]:border-brand-600 aria-[current=page]:font-semibold aria-[current=page]:text-brand-700"
               >
                 {t(`portalNav.${key}`)}
               </Link>
