@@ -18,6 +18,10 @@ const YUI = { email: "yui.tanaka@example.jp", name: "Yui Tanaka", password: "yui
 const ca = createTestCa("Apple Application Integration 2 Certification Authority (test)");
 const topicUuid = randomUUID();
 const udids: string[] = [];
+/** E2E_SCREENSHOTS=/tmp/shots saves full-page screenshots of the /go pages for a person to look at. */
+const shot = async (page: Page, name: string) => {
+  if (process.env.E2E_SCREENSHOTS) await page.screenshot({ path: `${process.env.E2E_SCREENSHOTS}/${name}.png`, fullPage: true });
+};
 
 /** The admin works on a desktop, in a context of their own. */
 async function adminPage(browser: Browser): Promise<Page> {
@@ -81,6 +85,7 @@ test.describe.serial("invitations and /go on a phone", () => {
     await pinForm.getByLabel("PIN").fill(wrong);
     await pinForm.getByRole("button", { name: "Continue with PIN" }).click();
     await expect(pinForm.getByTestId("form-error")).toHaveText("The email address or PIN is not correct. 4 tries left.");
+    await shot(page, "go-pin-wrong");
 
     await pinForm.getByLabel("PIN").fill(mail.pin);
     await pinForm.getByRole("button", { name: "Continue with PIN" }).click();
@@ -90,6 +95,7 @@ test.describe.serial("invitations and /go on a phone", () => {
     await pw.getByLabel("Repeat the password").fill("short");
     await pw.getByRole("button", { name: "Set password and continue" }).click();
     await expect(pw.getByTestId("form-error")).toHaveText("The password must have at least 10 characters.");
+    await shot(page, "go-password");
     await pw.getByLabel("New password").fill(YUI.password);
     await pw.getByLabel("Repeat the password").fill(YUI.password);
     await pw.getByRole("button", { name: "Set password and continue" }).click();
@@ -98,6 +104,7 @@ test.describe.serial("invitations and /go on a phone", () => {
     await expect(page.getByTestId("go-device")).toHaveAttribute("data-platform", "IOS");
     await expect(page.getByRole("heading", { name: "Enroll this iPhone or iPad" })).toBeVisible();
     await expect(page.getByText("Open the Settings app and tap Profile Downloaded")).toBeVisible();
+    await shot(page, "go-device-ios");
 
     // The browser downloads the profile; the simulated iPhone installs exactly those bytes.
     const download = page.waitForEvent("download");
