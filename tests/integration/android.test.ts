@@ -8,6 +8,8 @@ import { createAndroidEnrollment, saveAndroidSettings, testAndroidConnection, an
 import { syncAndroidDevices } from "@/lib/android/sync";
 import { syncAndroidNow } from "@/lib/android/job";
 import { parseServiceAccount, signAssertion } from "@/lib/android/client";
+import { androidEnrollmentForTicket } from "@/lib/android/go";
+import { issueTicket } from "@/lib/invitations/tickets";
 
 const db = useOwnDatabase();
 
@@ -172,6 +174,21 @@ describe("enrollment tokens", () => {
     const before = fake.enrollmentTokens.length;
     expect(await code(createAndroidEnrollment(u.id, { id: u.id, label: u.email }, ctx))).toBe("android.userUnknown");
     expect(fake.enrollmentTokens.length).toBe(before);
+  });
+});
+
+describe("/go on Android", () => {
+  it("makes a token for the ticket's user only, with the link and a QR code", async () => {
+    const u = await user("jiro@example.jp");
+    const ticket = await issueTicket(u.id, "GO", { id: u.id, label: u.email });
+    const r = await androidEnrollmentForTicket(ticket.secret, "qr", ctx);
+    expect(r.url).toMatch(/^https:\/\/enterprise\.google\.com\/android\/enroll\?et=[A-Z]{20}$/);
+    expect(r.qrSvg).toContain("<svg");
+    const sent = fake.requests.filter((q) => q.path.endsWith("/enrollmentTokens")).at(-1)!;
+    expect((sent.body as { additionalData: string }).additionalData).toBe(JSON.stringify({ mamoriUserId: u.id }));
+    expect(await code(androidEnrollmentForTicket("not-a-ticket", "link", ctx))).toBe("go.ticketExpired");
+    const needsPassword = await issueTicket(u.id, "GO", { id: u.id, label: u.email }, { needsPassword: true });
+    expect(await code(androidEnrollmentForTicket(needsPassword.secret, "link", ctx))).toBe("go.setPasswordFirst");
   });
 });
 
