@@ -115,6 +115,11 @@ test.describe.serial("Android enrollment through the Android Management API", ()
       await expect(sync.getByTestId("form-message")).toHaveText("Synchronized: 1 devices listed by Google.");
       await admin.goto(`/admin/devices?q=${SERIAL}`);
       await expect(admin.getByText(SERIAL)).toBeVisible();
+      const [row] = await sql<{ id: string; owner_id: string }>("SELECT id, owner_id FROM devices WHERE serial_number = $1", [SERIAL]);
+      expect(row!.owner_id).toBe(user!.id);
+      // The admin's device page renders for an Android device (no MDM commands for it).
+      await admin.goto(`/admin/devices/${row!.id}`);
+      await expect(admin.locator("main")).toContainText(SERIAL);
       await admin.context().close();
 
       await page.goto("/my");

@@ -275,8 +275,10 @@ describe("device sync", () => {
     const url = process.env.AMAPI_URL;
     process.env.AMAPI_URL = "http://127.0.0.1:1";
     try {
-      const r = await syncAndroidNow(admin, ctx, db.url);
-      expect(r).toEqual({ outcome: "failed", result: "error:android.network" });
+      expect(await code(syncAndroidNow(admin, ctx, db.url))).toBe("android.network");
+      expect((await prisma().androidEnterprise.findUniqueOrThrow({ where: { id: 1 } })).lastSyncResult).toBe("error:android.network");
+      const ev = await prisma().auditEvent.findFirst({ where: { action: "android.sync" }, orderBy: { id: "desc" } });
+      expect(ev).toMatchObject({ result: "FAILURE", details: { outcome: "failed", result: "error:android.network" } });
     } finally {
       process.env.AMAPI_URL = url;
     }

@@ -40,9 +40,7 @@ export const syncAndroid = formAction({ name: "android.sync", role: "admin", sch
   const r = await syncAndroidNow(actor(user), { ip, userAgent });
   revalidatePath(PAGE);
   if (r.outcome === "skipped") return { ok: true, message: t("android.syncRunning") };
-  if (r.outcome === "failed" || !r.result?.startsWith("ok:")) {
-    const code = r.result?.startsWith("error:") ? r.result.slice(6) : "unexpected";
-    return { ok: false, error: t("android.syncFailed", { reason: t(`errors.${code}`, { detail: "", path: "", host: "", status: "" }) }) };
-  }
+  // A UserError (Google's reason) was thrown above and shown by formAction.
+  if (r.outcome === "failed" || !r.result?.startsWith("ok:")) return { ok: false, error: t("errors.unexpected") };
   return { ok: true, message: t("android.synced", { count: Number(r.result.slice(3)) }) };
 });
