@@ -2,6 +2,7 @@ import { prisma } from "@/lib/db/client";
 import { audit, type Actor } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
 import { open, openString, seal } from "@/lib/crypto";
+import { hit } from "@/lib/rate-limit";
 import { amapi, createEnrollmentToken, ENTERPRISE_NAME, fetchAccessToken, parseServiceAccount, POLICY_NAME, type EnrollmentToken, type ServiceAccount } from "./client";
 
 // The Android Management API connection: one row holding the enterprise, the policy new
@@ -14,6 +15,8 @@ const TOKEN_CONTEXT = "android.access-token";
 /** Enrollment tokens last this long: enough to set the phone up, short enough not to linger. */
 export const ENROLLMENT_TOKEN_SECONDS = 3600;
 export const MAX_KEY_BYTES = 16_384;
+/** Each token is a call to Google: a user gets a handful per hour (retries, a second phone). */
+export const TOKEN_LIMIT = { limit: 10, windowSeconds: 3600 };
 
 export interface AndroidSettingsView {
   enterpriseName: string;
@@ -120,6 +123,11 @@ export async function createAndroidEnrollment(userId: string, actor: Actor, ctx:
   const row = await configOrThrow();
   const user = await prisma().user.findUnique({ where: { id: userId }, select: { id: true, email: true, disabled: true } });
   if (!user || user.disabled) throw new UserError("android.userUnknown");
+  const limit = await hit(`android.token:user:${user.id}`, TOKEN_LIMIT);
+  if (!limit.allowed) {
+    await audit({ actor, action: "android.enrollment_token", result: "DENIED", target: { type: "user", id: user.id, label: user.email }, details: { reason: "rateLimited" }, ...ctx });
+    throw new UserError("android.rateLimited", { minutes: Math.ceil(limit.retryAfterSeconds / 60) });
+  }
   const token = await createEnrollmentToken(await accessToken(row), row.enterpriseName, { policyName: row.policyName, userId, durationSeconds: ENROLLMENT_TOKEN_SECONDS });
   await audit({
     actor,

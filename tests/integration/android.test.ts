@@ -10,6 +10,7 @@ import { syncAndroidNow } from "@/lib/android/job";
 import { parseServiceAccount, signAssertion } from "@/lib/android/client";
 import { androidEnrollmentForTicket } from "@/lib/android/go";
 import { issueTicket } from "@/lib/invitations/tickets";
+import { reset } from "@/lib/rate-limit";
 
 const db = useOwnDatabase();
 
@@ -169,11 +170,57 @@ describe("enrollment tokens", () => {
     expect(JSON.stringify(ev?.details)).not.toContain(t.value);
   });
 
+  it("are limited per user and hour", async () => {
+    const u = await user("many@example.jp");
+    for (let i = 0; i < 10; i++) await createAndroidEnrollment(u.id, { id: u.id, label: u.email }, ctx);
+    const before = fake.enrollmentTokens.length;
+    expect(await code(createAndroidEnrollment(u.id, { id: u.id, label: u.email }, ctx))).toBe("android.rateLimited");
+    expect(fake.enrollmentTokens.length).toBe(before);
+    expect(await prisma().auditEvent.count({ where: { action: "android.enrollment_token", result: "DENIED", targetId: u.id } })).toBe(1);
+  });
+
+  it("use a fresh access token when the cached one is about to expire", async () => {
+    const u = await user("fresh@example.jp");
+    await prisma().androidEnterprise.update({ where: { id: 1 }, data: { accessTokenExpiry: new Date(Date.now() + 30_000) } });
+    const grants = fake.requests.filter((q) => q.path === "/token").length;
+    await createAndroidEnrollment(u.id, { id: u.id, label: u.email }, ctx);
+    expect(fake.requests.filter((q) => q.path === "/token").length).toBe(grants + 1);
+    const row = await prisma().androidEnterprise.findUniqueOrThrow({ where: { id: 1 } });
+    expect(row.accessTokenExpiry!.getTime()).toBeGreaterThan(Date.now() + 3000_000);
+  });
+
   it("are refused for a disabled user", async () => {
     const u = await prisma().user.create({ data: { email: "gone@example.jp", displayName: "gone", disabled: true, role: "END_USER" } });
     const before = fake.enrollmentTokens.length;
     expect(await code(createAndroidEnrollment(u.id, { id: u.id, label: u.email }, ctx))).toBe("android.userUnknown");
     expect(fake.enrollmentTokens.length).toBe(before);
+  });
+});
+
+describe("the fake is as strict as Google", () => {
+  const post = (path: string, body: string, headers: Record<string, string>) => fetch(fake.url + path, { method: "POST", body, headers });
+  it("refuses a grant with a wrong audience, scope or grant type, and calls without a valid token", async () => {
+    const sa = parseServiceAccount(good.json);
+    const form = (assertion: string, grant = "urn:ietf:params:oauth:grant-type:jwt-bearer") => new URLSearchParams({ grant_type: grant, assertion }).toString();
+    const ct = { "content-type": "application/x-www-form-urlencoded" };
+    const wrongAud = await post("/token", form(signAssertion(sa, "https://oauth2.googleapis.com/token")), ct);
+    expect(wrongAud.status).toBe(400);
+    expect(await wrongAud.json()).toMatchObject({ error: "invalid_grant" });
+    expect((await post("/token", form(signAssertion(sa, fake.tokenUrl), "client_credentials"), ct)).status).toBe(400);
+    const stale = await post("/token", form(signAssertion(sa, fake.tokenUrl, new Date(Date.now() - 2 * 3600_000))), ct);
+    expect(stale.status).toBe(400);
+    const ok = await post("/token", form(signAssertion(sa, fake.tokenUrl)), ct);
+    const token = ((await ok.json()) as { access_token: string }).access_token;
+    const noAuth = await fetch(`${fake.url}/v1/${ENTERPRISE}`);
+    expect(noAuth.status).toBe(401);
+    expect(await noAuth.json()).toMatchObject({ error: { code: 401, status: "UNAUTHENTICATED" } });
+    const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const badDuration = await post(`/v1/${ENTERPRISE}/enrollmentTokens`, JSON.stringify({ policyName: POLICY, duration: "3600" }), auth);
+    expect(badDuration.status).toBe(400);
+    expect(await badDuration.json()).toMatchObject({ error: { status: "INVALID_ARGUMENT" } });
+    expect((await post(`/v1/${ENTERPRISE}/enrollmentTokens`, JSON.stringify({ policyName: POLICY, userId: "x" }), auth)).status).toBe(400);
+    expect((await post(`/v1/${ENTERPRISE}/enrollmentTokens`, JSON.stringify({ policyName: `${ENTERPRISE}/policies/missing` }), auth)).status).toBe(404);
+    expect((await fetch(`${fake.url}/v1/${ENTERPRISE}/devices?pageToken=garbage`, { headers: auth })).status).toBe(400);
   });
 });
 
@@ -199,6 +246,7 @@ describe("device sync", () => {
     for (const list of fake.devices.values()) list.length = 0;
     fake.maxPageSize = 100;
     owner = await prisma().user.upsert({ where: { email: "taro@example.jp" }, create: { email: "taro@example.jp", displayName: "taro", role: "END_USER" }, update: {} });
+    await reset(`android.token:user:${owner.id}`);
   });
 
   it("creates devices with their owners, over several pages", async () => {
