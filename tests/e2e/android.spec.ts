@@ -56,6 +56,20 @@ test.describe.serial("Android enrollment through the Android Management API", ()
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  test("before Android is set up, /go on an Android phone says so", async ({ browser }) => {
+    const context = await browser.newContext({ locale: "en-US", viewport: { width: 412, height: 915 }, userAgent: ANDROID_UA, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    await page.goto("/go");
+    const form = page.getByTestId("go-password-form");
+    await form.getByLabel("Email address").fill(USER.email);
+    await form.getByLabel("Password").fill(USER.password);
+    await form.getByRole("button").click();
+    await expect(page.getByTestId("go-device")).toHaveAttribute("data-platform", "ANDROID");
+    await expect(page.getByText("Android enrollment is not available yet. Your IT administrator will tell you when it is.")).toBeVisible();
+    await expect(page.getByTestId("android-enroll")).toHaveCount(0);
+    await context.close();
+  });
+
   test("the admin saves the Android settings and tests the connection", async ({ browser }) => {
     const admin = await adminPage(browser);
     await admin.goto("/admin/android");

@@ -311,8 +311,15 @@ describe("device sync", () => {
       const t = await createAndroidEnrollment(owner.id, { id: owner.id, label: owner.email }, ctx);
       fake.enroll(t.value, { serialNumber: `SN-CON-${i}` });
     }
-    const [a, b] = await Promise.all([syncAndroidNow(admin, ctx, db.url), syncAndroidNow(admin, ctx, db.url)]);
-    expect([a.outcome, b.outcome].every((o) => o === "ran" || o === "skipped")).toBe(true);
+    // The first run is held inside devices.list (so it holds the job's lock); the second,
+    // started meanwhile, must skip rather than run alongside.
+    const release = fake.holdDevices();
+    const first = syncAndroidNow(admin, ctx, db.url);
+    while (fake.held === 0) await new Promise((r) => setTimeout(r, 10));
+    const b = await syncAndroidNow(admin, ctx, db.url);
+    release();
+    const a = await first;
+    expect([a.outcome, b.outcome]).toEqual(["ran", "skipped"]);
     const rows = await prisma().device.findMany({ where: { serialNumber: { startsWith: "SN-CON-" } } });
     expect(rows).toHaveLength(3);
     expect(await prisma().auditEvent.count({ where: { action: "device.enroll", targetId: { in: rows.map((r) => r.id) } } })).toBe(3);

@@ -55,6 +55,9 @@ export interface FakeAmapi {
   remove(name: string): void;
   /** Largest page devices.list returns, to test paging (AMAPI's is 100). */
   maxPageSize: number;
+  /** Holds devices.list answers until the returned function is called; `held` counts waiting ones. */
+  holdDevices(): () => void;
+  held: number;
   close(): Promise<void>;
 }
 
@@ -86,6 +89,7 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
   const enrollmentTokens: FakeEnrollmentToken[] = [];
   const devices = new Map<string, Record<string, unknown>[]>(opts.enterprises.map((e) => [e.name, []]));
   let base = "";
+  let gate: Promise<void> | null = null;
 
   function tokenGrant(body: string, res: http.ServerResponse, contentType: string): number {
     const fail = (error: string, description: string, code = 400) => {
@@ -178,6 +182,15 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
     enrollmentTokens,
     devices,
     maxPageSize: 100,
+    held: 0,
+    holdDevices() {
+      let release!: () => void;
+      gate = new Promise<void>((r) => (release = r));
+      return () => {
+        gate = null;
+        release();
+      };
+    },
     enroll(tokenValue, hw) {
       const t = enrollmentTokens.find((x) => x.value === tokenValue);
       if (!t) throw new Error("fake-amapi: unknown enrollment token " + tokenValue);
@@ -217,7 +230,12 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", async () => {
+      if (gate && /\/devices(\?|$)/.test(req.url ?? "")) {
+        fake.held++;
+        await gate;
+        fake.held--;
+      }
       const raw = Buffer.concat(chunks).toString("utf8");
       const url = new URL(req.url ?? "/", base);
       const record = (status: number) => requests.push({ method: req.method ?? "", path: url.pathname + url.search, status, body: raw ? tryJson(raw) : null });
