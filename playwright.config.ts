@@ -5,6 +5,8 @@ import path from "node:path";
 // fresh database. Chromium is Debian's, never a downloaded one.
 const port = Number(process.env.E2E_PORT || 3210);
 const baseURL = `http://127.0.0.1:${port}`;
+// Google's Android Management API: tests/e2e/android.spec.ts starts a fake on this fixed port.
+export const amapiPort = Number(process.env.E2E_AMAPI_PORT || 3235);
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -46,6 +48,8 @@ export default defineConfig({
       // The simulator speaks plain http to the server under test.
       MAMORI_ALLOW_HTTP_MDM: "1",
       APNS_URL: "https://127.0.0.1:9",
+      AMAPI_URL: `http://127.0.0.1:${amapiPort}`,
+      GOOGLE_OAUTH_TOKEN_URL: `http://127.0.0.1:${amapiPort}/token`,
     },
   },
 });

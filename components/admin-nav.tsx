@@ -14,6 +14,7 @@ const ITEMS = [
   ["/admin/enrollment", "enrollment"],
   ["/admin/certificates", "certificates"],
   ["/admin/configurations", "configurations"],
+  ["/admin/android", "android"],
   ["/admin/settings", "settings"],
   ["/admin/audit", "audit"],
 ] as const;

@@ -6,6 +6,7 @@ import { runExpiryNotices } from "@/lib/expiry";
 import { DIRECTORY_TICK_MS, runScheduledSync } from "@/lib/directory/sync";
 import { runInvitationReminders } from "@/lib/invitations/service";
 import { resolvePublicUrl } from "@/lib/settings";
+import { androidSyncJob } from "@/lib/android/job";
 
 // Periodic jobs inside the server process. Every instance runs the same timers; a
 // PostgreSQL session-level advisory lock per job, taken on a connection of its own, lets one
@@ -174,6 +175,7 @@ export function startScheduler(opts: SchedulerOptions = {}): Scheduler {
   if (!state.jobs.has("invitation-reminders")) {
     registerJob({ name: "invitation-reminders", intervalMs: HOUR, firstRunMs: 40_000, run: async (now) => void (await runInvitationReminders(await resolvePublicUrl(null), now)) });
   }
+  if (!state.jobs.has(androidSyncJob.name)) registerJob(androidSyncJob);
   state.scheduler = createScheduler(opts);
   state.scheduler.start(state.jobs.values());
   return state.scheduler;

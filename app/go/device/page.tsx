@@ -10,12 +10,15 @@ import { AuthCard } from "@/components/auth-card";
 import { FormAlert } from "@/components/field";
 import { goCookie } from "../cookie";
 import { DownloadForm } from "./download-form";
+import { AndroidEnroll } from "./android-enroll";
+import { androidConfigured } from "@/lib/android/service";
 
 export const dynamic = "force-dynamic";
 
 const PLATFORMS = ["IOS", "MACOS", "ANDROID"] as const;
 type P = (typeof PLATFORMS)[number];
 const STEPS: Record<P, number> = { IOS: 4, MACOS: 4, ANDROID: 1 };
+const ANDROID_STEPS = ["step1", "step2", "step3"] as const;
 const SHOWN_ERRORS = new Set(["go.ticketExpired", "go.setPasswordFirst", "go.platformUnsupported"]);
 
 /** The platform's steps and the profile download, for the user holding a /go ticket. */
@@ -28,15 +31,20 @@ export default async function GoDevicePage({ searchParams }: { searchParams: Pro
   const chosen = PLATFORMS.find((p) => p === params.platform);
   const platform: P = chosen ?? detectPlatform((await headers()).get("user-agent")) ?? "IOS";
   const signedIn = (await currentUser())?.id === ticket.userId;
+  const android = platform === "ANDROID" && (await androidConfigured());
   const error = params.error ? t(SHOWN_ERRORS.has(params.error) ? `errors.${params.error}` : "go.downloadFailed") : undefined;
   return (
     <AuthCard title={t(`go.platforms.${platform}.title`)} intro={t("go.signedInAs", { email: ticket.user.email })}>
       <div className="flex flex-col gap-5" data-testid="go-device" data-platform={platform}>
         {error && <FormAlert error={error} />}
         <ol className="flex list-decimal flex-col gap-2 pl-5 text-slate-800">
-          {Array.from({ length: STEPS[platform] }, (_, i) => <li key={i}>{t(`go.platforms.${platform}.step${i + 1}`)}</li>)}
+          {android
+            ? ANDROID_STEPS.map((s) => <li key={s}>{t(`androidGo.${s}`)}</li>)
+            : Array.from({ length: STEPS[platform] }, (_, i) => <li key={i}>{t(`go.platforms.${platform}.step${i + 1}`)}</li>)}
         </ol>
-        {platform === "ANDROID" ? (
+        {android ? (
+          <AndroidEnroll labels={{ enroll: t("androidGo.enroll"), enrolling: t("androidGo.enrolling"), qr: t("androidGo.qr"), qrPending: t("androidGo.qrPending"), qrHint: t("androidGo.qrHint"), open: t("androidGo.open") }} />
+        ) : platform === "ANDROID" ? (
           <p className="rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-900 ring-1 ring-amber-200">{t("go.androidLater")}</p>
         ) : (
           <div className="flex flex-col gap-2">

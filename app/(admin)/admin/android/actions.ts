@@ -1,0 +1,46 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { formAction } from "@/lib/actions";
+import { readUpload } from "@/lib/upload";
+import { MAX_KEY_BYTES, saveAndroidSettings, testAndroidConnection } from "@/lib/android/service";
+import { syncAndroidNow } from "@/lib/android/job";
+
+const PAGE = "/admin/android";
+const actor = (u: { id: string; email: string }) => ({ id: u.id, label: u.email });
+
+// The key's field names contain "secret" so lib/actions never echoes them back to the form.
+export const saveAndroid = formAction(
+  {
+    name: "android.settings_update",
+    role: "admin",
+    schema: z.object({
+      enterpriseName: z.string().max(200),
+      policyName: z.string().max(400),
+      secretKeyJson: z.string().max(MAX_KEY_BYTES * 2).optional(),
+      secretKeyFile: z.instanceof(File).optional(),
+    }),
+  },
+  async (input, { user, t, ip, userAgent }) => {
+    const file = input.secretKeyFile && input.secretKeyFile.size > 0 ? (await readUpload(input.secretKeyFile, MAX_KEY_BYTES, "android.keyTooLarge")).toString("utf8") : "";
+    const keyJson = file || input.secretKeyJson || "";
+    await saveAndroidSettings({ enterpriseName: input.enterpriseName, policyName: input.policyName, keyJson }, actor(user), { ip, userAgent });
+    revalidatePath(PAGE);
+    return { ok: true, message: t("android.saved") };
+  },
+);
+
+export const testAndroid = formAction({ name: "android.test_connection", role: "admin", schema: z.object({}) }, async (_, { user, t, ip, userAgent }) => {
+  const r = await testAndroidConnection(actor(user), { ip, userAgent });
+  return { ok: true, message: t("android.testOk", { enterprise: r.displayName ?? r.enterpriseName, policy: r.policyName }) };
+});
+
+export const syncAndroid = formAction({ name: "android.sync", role: "admin", schema: z.object({}) }, async (_, { user, t, ip, userAgent }) => {
+  const r = await syncAndroidNow(actor(user), { ip, userAgent });
+  revalidatePath(PAGE);
+  if (r.outcome === "skipped") return { ok: true, message: t("android.syncRunning") };
+  // A UserError (Google's reason) was thrown above and shown by formAction.
+  if (r.outcome === "failed" || !r.result?.startsWith("ok:")) return { ok: false, error: t("errors.unexpected") };
+  return { ok: true, message: t("android.synced", { count: Number(r.result.slice(3)) }) };
+});

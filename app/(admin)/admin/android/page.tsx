@@ -1,0 +1,69 @@
+import { requireAdmin } from "@/lib/auth/session";
+import { getFormatter, getT } from "@/lib/i18n/server";
+import { androidSettings } from "@/lib/android/service";
+import { ActionForm } from "@/components/action-form";
+import { Field } from "@/components/field";
+import { Card, PageHeader } from "@/components/page-header";
+import { saveAndroid, syncAndroid, testAndroid } from "./actions";
+
+export const dynamic = "force-dynamic";
+
+function KeyArea({ label, hint }: { label: string; hint: string }) {
+  const id = "android-key-json";
+  return (
+    <div className="flex flex-col gap-1">
+      <label htmlFor={id} className="text-sm font-medium text-slate-800">{label}</label>
+      <textarea id={id} name="secretKeyJson" rows={5} spellCheck={false} autoComplete="off" aria-describedby={`${id}-hint`} className="rounded-lg border border-slate-300 bg-white px-3 py-2 font-mono text-xs" />
+      <p id={`${id}-hint`} className="text-xs text-slate-600">{hint}</p>
+    </div>
+  );
+}
+
+/** Android Management API: enterprise, policy, service account; test and sync. */
+export default async function AndroidPage() {
+  await requireAdmin("/admin/android");
+  const [t, fmt] = [await getT(), await getFormatter()];
+  const s = await androidSettings();
+  const last = s?.lastSyncResult;
+  return (
+    <>
+      <PageHeader title={t("android.title")} intro={t("android.intro")} />
+      <div className="flex flex-col gap-4">
+        <Card title={t("android.current")}>
+          {s ? (
+            <dl className="grid gap-2 text-sm" data-testid="android-settings">
+              <div className="grid sm:grid-cols-[12rem_1fr]"><dt className="text-slate-600">{t("android.enterprise")}</dt><dd className="break-all font-mono text-xs">{s.enterpriseName}</dd></div>
+              <div className="grid sm:grid-cols-[12rem_1fr]"><dt className="text-slate-600">{t("android.policy")}</dt><dd className="break-all font-mono text-xs">{s.policyName}</dd></div>
+              <div className="grid sm:grid-cols-[12rem_1fr]"><dt className="text-slate-600">{t("android.account")}</dt><dd className="break-all">{s.clientEmail}</dd></div>
+              <div className="grid sm:grid-cols-[12rem_1fr]">
+                <dt className="text-slate-600">{t("android.lastSync")}</dt>
+                <dd data-testid="android-last-sync">
+                  {s.lastSyncAt ? `${fmt(s.lastSyncAt)} · ${last?.startsWith("ok:") ? t("android.lastSyncOk", { count: Number(last.slice(3)) }) : t("android.lastSyncFailed", { code: last?.slice(6) ?? "" })}` : t("android.never")}
+                </dd>
+              </div>
+            </dl>
+          ) : (
+            <p className="text-sm text-amber-800">{t("android.none")}</p>
+          )}
+        </Card>
+        <Card title={t("android.settingsTitle")}>
+          <ActionForm action={saveAndroid} submitLabel={t("android.save")} pendingLabel={t("android.saving")} testId="android-form">
+            <Field label={t("android.enterprise")} name="enterpriseName" defaultValue={s?.enterpriseName ?? ""} placeholder="enterprises/LC0123abcd" hint={t("android.enterpriseHint")} required autoComplete="off" />
+            <Field label={t("android.policy")} name="policyName" defaultValue={s?.policyName ?? ""} placeholder="enterprises/LC0123abcd/policies/default" hint={t("android.policyHint")} required autoComplete="off" />
+            <Field label={t("android.keyFile")} name="secretKeyFile" type="file" accept=".json,application/json" hint={s ? t("android.keyKeep") : t("android.keyHint")} />
+            <KeyArea label={t("android.keyPaste")} hint={t("android.keyPasteHint")} />
+          </ActionForm>
+        </Card>
+        {s && (
+          <Card title={t("android.checkTitle")}>
+            <div className="flex flex-col gap-4">
+              <ActionForm action={testAndroid} submitLabel={t("android.test")} pendingLabel={t("android.testing")} variant="secondary" testId="android-test" />
+              <p className="text-sm text-slate-600">{t("android.syncHint")}</p>
+              <ActionForm action={syncAndroid} submitLabel={t("android.sync")} pendingLabel={t("android.syncing")} variant="secondary" testId="android-sync" />
+            </div>
+          </Card>
+        )}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,133 @@
+import { prisma } from "@/lib/db/client";
+import { audit } from "@/lib/audit";
+import { isUserError } from "@/lib/errors";
+import type { DeviceStatus } from "@/lib/db/generated/client";
+import { listDevices, type AmapiDevice } from "./client";
+import { accessToken } from "./service";
+
+// Android devices live in Google's Android Management API; this job mirrors them into the
+// Device table (platform ANDROID) so the admin list and the owner's /my show them. Runs under
+// the scheduler's advisory lock; every step is an upsert keyed by the AMAPI name, so a second
+// run changes nothing.
+
+export const ANDROID_SYNC_MS = 10 * 60_000;
+const SYSTEM = { id: null, label: "android-sync" };
+
+export interface SyncResult {
+  created: number;
+  updated: number;
+  retired: number;
+  skipped: number;
+}
+
+/** AMAPI device state → Mamori status. DELETED devices are not listed at all; see `retire`. */
+function statusOf(d: AmapiDevice): DeviceStatus {
+  switch (d.state) {
+    case "ACTIVE":
+    case "LOST":
+      return "ACTIVE";
+    case "PROVISIONING":
+    case "PREPARING_FOR_MIGRATION":
+      return "ENROLLING";
+    case "DISABLED":
+      return "INACTIVE";
+    case "DELETED":
+      return "RETIRED";
+    default:
+      return "ACTIVE";
+  }
+}
+
+/** The Mamori user id the enrollment token carried (see createEnrollmentToken's additionalData). */
+export function ownerIdFromTokenData(data: string | null): string | null {
+  if (!data) return null;
+  try {
+    const id = (JSON.parse(data) as { mamoriUserId?: unknown }).mamoriUserId;
+    return typeof id === "string" && /^[0-9a-f-]{36}$/i.test(id) ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Lists every AMAPI device and upserts it; devices no longer listed are retired. */
+export async function syncAndroidDevices(now = new Date()): Promise<SyncResult | null> {
+  const row = await prisma().androidEnterprise.findUnique({ where: { id: 1 } });
+  if (!row) return null;
+  let devices: AmapiDevice[];
+  try {
+    devices = await listDevices(await accessToken(row, now), row.enterpriseName);
+  } catch (e) {
+    const code = isUserError(e) ? e.code : "unexpected";
+    await prisma().androidEnterprise.update({ where: { id: 1 }, data: { lastSyncAt: now, lastSyncResult: `error:${code}` } });
+    throw e;
+  }
+  // Oldest enrollment first: when a phone re-enrolls, its newer record wins the serial number.
+  devices.sort((a, b) => (a.enrollmentTime?.getTime() ?? 0) - (b.enrollmentTime?.getTime() ?? 0));
+  const result: SyncResult = { created: 0, updated: 0, retired: 0, skipped: 0 };
+  const users = new Set(
+    (await prisma().user.findMany({ where: { id: { in: devices.map((d) => ownerIdFromTokenData(d.enrollmentTokenData)).filter((x): x is string => x !== null) } }, select: { id: true } })).map((u) => u.id),
+  );
+  for (const d of devices) {
+    const outcome = await upsert(d, users, now);
+    result[outcome]++;
+  }
+  result.retired = await retire(row.enterpriseName, new Set(devices.map((d) => d.name)));
+  await prisma().androidEnterprise.update({ where: { id: 1 }, data: { lastSyncAt: now, lastSyncResult: `ok:${devices.length}` } });
+  return result;
+}
+
+async function upsert(d: AmapiDevice, users: Set<string>, now: Date): Promise<"created" | "updated" | "skipped"> {
+  const ownerId = ownerIdFromTokenData(d.enrollmentTokenData);
+  const data = {
+    platform: "ANDROID" as const,
+    serialNumber: d.serialNumber,
+    model: d.model,
+    modelName: [d.brand, d.model].filter(Boolean).join(" ") || null,
+    osVersion: d.androidVersion,
+    status: statusOf(d),
+    lastCheckInAt: d.lastStatusReportTime,
+    ...(ownerId && users.has(ownerId) && { ownerId }),
+  };
+  const byName = await prisma().device.findUnique({ where: { amapiName: d.name }, select: { id: true } });
+  if (byName) {
+    await prisma().device.update({ where: { id: byName.id }, data });
+    return "updated";
+  }
+  // Re-enrollment: a phone set up again gets a new AMAPI name; the same serial number means
+  // the same phone, so its record (and history) is taken over, unless that record is newer.
+  const bySerial = d.serialNumber
+    ? await prisma().device.findFirst({ where: { serialNumber: d.serialNumber, platform: "ANDROID" }, orderBy: { updatedAt: "desc" }, select: { id: true, amapiName: true, ownerId: true, enrolledAt: true } })
+    : null;
+  if (bySerial) {
+    if (bySerial.enrolledAt && d.enrollmentTime && bySerial.enrolledAt > d.enrollmentTime) return "skipped";
+    await prisma().device.update({ where: { id: bySerial.id }, data: { ...data, amapiName: d.name, enrolledAt: d.enrollmentTime ?? now } });
+    await audit({
+      actor: SYSTEM,
+      action: "device.reenroll",
+      target: { type: "device", id: bySerial.id, label: d.serialNumber },
+      details: { platform: "android", matchedBy: "serialNumber", previousAmapiName: bySerial.amapiName, amapiName: d.name, previousOwnerId: bySerial.ownerId, ownerId: data.ownerId ?? null },
+    });
+    return "updated";
+  }
+  const created = await prisma().device.create({ data: { ...data, amapiName: d.name, enrolledAt: d.enrollmentTime ?? now } });
+  await audit({ actor: SYSTEM, action: "device.enroll", target: { type: "device", id: created.id, label: d.serialNumber ?? d.name }, details: { platform: "android", amapiName: d.name, ownerId: created.ownerId } });
+  return "created";
+}
+
+/** Devices of this enterprise that AMAPI no longer lists were deleted there: retired here. */
+async function retire(enterpriseName: string, listed: Set<string>): Promise<number> {
+  const known = await prisma().device.findMany({
+    where: { platform: "ANDROID", amapiName: { startsWith: `${enterpriseName}/devices/` }, status: { not: "RETIRED" } },
+    select: { id: true, amapiName: true, serialNumber: true },
+  });
+  let n = 0;
+  for (const d of known) {
+    if (listed.has(d.amapiName!)) continue;
+    const { count } = await prisma().device.updateMany({ where: { id: d.id, status: { not: "RETIRED" } }, data: { status: "RETIRED" } });
+    if (count) {
+      n++;
+      await audit({ actor: SYSTEM, action: "device.retire", target: { type: "device", id: d.id, label: d.serialNumber ?? d.amapiName }, details: { platform: "android", reason: "deleted in Android Management API" } });
+    }
+  }
+  return n;
+}
