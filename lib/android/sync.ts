@@ -57,8 +57,9 @@ export async function syncAndroidDevices(now = new Date()): Promise<SyncResult |
   try {
     devices = await listDevices(await accessToken(row, now), row.enterpriseName);
   } catch (e) {
-    const code = isUserError(e) ? e.code : "unexpected";
-    await prisma().androidEnterprise.update({ where: { id: 1 }, data: { lastSyncAt: now, lastSyncResult: `error:${code}` } });
+    // Code and params, so the admin page can say Google's reason in the admin's language.
+    const failure = isUserError(e) ? { code: e.code, params: e.params } : { code: "unexpected", params: {} };
+    await prisma().androidEnterprise.update({ where: { id: 1 }, data: { lastSyncAt: now, lastSyncResult: `error:${JSON.stringify(failure)}` } });
     throw e;
   }
   // Oldest enrollment first: when a phone re-enrolls, its newer record wins the serial number.

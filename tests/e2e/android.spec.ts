@@ -127,6 +127,15 @@ test.describe.serial("Android enrollment through the Android Management API", ()
       const sync = admin.getByTestId("android-sync");
       await sync.getByRole("button", { name: "Sync devices now" }).click();
       await expect(sync.getByTestId("form-message")).toHaveText("Synchronized: 1 devices listed by Google.");
+      // An outage at Google: the reason is told now and kept on the page as a sentence.
+      fake.failDevices = { code: 503, status: "UNAVAILABLE", message: "The service is currently unavailable." };
+      await sync.getByRole("button", { name: "Sync devices now" }).click();
+      await expect(sync.getByTestId("form-error")).toContainText("HTTP 503");
+      await admin.reload();
+      await expect(admin.getByTestId("android-last-sync")).toContainText("failed: Google answered with an error (HTTP 503)");
+      fake.failDevices = null;
+      await admin.getByTestId("android-sync").getByRole("button", { name: "Sync devices now" }).click();
+      await expect(admin.getByTestId("android-sync").getByTestId("form-message")).toHaveText("Synchronized: 1 devices listed by Google.");
       await admin.goto(`/admin/devices?q=${SERIAL}`);
       await expect(admin.getByText(SERIAL)).toBeVisible();
       const [row] = await sql<{ id: string; owner_id: string }>("SELECT id, owner_id FROM devices WHERE serial_number = $1", [SERIAL]);

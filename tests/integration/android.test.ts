@@ -331,9 +331,12 @@ describe("device sync", () => {
     process.env.AMAPI_URL = "http://127.0.0.1:1";
     try {
       expect(await code(syncAndroidNow(admin, ctx, db.url))).toBe("android.network");
-      expect((await prisma().androidEnterprise.findUniqueOrThrow({ where: { id: 1 } })).lastSyncResult).toBe("error:android.network");
+      const stored = (await prisma().androidEnterprise.findUniqueOrThrow({ where: { id: 1 } })).lastSyncResult ?? "";
+      expect(stored.startsWith("error:")).toBe(true);
+      // Code and params are kept, so the admin page can say the reason in the admin's language.
+      expect(JSON.parse(stored.slice("error:".length))).toMatchObject({ code: "android.network", params: { host: "127.0.0.1:1" } });
       const ev = await prisma().auditEvent.findFirst({ where: { action: "android.sync" }, orderBy: { id: "desc" } });
-      expect(ev).toMatchObject({ result: "FAILURE", details: { outcome: "failed", result: "error:android.network" } });
+      expect(ev).toMatchObject({ result: "FAILURE", details: { outcome: "failed", result: stored } });
     } finally {
       process.env.AMAPI_URL = url;
     }

@@ -58,6 +58,8 @@ export interface FakeAmapi {
   /** Holds devices.list answers until the returned function is called; `held` counts waiting ones. */
   holdDevices(): () => void;
   held: number;
+  /** When set, devices.list answers with this Google error (an outage, say). */
+  failDevices: { code: number; status: string; message: string } | null;
   close(): Promise<void>;
 }
 
@@ -181,6 +183,7 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
     requests,
     enrollmentTokens,
     devices,
+    failDevices: null,
     maxPageSize: 100,
     held: 0,
     holdDevices() {
@@ -268,6 +271,7 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
         return record(createToken(enterprise, raw, res));
       }
       if (kind === "devices" && !id && req.method === "GET") {
+        if (fake.failDevices) return record((googleError(res, fake.failDevices.code, fake.failDevices.status, fake.failDevices.message), fake.failDevices.code));
         const all = devices.get(enterprise.name)!;
         const sizeParam = url.searchParams.get("pageSize");
         if (sizeParam !== null && !/^\d+$/.test(sizeParam)) return record((googleError(res, 400, "INVALID_ARGUMENT", `Invalid value at 'page_size' (TYPE_INT32), "${sizeParam}"`), 400));

@@ -1,3 +1,4 @@
+import type { T } from "@/lib/i18n";
 import { requireAdmin } from "@/lib/auth/session";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { androidSettings } from "@/lib/android/service";
@@ -38,7 +39,7 @@ export default async function AndroidPage() {
               <div className="grid sm:grid-cols-[12rem_1fr]">
                 <dt className="text-slate-600">{t("android.lastSync")}</dt>
                 <dd data-testid="android-last-sync">
-                  {s.lastSyncAt ? `${fmt(s.lastSyncAt)} · ${last?.startsWith("ok:") ? t("android.lastSyncOk", { count: Number(last.slice(3)) }) : t("android.lastSyncFailed", { code: last?.slice(6) ?? "" })}` : t("android.never")}
+                  {s.lastSyncAt ? `${fmt(s.lastSyncAt)} · ${last?.startsWith("ok:") ? t("android.lastSyncOk", { count: Number(last.slice(3)) }) : t("android.lastSyncFailed", { reason: failureText(last ?? "", t) })}` : t("android.never")}
                 </dd>
               </div>
             </dl>
@@ -66,4 +67,14 @@ export default async function AndroidPage() {
       </div>
     </>
   );
+}
+
+/** A stored "error:{code, params}" as a sentence; "unexpected" failures have no sentence of their own. */
+function failureText(result: string, t: T): string {
+  try {
+    const { code, params } = JSON.parse(result.slice("error:".length)) as { code: string; params: Record<string, string | number> };
+    return code === "unexpected" ? t("android.syncUnexpected") : t(`errors.${code}`, params);
+  } catch {
+    return t("android.syncUnexpected");
+  }
 }
