@@ -91,6 +91,9 @@ test.describe.serial("users page", () => {
     await expect(page).toHaveURL(/\/admin\/users\?deleted=1$/);
     await expect(page.getByTestId("form-message")).toHaveText("The user was deleted. Their 1 device(s) are kept without an owner.");
     expect(await sql("SELECT owner_id, status FROM devices WHERE udid = 'USERS-E2E-UDID'")).toEqual([{ owner_id: null, status: "ACTIVE" }]);
+    // The device list shows it as ownerless.
+    await page.goto("/admin/devices?q=USRE2E001");
+    await expect(page.getByTestId("device-row").filter({ hasText: "USRE2E001" }).getByTestId("no-owner")).toHaveText("No owner");
     const audit = await sql<{ action: string }>("SELECT action FROM audit_events WHERE target_label IN ('ren@example.jp', 'ren.kato@example.jp') ORDER BY id");
     expect(audit.map((a) => a.action)).toEqual(["user.create", "invitation.send", "user.update", "invitation.resend", "user.disable", "user.enable", "user.delete"]);
   });

@@ -128,7 +128,7 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
                         <td className="py-2 pr-3 whitespace-nowrap">{t(`devices.platforms.${d.platform}`)}</td>
                         <td className={`py-2 pr-3 whitespace-nowrap ${STATUS_STYLE[d.status] ?? ""}`}>{t(`devices.statuses.${d.status}`)}</td>
                         <td className="py-2 pr-3">
-                          {d.owner ? <>{d.owner.displayName}<span className="block text-xs text-slate-600">{d.owner.email}</span></> : "—"}
+                          {d.owner ? <>{d.owner.displayName}<span className="block text-xs text-slate-600">{d.owner.email}</span></> : <span className="text-slate-600" data-testid="no-owner">{t("deviceDetail.noOwner")}</span>}
                         </td>
                         <td className="py-2 pr-3 whitespace-nowrap">{d.osVersion ?? "—"}</td>
                         <td className="py-2 pr-3 font-mono text-xs">{d.serialNumber ?? "—"}</td>
