@@ -33,6 +33,12 @@ export interface ActionOutcome {
 
 type Ctx = { ip: string | null; userAgent: string | null };
 
+/** Why a wake-up did or did not reach Apple, as a key of `deviceDetail.push.*`. */
+export function pushReason(o: ActionOutcome): string {
+  const p = o.push;
+  return !p ? "delivered" : "skipped" in p ? p.skipped : p.outcome;
+}
+
 function platformOf(d: Device): cmd.ApplePlatform {
   if (d.platform === "ANDROID") throw new UserError("mdm.notSupported", { command: "MDM", platform: "Android" });
   return d.platform;

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { formAction, type ActionContext, type ActionState } from "@/lib/actions";
 import { prisma } from "@/lib/db/client";
 import { UserError } from "@/lib/errors";
-import { runDeviceAction, type ActionOutcome, type ActionParams, type DeviceAction } from "@/lib/devices/actions";
+import { runDeviceAction, type ActionOutcome, type ActionParams, type DeviceAction, pushReason } from "@/lib/devices/actions";
 import { wipeConfirmationChoices, wipeConfirmationMatches } from "@/lib/devices/detail";
 import { cancelCommand } from "@/lib/mdm/queue";
 import type { User } from "@/lib/db/generated/client";
@@ -31,9 +31,7 @@ const actor = (u: User) => ({ id: u.id, label: u.email });
 type Ctx = ActionContext<User>;
 
 function pushNote(t: Ctx["t"], o: ActionOutcome): string {
-  const p = o.push;
-  if (!p) return t("deviceDetail.done.checkIn");
-  const reason = "skipped" in p ? p.skipped : p.outcome;
+  const reason = pushReason(o);
   return reason === "delivered" ? t("deviceDetail.done.checkIn") : t("deviceDetail.done.checkInFailed", { reason: t(`deviceDetail.push.${reason}`) });
 }
 

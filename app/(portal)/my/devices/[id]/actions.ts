@@ -6,7 +6,7 @@ import { formAction, type ActionContext, type ActionState } from "@/lib/actions"
 import { UserError } from "@/lib/errors";
 import { wipeConfirmationChoices, wipeConfirmationMatches } from "@/lib/devices/detail";
 import { runPortalAction } from "@/lib/portal/devices";
-import type { ActionParams } from "@/lib/devices/actions";
+import { pushReason, type ActionOutcome, type ActionParams } from "@/lib/devices/actions";
 import type { PortalAction } from "@/lib/privacy";
 import type { Device, User } from "@/lib/db/generated/client";
 
@@ -30,13 +30,13 @@ function portalAction<S extends z.ZodType<{ deviceId: string }>>(
   action: PortalAction,
   schema: S,
   params: (input: z.infer<S>) => ActionParams = () => ({}),
-  message: (input: z.infer<S>, ctx: Ctx) => string = (_i, { t }) => t(`myDevice.done.${action}`),
+  message: (input: z.infer<S>, ctx: Ctx, outcome: ActionOutcome) => string = (_i, { t }) => t(`myDevice.done.${action}`),
   confirm?: (input: z.infer<S>, device: Device) => void,
 ) {
   return formAction({ name: `portal.${action}`, role: "user", schema }, async (input, ctx): Promise<ActionState> => {
     const outcome = await runPortalAction(ctx.user, input.deviceId, action, params(input), { ip: ctx.ip, userAgent: ctx.userAgent }, confirm && ((d) => confirm(input, d)));
     revalidatePath(`/my/devices/${input.deviceId}`);
-    const state: PortalActionState = { ok: true, message: message(input, ctx), commands: outcome.commands.map((c) => c.id), at: new Date().toISOString() };
+    const state: PortalActionState = { ok: true, message: message(input, ctx, outcome), commands: outcome.commands.map((c) => c.id), at: new Date().toISOString() };
     return state;
   });
 }
@@ -47,7 +47,11 @@ function requireTick(input: { confirm?: string }) {
 
 const shownPin = (pin: string | undefined) => pin?.normalize("NFKC").trim();
 
-export const checkInMine = portalAction("checkIn", only);
+// The wake-up is sent while the user waits: say so when Apple could not be reached.
+export const checkInMine = portalAction("checkIn", only, undefined, (_i, { t }, o) => {
+  const reason = pushReason(o);
+  return reason === "delivered" ? t("myDevice.done.checkIn") : t("myDevice.done.checkInNotWoken", { reason: t(`deviceDetail.push.${reason}`) });
+});
 
 export const lockMine = portalAction(
   "lock",
