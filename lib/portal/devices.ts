@@ -43,13 +43,15 @@ export async function myDevice(userId: string, deviceId: string): Promise<Device
 }
 
 /** Why a portal action is not offered for this device (privacy aside); null when it is. */
-export type PortalUnavailable = "notManaged" | "notIos" | "noUnlockToken" | "notSupervised" | "notInLostMode" | "noEnrollmentProfile";
+export type PortalUnavailable = "notManaged" | "android" | "notIos" | "noUnlockToken" | "notSupervised" | "notInLostMode" | "noEnrollmentProfile";
 
 export function portalAvailability(d: Pick<Device, "platform" | "status" | "supervised" | "lostMode" | "unlockTokenSealed" | "enrollmentId">): Record<PortalAction, PortalUnavailable | null> {
-  const managed = d.status !== "RETIRED" && d.status !== "WIPED" && d.platform !== "ANDROID";
+  const managed = d.status !== "RETIRED" && d.status !== "WIPED";
   const ios = d.platform === "IOS";
   const why = (a: PortalAction): PortalUnavailable | null => {
     if (!managed) return "notManaged";
+    // Android is enrolled and inventoried through the Android Management API; its remote actions are not built yet.
+    if (d.platform === "ANDROID") return "android";
     switch (a) {
       case "unlock":
         return !ios ? "notIos" : d.unlockTokenSealed ? null : "noUnlockToken";

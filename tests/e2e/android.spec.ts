@@ -153,6 +153,9 @@ test.describe.serial("Android enrollment through the Android Management API", ()
       await device.click();
       await expect(page).toHaveURL(/\/my\/devices\/[0-9a-f-]{36}$/);
       await expect(page.locator("body")).toContainText(SERIAL);
+      // Managed, but its remote actions are not built yet: the page says so rather than "no longer managed".
+      await expect(page.getByTestId("not-managed")).toHaveText(/This Android device is managed through Google\./);
+      await expect(page.getByTestId("panel-wipe")).toHaveCount(0);
     });
   });
 });

@@ -133,8 +133,9 @@ export function DevicePanel({ deviceId, isMac, offers, confirmWith, initial }: {
   );
   const pinField = (a: "lock" | "wipe") =>
     isMac ? <Field label={k(a, "pin")} name="pin" inputMode="numeric" autoComplete="off" maxLength={6} pattern="[0-9]{6}" hint={k(a, "pinHint")} required /> : null;
-  const explained = offers.filter((o) => o.unavailable && o.unavailable !== "notInLostMode" && o.unavailable !== "notManaged");
-  const managed = !offers.some((o) => o.unavailable === "notManaged") && status.status !== "RETIRED" && status.status !== "WIPED";
+  const explained = offers.filter((o) => o.unavailable && o.unavailable !== "notInLostMode" && o.unavailable !== "notManaged" && o.unavailable !== "android");
+  const android = offers.some((o) => o.unavailable === "android");
+  const managed = !android && !offers.some((o) => o.unavailable === "notManaged") && status.status !== "RETIRED" && status.status !== "WIPED";
   const location = status.location;
 
   return (
@@ -144,7 +145,7 @@ export function DevicePanel({ deviceId, isMac, offers, confirmWith, initial }: {
       <section className="flex flex-col gap-3" aria-labelledby="actions-title">
         <h2 id="actions-title" className="text-lg font-semibold">{t("myDevice.actionsTitle")}</h2>
         {!managed ? (
-          <p className="text-sm text-slate-600" data-testid="not-managed">{t("myDevice.notManaged")}</p>
+          <p className="text-sm text-slate-600" data-testid="not-managed">{t(android ? "myDevice.androidNoActions" : "myDevice.notManaged")}</p>
         ) : (
           <>
             {can("checkIn") && (
