@@ -4,6 +4,7 @@ import { isUserError } from "@/lib/errors";
 import type { DeviceStatus } from "@/lib/db/generated/client";
 import { listDevices, type AmapiDevice } from "./client";
 import { accessToken } from "./service";
+import { isUuid } from "@/lib/ids";
 
 // Android devices live in Google's Android Management API; this job mirrors them into the
 // Device table (platform ANDROID) so the admin list and the owner's /my show them. Runs under
@@ -43,7 +44,7 @@ export function ownerIdFromTokenData(data: string | null): string | null {
   if (!data) return null;
   try {
     const id = (JSON.parse(data) as { mamoriUserId?: unknown }).mamoriUserId;
-    return typeof id === "string" && /^[0-9a-f-]{36}$/i.test(id) ? id : null;
+    return typeof id === "string" && isUuid(id) ? id : null;
   } catch {
     return null;
   }

@@ -6,6 +6,7 @@ import { installProfile, removeProfile } from "@/lib/mdm/commands";
 import { buildPkcs12Profile } from "@/lib/mdm/profile";
 import { devicePkcs12, openIdentity } from "@/lib/user-certificates/identity";
 import type { CertificatePurpose, Configuration, Device, UserCertificate } from "@/lib/db/generated/client";
+import { isUuid } from "@/lib/ids";
 
 // Admin configurations. The only kind so far is "user-provided certificate": each targeted
 // user's certificate of the chosen purpose(s) goes, as a PKCS#12 profile, to each of that
@@ -249,10 +250,6 @@ export async function pushConfigurationsForDevice(deviceId: string): Promise<num
 
 function target(c: { id: string; name: string }) {
   return { type: "configuration", id: c.id, label: c.name };
-}
-
-function isUuid(s: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 }
 
 /** The groups a configuration can target. */

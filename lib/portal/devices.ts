@@ -6,6 +6,7 @@ import { readLocation, type StoredLocation } from "@/lib/devices/detail";
 import { errorChainText } from "@/lib/mdm/results";
 import { allowedActions, PORTAL_ACTIONS, type PortalAction } from "@/lib/privacy";
 import type { Device, User } from "@/lib/db/generated/client";
+import { isUuid } from "@/lib/ids";
 
 // The self-service portal's devices: an end user sees and acts on the devices they own, and
 // nothing else. Every function here takes the signed-in user and checks ownership itself, so
@@ -38,7 +39,7 @@ export async function myDevices(userId: string) {
 
 /** The device when this user owns it; null for anyone else's or a missing one (no difference shown). */
 export async function myDevice(userId: string, deviceId: string): Promise<Device | null> {
-  if (!/^[0-9a-f-]{36}$/i.test(deviceId)) return null;
+  if (!isUuid(deviceId)) return null;
   return prisma().device.findFirst({ where: { id: deviceId, ownerId: userId } });
 }
 
@@ -70,7 +71,7 @@ export function portalAvailability(d: Pick<Device, "platform" | "status" | "supe
 }
 
 async function refuse(user: PortalUser, action: PortalAction, deviceId: string, reason: string, ctx: Ctx, code: string): Promise<never> {
-  await audit({ actor: { id: user.id, label: user.email }, action: `portal.${action}`, result: "DENIED", target: { type: "device", id: /^[0-9a-f-]{36}$/i.test(deviceId) ? deviceId : null, label: deviceId.slice(0, 64) }, details: { reason }, ...ctx });
+  await audit({ actor: { id: user.id, label: user.email }, action: `portal.${action}`, result: "DENIED", target: { type: "device", id: isUuid(deviceId) ? deviceId : null, label: deviceId.slice(0, 64) }, details: { reason }, ...ctx });
   throw new UserError(code);
 }
 

@@ -7,6 +7,7 @@ import { readPkcs12, type Pkcs12Contents } from "@/lib/pki/pkcs12";
 import { pushCertificate, removeCertificateProfiles } from "@/lib/configurations/service";
 import type { CertificatePurpose, UserCertificate } from "@/lib/db/generated/client";
 import { certificateOnlyPkcs12, openIdentity, sealPassword, sealPkcs12 } from "./identity";
+import { isUuid } from "@/lib/ids";
 
 // Certificates end users upload for S/MIME (seed 000, "署名証明書と暗号化証明書のアップロード").
 // Every function takes the acting user and touches only that user's rows: another user's
@@ -177,8 +178,4 @@ export async function certificatePem(userId: string, certId: string): Promise<{ 
 
 function target(row: { id: string; name: string }) {
   return { type: "userCertificate", id: row.id, label: row.name };
-}
-
-function isUuid(s: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 }

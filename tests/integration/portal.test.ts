@@ -101,6 +101,9 @@ describe("portal device actions", () => {
     await expect(runPortalAction(taro, "not-a-uuid", "lock", {}, ctx)).rejects.toMatchObject({ code: "portal.deviceNotFound" });
     expect(await prisma().command.count()).toBe(before);
     expect(await myDeviceStatus(taro, iphone)).toBeNull();
+    // Made-up ids are "not found" too, never a database error.
+    expect(await myDeviceStatus(hanako, "-".repeat(36))).toBeNull();
+    expect(await myDeviceStatus(hanako, "not-a-device")).toBeNull();
     const denied = await prisma().auditEvent.findMany({ where: { actorId: taro.id, result: "DENIED" } });
     expect(denied.length).toBe(7);
     expect(denied[0]).toMatchObject({ action: "portal.lock", targetId: iphone, ip: ctx.ip });

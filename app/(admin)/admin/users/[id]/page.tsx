@@ -9,13 +9,14 @@ import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
 import { deleteUserAction, inviteUserAction, setDisabledAction, updateUserAction } from "../actions";
 import { UserFields } from "../user-fields";
+import { isUuid } from "@/lib/ids";
 
 export const dynamic = "force-dynamic";
 
 export default async function UserPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const me = await requireAdmin(`/admin/users/${id}`);
-  if (!/^[0-9a-f-]{36}$/i.test(id)) notFound();
+  if (!isUuid(id)) notFound();
   const user = await prisma().user.findUnique({
     where: { id },
     include: { invitations: { orderBy: { createdAt: "desc" }, take: 10 }, devices: { orderBy: { updatedAt: "desc" }, take: 20, select: { id: true, name: true, serialNumber: true, status: true, platform: true } } },

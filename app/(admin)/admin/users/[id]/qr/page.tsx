@@ -11,6 +11,7 @@ import { isUserError } from "@/lib/errors";
 import { Card, PageHeader } from "@/components/page-header";
 import { FormAlert } from "@/components/field";
 import { prisma } from "@/lib/db/client";
+import { isUuid } from "@/lib/ids";
 
 export const dynamic = "force-dynamic";
 
@@ -18,7 +19,7 @@ export const dynamic = "force-dynamic";
 export default async function UserQrPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const me = await requireAdmin(`/admin/users/${id}/qr`);
-  if (!/^[0-9a-f-]{36}$/i.test(id)) notFound();
+  if (!isUuid(id)) notFound();
   const user = await prisma().user.findUnique({ where: { id } });
   if (!user) notFound();
   const [t, fmt] = [await getT(), await getFormatter()];

@@ -2,6 +2,7 @@ import { currentUser } from "@/lib/auth/session";
 import { audit } from "@/lib/audit";
 import { requestContext } from "@/lib/request";
 import { myDeviceStatus } from "@/lib/portal/devices";
+import { isUuid } from "@/lib/ids";
 
 export const dynamic = "force-dynamic";
 
@@ -15,7 +16,7 @@ export async function GET(_req: Request, { params }: { params: Promise<{ id: str
   const id = (await params).id;
   const status = await myDeviceStatus(user, id);
   if (!status) {
-    await audit({ actor: { id: user.id, label: user.email }, action: "portal.status", result: "DENIED", target: { type: "device", id: /^[0-9a-f-]{36}$/i.test(id) ? id : null, label: id.slice(0, 64) }, ...(await requestContext()) });
+    await audit({ actor: { id: user.id, label: user.email }, action: "portal.status", result: "DENIED", target: { type: "device", id: isUuid(id) ? id : null, label: id.slice(0, 64) }, ...(await requestContext()) });
     return Response.json({ error: "notFound" }, { status: 404, headers: { "cache-control": "no-store" } });
   }
   return Response.json(status, { headers: { "cache-control": "no-store" } });
