@@ -144,7 +144,11 @@ test.describe.serial("self-service portal", () => {
     await expect(phoneCard).toContainText("Last check-in");
     await expect(cards.filter({ hasText: "Hanako's MacBook Pro" })).toContainText("macOS 15.1");
     await expect(page.getByRole("link", { name: "Enroll another device" })).toHaveAttribute("href", "/my/enroll");
-    await expect(page.getByTestId("enroll-qr").locator("svg")).toBeVisible();
+    // The link leads to the QR code bound to her (single use, short-lived).
+    await page.getByRole("link", { name: "Enroll another device" }).click();
+    await expect(page.getByRole("img", { name: "QR code to enroll another device" }).locator("svg")).toBeVisible();
+    await page.goBack();
+    await expect(page).toHaveURL(/\/my$/);
     await shot(page, "my-devices");
     // Nothing sticks out of a phone's width.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);

@@ -1,9 +1,6 @@
 import Link from "next/link";
-import { headers } from "next/headers";
-import QRCode from "qrcode";
 import { requireEndUser } from "@/lib/auth/session";
 import { getFormatter, getT } from "@/lib/i18n/server";
-import { resolvePublicUrl } from "@/lib/settings";
 import { myDevices } from "@/lib/portal/devices";
 import { Card } from "@/components/page-header";
 
@@ -13,9 +10,6 @@ export default async function MyDevices() {
   const user = await requireEndUser();
   const [t, fmt] = [await getT(), await getFormatter()];
   const devices = await myDevices(user.id);
-  // The QR code carries the address a phone can reach, for enrolling a second device.
-  const enrollUrl = `${await resolvePublicUrl((await headers()).get("host"))}/my/enroll`;
-  const qr = await QRCode.toString(enrollUrl, { type: "svg", margin: 1, errorCorrectionLevel: "M" });
   return (
     <>
       <h1 className="text-2xl font-semibold">{t("portal.title")}</h1>
@@ -52,10 +46,6 @@ export default async function MyDevices() {
         <p className="mt-3">
           <Link href="/my/enroll" className="inline-flex min-h-11 w-full items-center justify-center rounded-lg bg-brand-600 px-4 py-2 font-medium text-white hover:bg-brand-700">{t("myDevices.enrollLink")}</Link>
         </p>
-        <figure className="mt-4 flex flex-col items-center gap-2">
-          <div className="size-40" role="img" aria-label={t("myDevices.qrLabel")} data-testid="enroll-qr" dangerouslySetInnerHTML={{ __html: qr }} />
-          <figcaption className="text-center text-xs text-slate-600">{t("myDevices.qrHint")}</figcaption>
-        </figure>
       </Card>
     </>
   );
