@@ -251,8 +251,3 @@ export async function pushConfigurationsForDevice(deviceId: string): Promise<num
 function target(c: { id: string; name: string }) {
   return { type: "configuration", id: c.id, label: c.name };
 }
-
-/** The groups a configuration can target. */
-export function listGroups() {
-  return prisma().userGroup.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true } });
-}

@@ -29,6 +29,11 @@ async function assertNameFree(name: string, exceptId?: string) {
   if (clash) throw new UserError("groups.nameTaken", { name });
 }
 
+/** Id and name of every group, for the selects that assign users or aim configurations. */
+export function groupChoices() {
+  return prisma().userGroup.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true } });
+}
+
 export async function listGroups() {
   return prisma().userGroup.findMany({ orderBy: { name: "asc" }, include: { _count: { select: { users: true } } } });
 }

@@ -1,7 +1,8 @@
 import Link from "next/link";
 import { requireAdmin } from "@/lib/auth/session";
 import { getFormatter, getT } from "@/lib/i18n/server";
-import { listConfigurations, listGroups } from "@/lib/configurations/service";
+import { listConfigurations } from "@/lib/configurations/service";
+import { groupChoices } from "@/lib/groups";
 import { ActionForm } from "@/components/action-form";
 import { Card, PageHeader } from "@/components/page-header";
 import { ConfigurationFields } from "./fields";
@@ -10,7 +11,7 @@ import { createConfiguration } from "./actions";
 export default async function ConfigurationsPage() {
   await requireAdmin("/admin/configurations");
   const [t, fmt] = [await getT(), await getFormatter()];
-  const [configs, groups] = await Promise.all([listConfigurations(), listGroups()]);
+  const [configs, groups] = await Promise.all([listConfigurations(), groupChoices()]);
   const k = (key: string) => t(`configurations.${key}`);
   return (
     <>

@@ -10,6 +10,7 @@ import { ActionForm } from "@/components/action-form";
 import { FormAlert } from "@/components/field";
 import { createUsersAction, inviteSelectedAction } from "./actions";
 import { UserFields } from "./user-fields";
+import { groupChoices } from "@/lib/groups";
 
 export const dynamic = "force-dynamic";
 
@@ -22,7 +23,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
   const { users, total, page, pages } = await listUsers({ q, status, page: Number(params.page) || 1 });
   const [invitations, groups, endUsers] = await Promise.all([
     latestInvitations(users.map((u) => u.id)),
-    prisma().userGroup.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true } }),
+    groupChoices(),
     prisma().user.count({ where: { role: "END_USER" } }),
   ]);
   return (

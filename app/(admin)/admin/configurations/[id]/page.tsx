@@ -2,7 +2,8 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { requireAdmin } from "@/lib/auth/session";
 import { getT } from "@/lib/i18n/server";
-import { getConfiguration, listGroups } from "@/lib/configurations/service";
+import { getConfiguration } from "@/lib/configurations/service";
+import { groupChoices } from "@/lib/groups";
 import { ActionForm } from "@/components/action-form";
 import { Card, PageHeader } from "@/components/page-header";
 import { ConfigurationFields } from "../fields";
@@ -13,7 +14,7 @@ export default async function ConfigurationPage({ params }: { params: Promise<{ 
   await requireAdmin(`/admin/configurations/${id}`);
   const config = await getConfiguration(id);
   if (!config) notFound();
-  const [t, groups] = [await getT(), await listGroups()];
+  const [t, groups] = [await getT(), await groupChoices()];
   const k = (key: string) => t(`configurations.${key}`);
   const hidden = <input type="hidden" name="id" value={config.id} />;
   return (

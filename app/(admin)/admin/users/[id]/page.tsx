@@ -10,6 +10,7 @@ import { Field } from "@/components/field";
 import { deleteUserAction, inviteUserAction, setDisabledAction, updateUserAction } from "../actions";
 import { UserFields } from "../user-fields";
 import { isUuid } from "@/lib/ids";
+import { groupChoices } from "@/lib/groups";
 
 export const dynamic = "force-dynamic";
 
@@ -23,7 +24,7 @@ export default async function UserPage({ params }: { params: Promise<{ id: strin
   });
   if (!user) notFound();
   const [t, fmt] = [await getT(), await getFormatter()];
-  const groups = await prisma().userGroup.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true } });
+  const groups = await groupChoices();
   const self = user.id === me.id;
   const cell = "py-2 pr-3";
   return (
