@@ -31,3 +31,22 @@ export function FormAlert({ error, message }: { error?: string; message?: string
   if (message) return <p role="status" data-testid="form-message" className="rounded-lg bg-brand-50 px-3 py-2 text-sm text-brand-800 ring-1 ring-brand-100">{message}</p>;
   return null;
 }
+
+/** Label, select and hint wired together, styled like Field. Options are [value, label] pairs. */
+export function SelectField({ label, name, options, hint, ...select }: {
+  label: string;
+  name: string;
+  options: readonly (readonly [string, string])[];
+  hint?: string;
+} & React.SelectHTMLAttributes<HTMLSelectElement>) {
+  const id = useId();
+  return (
+    <div className="flex flex-col gap-1">
+      <label htmlFor={id} className="text-sm font-medium text-slate-800">{label}</label>
+      <select id={id} name={name} aria-describedby={hint ? `${id}-hint` : undefined} className="min-h-11 rounded-lg border border-slate-300 bg-white px-3 py-2 text-base" {...select}>
+        {options.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+      </select>
+      {hint && <p id={`${id}-hint`} className="text-xs text-slate-600">{hint}</p>}
+    </div>
+  );
+}

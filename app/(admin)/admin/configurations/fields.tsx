@@ -1,4 +1,4 @@
-import { Field } from "@/components/field";
+import { Field, SelectField } from "@/components/field";
 import type { T } from "@/lib/i18n";
 
 /** Name, certificate types and target: the same fields to create and to edit. */
@@ -22,13 +22,12 @@ export function ConfigurationFields({ t, groups, value }: {
         {box("signing", "SIGNING")}
         {box("encryption", "ENCRYPTION")}
       </fieldset>
-      <label className="flex flex-col gap-1 text-sm font-medium text-slate-800">
-        {k("targetLabel")}
-        <select name="target" defaultValue={value?.groupId ?? ""} className="min-h-11 rounded-lg border border-slate-300 bg-white px-3 py-2 text-base font-normal">
-          <option value="">{k("allUsers")}</option>
-          {groups.map((g) => <option key={g.id} value={g.id}>{t("configurations.group", { name: g.name })}</option>)}
-        </select>
-      </label>
+      <SelectField
+        label={k("targetLabel")}
+        name="target"
+        defaultValue={value?.groupId ?? ""}
+        options={[["", k("allUsers")], ...groups.map((g) => [g.id, t("configurations.group", { name: g.name })] as const)]}
+      />
     </>
   );
 }

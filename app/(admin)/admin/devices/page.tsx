@@ -7,7 +7,7 @@ import {
   type DeviceFilter, type DeviceSort,
 } from "@/lib/devices/query";
 import { Card, PageHeader } from "@/components/page-header";
-import { Field } from "@/components/field";
+import { Field, SelectField } from "@/components/field";
 import { Pager } from "@/components/pager";
 import { DeviceStatus, Platform } from "@/lib/db/generated/enums";
 import type { T } from "@/lib/i18n";
@@ -16,17 +16,6 @@ import { FilterForm } from "./filter-form";
 import { BulkPanel, PageCheckbox, RowCheckbox, SelectionProvider } from "./selection";
 
 const STATUS_STYLE: Record<string, string> = { ACTIVE: "text-brand-700", ENROLLING: "text-slate-700", INACTIVE: "text-amber-800", WIPED: "text-red-700", RETIRED: "text-slate-500" };
-
-function Select({ label, name, value, options }: { label: string; name: string; value?: string; options: [string, string][] }) {
-  return (
-    <label className="flex flex-col gap-1 text-sm font-medium text-slate-800">
-      {label}
-      <select name={name} defaultValue={value ?? ""} className="min-h-11 rounded-lg border border-slate-300 bg-white px-3 font-normal">
-        {options.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
-      </select>
-    </label>
-  );
-}
 
 /** A column header that sorts by it; a second click reverses the order. */
 function SortHeader({ f, column, label, t }: { f: DeviceFilter; column: DeviceSort; label: string; t: T }) {
@@ -67,12 +56,12 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
             {filtered && <Link href="/admin/devices" className="min-h-11 rounded-lg px-4 py-2.5 text-sm ring-1 ring-slate-300 hover:bg-slate-100">{t("devices.filters.clear")}</Link>}
           </div>
           <div className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-4">
-            <Select label={t("devices.platform")} name="platform" value={f.platform} options={[["", any], ...Object.values(Platform).map((p): [string, string] => [p, t(`devices.platforms.${p}`)])]} />
-            <Select label={t("devices.status")} name="status" value={f.status} options={[["", any], ...Object.values(DeviceStatus).map((s): [string, string] => [s, t(`devices.statuses.${s}`)])]} />
-            <Select label={t("devices.filters.os")} name="os" value={f.os} options={[["", any], ...versions.map((v): [string, string] => [v, v]), ...(f.os && !versions.includes(f.os) ? [[f.os, f.os] as [string, string]] : [])]} />
-            <Select label={t("devices.supervised")} name="supervised" value={f.supervised} options={[["", any], ["yes", t("common.yes")], ["no", t("common.no")]]} />
+            <SelectField label={t("devices.platform")} name="platform" defaultValue={f.platform} options={[["", any], ...Object.values(Platform).map((p): [string, string] => [p, t(`devices.platforms.${p}`)])]} />
+            <SelectField label={t("devices.status")} name="status" defaultValue={f.status} options={[["", any], ...Object.values(DeviceStatus).map((s): [string, string] => [s, t(`devices.statuses.${s}`)])]} />
+            <SelectField label={t("devices.filters.os")} name="os" defaultValue={f.os} options={[["", any], ...versions.map((v): [string, string] => [v, v]), ...(f.os && !versions.includes(f.os) ? [[f.os, f.os] as [string, string]] : [])]} />
+            <SelectField label={t("devices.supervised")} name="supervised" defaultValue={f.supervised} options={[["", any], ["yes", t("common.yes")], ["no", t("common.no")]]} />
             <Field label={t("devices.filters.owner")} name="owner" defaultValue={f.owner} hint={t("devices.filters.ownerHint")} maxLength={320} />
-            <Select label={t("devices.lastCheckIn")} name="checkIn" value={f.checkIn} options={[["", any], ["older", t("devices.filters.older")], ["newer", t("devices.filters.newer")]]} />
+            <SelectField label={t("devices.lastCheckIn")} name="checkIn" defaultValue={f.checkIn} options={[["", any], ["older", t("devices.filters.older")], ["newer", t("devices.filters.newer")]]} />
             <Field label={t("devices.filters.days")} name="days" type="number" min={1} max={3650} defaultValue={f.days} />
             <label className="flex min-h-11 items-center gap-2 self-end text-sm text-slate-800">
               <input type="checkbox" name="mismatch" value="1" defaultChecked={!!f.mismatch} className="size-5 accent-brand-600" />

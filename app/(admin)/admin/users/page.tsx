@@ -7,7 +7,7 @@ import { invitationState, latestInvitations } from "@/lib/invitations/service";
 import { Card, PageHeader } from "@/components/page-header";
 import { Pager } from "@/components/pager";
 import { ActionForm } from "@/components/action-form";
-import { FormAlert } from "@/components/field";
+import { FormAlert, SelectField } from "@/components/field";
 import { createUsersAction, inviteSelectedAction } from "./actions";
 import { UserFields } from "./user-fields";
 import { groupChoices } from "@/lib/groups";
@@ -58,14 +58,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
               <label htmlFor="user-q" className="text-sm font-medium">{t("usersAdmin.search")}</label>
               <input id="user-q" name="q" defaultValue={q} type="search" className="min-h-11 rounded-lg border border-slate-300 px-3" />
             </div>
-            <div className="flex flex-col gap-1">
-              <label htmlFor="user-status" className="text-sm font-medium">{t("users.status")}</label>
-              <select id="user-status" name="status" defaultValue={status} className="min-h-11 rounded-lg border border-slate-300 bg-white px-3">
-                <option value="">{t("usersAdmin.all")}</option>
-                <option value="active">{t("users.active")}</option>
-                <option value="disabled">{t("users.disabled")}</option>
-              </select>
-            </div>
+            <SelectField label={t("users.status")} name="status" defaultValue={status} options={[["", t("usersAdmin.all")], ["active", t("users.active")], ["disabled", t("users.disabled")]]} />
             <button type="submit" className="min-h-11 rounded-lg px-4 ring-1 ring-slate-300 hover:bg-slate-100">{t("usersAdmin.searchSubmit")}</button>
             <Link href="/admin/users/settings" className="ml-auto text-sm text-brand-700 underline">{t("usersAdmin.settingsLink")}</Link>
           </form>
