@@ -5,6 +5,7 @@ import { AUDIT_RESULTS, auditActionLabel, auditFilterChoices, auditFilterParams,
 import { AuditTable } from "@/components/audit-table";
 import { Card, PageHeader } from "@/components/page-header";
 import { Pager } from "@/components/pager";
+import { SelectField } from "@/components/field";
 
 const PAGE_SIZE = 50;
 const INPUT = "min-h-11 rounded-lg border border-slate-300 bg-white px-3";
@@ -28,31 +29,13 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
             {t("audit.filterActor")}
             <input name="actor" defaultValue={filter.actor} className={INPUT} />
           </label>
-          <label className="flex flex-col gap-1 text-sm">
-            {t("audit.filterAction")}
-            <select name="action" defaultValue={filter.action} className={INPUT}>
-              <option value="">{t("audit.allActions")}</option>
-              {choices.actions.map((a) => <option key={a} value={a}>{auditActionLabel(t, a)}</option>)}
-            </select>
-          </label>
-          <label className="flex flex-col gap-1 text-sm">
-            {t("audit.filterTargetType")}
-            <select name="targetType" defaultValue={filter.targetType} className={INPUT}>
-              <option value="">{t("audit.allTargetTypes")}</option>
-              {choices.targetTypes.map((k) => <option key={k} value={k}>{targetTypeLabel(t, k)}</option>)}
-            </select>
-          </label>
+          <SelectField label={t("audit.filterAction")} name="action" defaultValue={filter.action} options={[["", t("audit.allActions")], ...choices.actions.map((a) => [a, auditActionLabel(t, a)] as const)]} />
+          <SelectField label={t("audit.filterTargetType")} name="targetType" defaultValue={filter.targetType} options={[["", t("audit.allTargetTypes")], ...choices.targetTypes.map((k) => [k, targetTypeLabel(t, k)] as const)]} />
           <label className="flex flex-col gap-1 text-sm">
             {t("audit.filterTarget")}
             <input name="target" defaultValue={filter.target} className={INPUT} />
           </label>
-          <label className="flex flex-col gap-1 text-sm">
-            {t("audit.filterResult")}
-            <select name="result" defaultValue={filter.result} className={INPUT}>
-              <option value="">{t("audit.allResults")}</option>
-              {AUDIT_RESULTS.map((r) => <option key={r} value={r}>{t(`audit.results.${r}`)}</option>)}
-            </select>
-          </label>
+          <SelectField label={t("audit.filterResult")} name="result" defaultValue={filter.result} options={[["", t("audit.allResults")], ...AUDIT_RESULTS.map((r) => [r, t(`audit.results.${r}`)] as const)]} />
           <label className="flex flex-col gap-1 text-sm">
             {t("audit.filterFrom")}
             <input type="datetime-local" name="from" defaultValue={filter.from} aria-invalid={badBounds.includes("from") || undefined} className={INPUT} />

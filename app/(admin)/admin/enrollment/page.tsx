@@ -4,7 +4,7 @@ import { getFormatter, getT } from "@/lib/i18n/server";
 import { activeIdentity } from "@/lib/push-certificates/service";
 import { enrollmentStage } from "@/lib/enrollment/service";
 import { ActionForm } from "@/components/action-form";
-import { Field } from "@/components/field";
+import { Field, SelectField } from "@/components/field";
 import { Card, PageHeader } from "@/components/page-header";
 import { createLink } from "./actions";
 
@@ -16,7 +16,6 @@ export default async function EnrollmentPage() {
     prisma().enrollment.findMany({ orderBy: { createdAt: "desc" }, take: 20, include: { user: { select: { email: true } }, devices: { select: { id: true } } } }),
     activeIdentity(),
   ]);
-  const select = "min-h-11 rounded-lg border border-slate-300 bg-white px-3";
   return (
     <>
       <PageHeader title={t("enrollment.title")} intro={t("enrollment.intro")} />
@@ -24,21 +23,8 @@ export default async function EnrollmentPage() {
         <Card>
           {!push && <p role="alert" className="mb-3 rounded-lg bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-amber-200">{t("enrollment.noPush")}</p>}
           <ActionForm action={createLink} submitLabel={t("enrollment.create")} pendingLabel={t("enrollment.creating")} testId="enrollment-form" className="flex flex-col gap-3 [&_[data-testid=form-message]]:whitespace-pre-line [&_[data-testid=form-message]]:break-all">
-            <label className="flex flex-col gap-1 text-sm font-medium">
-              {t("enrollment.user")}
-              <select name="userId" className={select}>
-                <option value="">{t("enrollment.noOwner")}</option>
-                {users.map((u) => <option key={u.id} value={u.id}>{u.displayName} ({u.email})</option>)}
-              </select>
-            </label>
-            <label className="flex flex-col gap-1 text-sm font-medium">
-              {t("enrollment.platform")}
-              <select name="platform" className={select}>
-                <option value="">{t("enrollment.anyPlatform")}</option>
-                <option value="IOS">iPhone / iPad</option>
-                <option value="MACOS">Mac</option>
-              </select>
-            </label>
+            <SelectField label={t("enrollment.user")} name="userId" options={[["", t("enrollment.noOwner")], ...users.map((u) => [u.id, `${u.displayName} (${u.email})`] as const)]} />
+            <SelectField label={t("enrollment.platform")} name="platform" options={[["", t("enrollment.anyPlatform")], ["IOS", "iPhone / iPad"], ["MACOS", "Mac"]]} />
             <Field label={t("enrollment.count")} name="count" type="number" min={1} max={100} defaultValue={1} hint={t("enrollment.countHint")} />
           </ActionForm>
         </Card>
