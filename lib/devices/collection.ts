@@ -58,7 +58,7 @@ export async function collectWindow(from: Date, to: Date, intervalHours: number,
       where: {
         status: "ACTIVE",
         platform: { in: ["IOS", "MACOS"] },
-        OR: [{ lastInventoryAt: null }, { lastInventoryAt: { lt: freshAfter } }],
+        inventory: { none: { kind: "deviceInformation", updatedAt: { gte: freshAfter } } },
         commands: { none: { requestType: { in: [...COLLECTION_COMMANDS] }, status: { in: [...PENDING] }, expiresAt: { gt: now } } },
         ...(after && { id: { gt: after } }),
       },

@@ -1,3 +1,4 @@
+import { loadInventory } from "@/lib/mdm/storage";
 import { prisma } from "@/lib/db/client";
 import { COMMAND_INFO, type RequestType } from "@/lib/mdm/commands";
 import { errorChainText } from "@/lib/mdm/results";
@@ -21,12 +22,13 @@ export async function deviceDetail(id: string) {
     include: { owner: { select: { email: true, displayName: true } }, users: { select: { shortName: true, longName: true } } },
   });
   if (!device) return null;
-  const [commands, events, active] = await Promise.all([
+  const [commands, events, active, inventory] = await Promise.all([
     prisma().command.findMany({ where: { deviceId: id }, orderBy: { seq: "desc" }, take: HISTORY_LIMIT }),
     prisma().auditEvent.findMany({ where: { targetType: "device", targetId: id }, orderBy: { id: "desc" }, take: HISTORY_LIMIT }),
     prisma().pushCertificate.findFirst({ where: { status: "ACTIVE" }, select: { topic: true } }),
+    loadInventory(id),
   ]);
-  return { device, commands, events, activeTopic: active?.topic ?? null };
+  return { device, commands, events, activeTopic: active?.topic ?? null, inventory: inventory.inventory, lastInventoryAt: inventory.updatedAt };
 }
 
 /** JSON as stored: dates became ISO strings (lib/mdm/queue.ts jsonSafe). */
@@ -46,7 +48,7 @@ export type StoredLocation = Stored<DeviceLocation> & { receivedAt?: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The inventory JSON written by lib/mdm/service.ts, defensively: a wrong shape reads as absent. */
+/** The inventory as lib/mdm/storage.ts loadInventory returns it, defensively: a wrong shape reads as absent. */
 export function readInventory(raw: unknown): Inventory {
   const inv = isObject(raw) ? raw : {};
   const list = <T>(v: unknown) => (Array.isArray(v) ? (v.filter(isObject) as T[]) : []);

@@ -22,10 +22,9 @@ async function decide(req: ScepRequest): Promise<ScepDecision> {
     return current && current === req.commonName ? { issue: { days: deviceCertDays() } } : { fail: "badRequest" };
   }
   if (!req.challenge) return { fail: "badRequest" };
-  const enrollmentId = await consumeChallenge(req.challenge);
-  if (!enrollmentId) return { fail: "badRequest" };
-  if (req.commonName?.toLowerCase() !== enrollmentId) return { fail: "badRequest" };
-  return { issue: { days: deviceCertDays() } };
+  // The subject is checked in the same statement that spends the challenge: a wrong one spends nothing.
+  const enrollmentId = await consumeChallenge(req.challenge, req.commonName?.toLowerCase() ?? "");
+  return enrollmentId ? { issue: { days: deviceCertDays() } } : { fail: "badRequest" };
 }
 
 export async function scepPkiOperation(message: Buffer, ctx: { ip: string | null }): Promise<ScepResponse> {

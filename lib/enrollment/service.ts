@@ -1,3 +1,4 @@
+import { isUuid } from "@/lib/ids";
 import { randomUUID } from "node:crypto";
 import { prisma, type PrismaClient } from "@/lib/db/client";
 import { audit, type Actor } from "@/lib/audit";
@@ -78,11 +79,15 @@ export async function redeemProfileToken(token: string, now = new Date(), db: Pi
   return { enrollment, challenge };
 }
 
-/** Spends a SCEP challenge (once, before it expires); returns its enrollment id or null. */
-export async function consumeChallenge(challenge: string, now = new Date()): Promise<string | null> {
+/**
+ * Spends a SCEP challenge (once, before it expires) for the enrollment it was made for; returns
+ * that enrollment's id or null. A request naming another enrollment spends nothing.
+ */
+export async function consumeChallenge(challenge: string, enrollmentId: string, now = new Date()): Promise<string | null> {
+  if (!isUuid(enrollmentId)) return null;
   const rows = await prisma().$queryRaw<{ id: string }[]>`
     UPDATE enrollments SET challenge_used_at = ${now}
-    WHERE challenge_hash = ${hashSecret(challenge)} AND challenge_used_at IS NULL AND challenge_expires_at > ${now}
+    WHERE challenge_hash = ${hashSecret(challenge)} AND id = ${enrollmentId}::uuid AND challenge_used_at IS NULL AND challenge_expires_at > ${now}
     RETURNING id`;
   return rows[0]?.id ?? null;
 }

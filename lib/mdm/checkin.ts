@@ -146,6 +146,8 @@ const ENVELOPE_KEYS = new Set([
   "ErrorChain",
 ]);
 
+const COMMAND_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** A connect (command-and-report-results) body. */
 export function parseConnect(obj: PlistDict): ConnectReport {
   const status = reqString(obj, "Status");
@@ -153,6 +155,10 @@ export function parseConnect(obj: PlistDict): ConnectReport {
   const commandUuid = optString(obj, "CommandUUID");
   // A result for nothing cannot be matched to a queued command.
   if (status !== "Idle" && status !== "CommandFormatError" && !commandUuid?.trim()) throw invalid("CommandUUID");
+  // Mamori only ever sends UUIDs; anything else names no command of ours and must not reach SQL.
+  // (CommandFormatError may carry what the device could not read: then it names nothing.)
+  const isUuid = commandUuid !== undefined && COMMAND_UUID.test(commandUuid);
+  if (status !== "Idle" && status !== "CommandFormatError" && !isUuid) throw invalid("CommandUUID");
   const chain = obj.ErrorChain;
   if (chain !== undefined && !Array.isArray(chain)) throw invalid("ErrorChain");
 
@@ -162,7 +168,7 @@ export function parseConnect(obj: PlistDict): ConnectReport {
     ...deviceRef(obj),
     ...userChannel(obj),
     status: status as ConnectStatus,
-    commandUuid: status === "Idle" ? undefined : commandUuid || undefined,
+    commandUuid: status === "Idle" || !isUuid ? undefined : commandUuid,
     requestType: optString(obj, "RequestType"),
     errorChain: chain === undefined ? undefined : parseErrorChain(chain),
     response,

@@ -6,9 +6,8 @@ import { UserError } from "@/lib/errors";
 import { pushDevice } from "@/lib/apns/push-service";
 import type { Command, Prisma } from "@/lib/db/generated/client";
 
-// The durable command queue. Order is per device (seq); a command is handed out with
-// FOR UPDATE SKIP LOCKED so instances never hand out the same one twice; an unanswered,
-// errored or expired command never blocks the ones behind it.
+// The durable command queue: what goes in. Order is per device (seq); handing commands out and
+// recording answers is the device path's storage (lib/mdm/storage.ts).
 
 export interface BuiltCommand {
   requestType: string;
@@ -18,9 +17,6 @@ export interface BuiltCommand {
 /** Keys whose values must not be readable in the database (or the audit log). */
 const SECRET_KEYS = new Set(["UnlockToken", "PIN", "Payload", "Password"]);
 const SEALED = "command-body";
-export const MAX_SEND_ATTEMPTS = 3;
-/** A sent command is handed out again only after this long without an answer. */
-export const RESEND_AFTER_MS = 2 * 60_000;
 export const DEFAULT_EXPIRY_HOURS = 72;
 
 function redact(command: Record<string, unknown>): Prisma.InputJsonValue {
@@ -76,57 +72,6 @@ export async function enqueueCommand(
 export function commandBody(c: Pick<Command, "payload" | "sealedBody">): Record<string, unknown> {
   if (c.sealedBody) return revive(JSON.parse(open(c.sealedBody, SEALED).toString("utf8"))) as Record<string, unknown>;
   return revive(c.payload) as Record<string, unknown>;
-}
-
-/**
- * The next command for a device, marked SENT. Commands that got a NotNow during this
- * connection (answered at or after `connectionStart`, the device's Idle) are not sent again in
- * it: the device re-polls by itself only if NotNow was its last answer. A command left unanswered is sent again after RESEND_AFTER_MS (the device
- * lost it), and after MAX_SEND_ATTEMPTS sends becomes ERROR.
- */
-export async function nextCommand(deviceId: string, connectionStart: Date | null, now = new Date()): Promise<Command | null> {
-  return prisma().$transaction(async (tx) => {
-    await tx.$executeRaw`UPDATE commands SET status = 'EXPIRED', sealed_body = NULL WHERE device_id = ${deviceId}::uuid AND status IN ('QUEUED', 'NOT_NOW', 'SENT') AND expires_at <= ${now}`;
-    await tx.$executeRaw`UPDATE commands SET status = 'ERROR', sealed_body = NULL, responded_at = ${now}, error_chain = '[{"code":null,"domain":"Mamori","description":"The device did not answer"}]'::jsonb
-      WHERE device_id = ${deviceId}::uuid AND status = 'SENT' AND attempts >= ${MAX_SEND_ATTEMPTS}`;
-    const resendBefore = new Date(now.getTime() - RESEND_AFTER_MS);
-    const since = connectionStart ?? new Date(8.64e15);
-    const rows = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id FROM commands WHERE device_id = ${deviceId}::uuid AND expires_at > ${now}
-        AND (status = 'QUEUED'
-          OR (status = 'NOT_NOW' AND responded_at < ${since})
-          OR (status = 'SENT' AND sent_at <= ${resendBefore}))
-      ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED`;
-    if (!rows[0]) return null;
-    return tx.command.update({ where: { id: rows[0].id }, data: { status: "SENT", sentAt: now, attempts: { increment: 1 } } });
-  });
-}
-
-export type ResultStatus = "Acknowledged" | "Error" | "CommandFormatError" | "NotNow";
-
-/** Records a device's answer; a repeated answer for a finished command changes nothing. */
-export async function recordAnswer(
-  deviceId: string,
-  commandUuid: string,
-  status: ResultStatus,
-  data: { result?: unknown; errorChain?: unknown },
-  now = new Date(),
-): Promise<Command | null> {
-  const next = status === "Acknowledged" ? "ACKNOWLEDGED" : status === "NotNow" ? "NOT_NOW" : "ERROR";
-  const id = commandUuid.toUpperCase();
-  const { count } = await prisma().command.updateMany({
-    where: { id, deviceId, status: { in: ["SENT", "NOT_NOW"] } },
-    data: {
-      status: next,
-      respondedAt: now,
-      ...(data.result !== undefined && { result: jsonSafe(data.result) as Prisma.InputJsonValue }),
-      ...(data.errorChain !== undefined && { errorChain: jsonSafe(data.errorChain) as Prisma.InputJsonValue }),
-      // Sent secrets are no longer needed once the device has answered for good.
-      ...(next !== "NOT_NOW" && { sealedBody: null }),
-    },
-  });
-  if (!count) return null;
-  return prisma().command.findUnique({ where: { id } });
 }
 
 export async function cancelCommand(commandId: string, actor: Actor, ctx: { ip: string | null; userAgent: string | null }) {

@@ -4,16 +4,18 @@ import { open, seal } from "@/lib/crypto";
 import { UserError } from "@/lib/errors";
 import { Prisma, type Device } from "@/lib/db/generated/client";
 import { parsePlist, buildPlist, type PlistDict } from "./plist";
-import { pushConfigurationsForDevice } from "@/lib/configurations/service";
 import { parseCheckin, parseConnect, type Authenticate, type TokenUpdate, type ConnectReport } from "./checkin";
-import { deviceInformation, envelope, securityInfo, type CommandDict } from "./commands";
+import { envelope, type CommandDict } from "./commands";
 import { parseResult } from "./results";
-import { commandBody, enqueueCommand, jsonSafe, nextCommand, recordAnswer } from "./queue";
+import { commandBody, jsonSafe } from "./queue";
+import { connect, lookupAnswer, type AnswerStatus, type ConnectInput, type DevicePatch } from "./storage";
+import { deviceEnrolled } from "./events";
 import type { DeviceIdentity } from "./identity";
-import { markInvitationsEnrolled } from "@/lib/invitations/service";
 
 // The MDM service behind the check-in and connect endpoints, independent of HTTP: route
-// handlers parse the request, identify the device, call these and write the answer.
+// handlers parse the request, identify the device, call these and write the answer. What
+// follows an enrollment (invitations, configurations, first queries) is an event handled by a
+// job, so this module imports no other domain.
 
 export interface MdmAnswer {
   status: number;
@@ -26,6 +28,7 @@ const PLIST = "application/xml; charset=utf-8";
 const SYSTEM = { id: null, label: "device" };
 const UNLOCK = "unlock-token";
 const BOOTSTRAP = "bootstrap-token";
+const FINISHED = new Set(["RETIRED", "WIPED"]);
 
 function plistAnswer(obj: Record<string, unknown>): MdmAnswer {
   return { status: 200, body: buildPlist(obj as never), contentType: PLIST };
@@ -36,11 +39,13 @@ function platformOf(m: Authenticate): "IOS" | "MACOS" {
   return /Mac|iMac/i.test(hint) && !/iPad|iPhone/i.test(hint) ? "MACOS" : "IOS";
 }
 
-/** The device this identity was bound to at Authenticate; anything else is refused. */
+/** The device this identity was bound to at Authenticate, while it is managed; anything else is refused. */
 async function boundDevice(udid: string | undefined, identity: DeviceIdentity): Promise<Device> {
   if (!udid) throw new UserError("mdm.userEnrollmentUnsupported");
   const device = await prisma().device.findUnique({ where: { udid } });
   if (!device || device.identityFingerprint !== identity.fingerprint) throw new UserError("mdm.identityMismatch");
+  // A checked-out, retired or wiped identity is finished: the device must enroll anew.
+  if (FINISHED.has(device.status)) throw new UserError("mdm.identityFinished");
   return device;
 }
 
@@ -77,50 +82,104 @@ export async function handleCheckin(body: Buffer, identity: DeviceIdentity, now 
   }
 }
 
+type Existing = { id: string; udid: string | null; ownerId: string | null; status: string; identityFingerprint: string | null };
+const EXISTING = { id: true, udid: true, ownerId: true, status: true, identityFingerprint: true } as const;
+
+async function refuse(code: string, m: Authenticate, details: Record<string, unknown>): Promise<never> {
+  await audit({ actor: SYSTEM, action: "device.authenticate", result: "DENIED", target: { type: "device", label: m.serialNumber ?? m.udid }, details: { reason: code, udid: m.udid, ...details } });
+  throw new UserError(code);
+}
+
+/**
+ * Authenticate binds the identity to the device record. Re-enrollment (same UDID, else same
+ * serial number: a Mac or an erased iPhone may come back with another UDID) reuses the record,
+ * with its history, only for the same owner: a device never moves to another owner. A record of
+ * another owner is left alone; when it is retired or wiped the device starts a new record, and
+ * while it is managed the enrollment is refused until an admin retires it.
+ */
 async function authenticate(m: Authenticate, identity: DeviceIdentity, now: Date): Promise<MdmAnswer> {
   if (!m.udid) throw new UserError("mdm.userEnrollmentUnsupported");
+  const udid = m.udid;
   const enrollment = identity.enrollmentId ? await prisma().enrollment.findUnique({ where: { id: identity.enrollmentId } }) : null;
   if (!enrollment?.challengeUsedAt) throw new UserError("mdm.unknownEnrollment");
-  const taken = await prisma().device.findUnique({ where: { identityFingerprint: identity.fingerprint }, select: { udid: true } });
-  if (taken && taken.udid !== m.udid) throw new UserError("mdm.identityMismatch");
-  const data = {
-    serialNumber: m.serialNumber,
-    osVersion: m.osVersion,
-    buildVersion: m.buildVersion,
-    productName: m.productName,
-    model: m.model ?? m.productName,
-    modelName: m.modelName,
-    imei: m.imei,
-    meid: m.meid,
-    ...(m.deviceName && { name: m.deviceName }),
-    topic: m.topic,
-    platform: platformOf(m),
-    status: "ENROLLING" as const,
-    enrollmentId: enrollment.id,
-    ownerId: enrollment.userId,
-    identityFingerprint: identity.fingerprint,
-    identityNotAfter: identity.notAfter,
-    // A new enrollment starts a new push channel: the old token is dead until TokenUpdate.
-    pushToken: null,
-    pushMagic: null,
-    tokenInvalidAt: null,
-    lastCheckInAt: now,
-  };
-  // Re-enrollment of the same device (same UDID, else same serial number: a Mac or an erased
-  // iPhone may come back with another UDID) replaces its record in place, keeping its history.
-  const existing =
-    (await prisma().device.findUnique({ where: { udid: m.udid }, select: { id: true, udid: true, ownerId: true } })) ??
-    (m.serialNumber ? await prisma().device.findFirst({ where: { serialNumber: m.serialNumber }, orderBy: { updatedAt: "desc" }, select: { id: true, udid: true, ownerId: true } }) : null);
-  const device = existing
-    ? await prisma().device.update({ where: { id: existing.id }, data: { ...data, udid: m.udid } })
-    : await prisma().device.create({ data: { ...data, udid: m.udid } });
-  await audit({ actor: SYSTEM, action: "device.authenticate", target: { type: "device", id: device.id, label: m.serialNumber ?? m.udid }, details: { enrollmentId: enrollment.id, reenrollment: Boolean(existing) } });
-  if (existing) {
+  const active = await prisma().pushCertificate.findFirst({ where: { status: "ACTIVE" }, select: { topic: true } });
+  // A device on another topic could never be woken: refuse it now rather than keep it silently.
+  if (active && m.topic !== active.topic) await refuse("mdm.topicMismatch", m, { topic: m.topic, expected: active.topic });
+
+  const outcome = await prisma().$transaction(async (tx) => {
+    // Concurrent Authenticates for one device (or one serial number) run one after the other.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`mdm-udid:${udid}`}))`;
+    if (m.serialNumber) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`mdm-serial:${m.serialNumber}`}))`;
+    const taken = await tx.device.findUnique({ where: { identityFingerprint: identity.fingerprint }, select: EXISTING });
+    if (taken && taken.udid !== udid) return { refused: "mdm.identityMismatch" } as const;
+    if (taken && FINISHED.has(taken.status)) return { refused: "mdm.identityFinished" } as const;
+
+    const byUdid = await tx.device.findUnique({ where: { udid }, select: EXISTING });
+    const bySerial = !byUdid && m.serialNumber
+      ? await tx.device.findFirst({ where: { serialNumber: m.serialNumber, udid: { not: null } }, orderBy: { updatedAt: "desc" }, select: EXISTING })
+      : null;
+    const match: Existing | null = byUdid ?? bySerial;
+    const sameOwner = match && match.ownerId === enrollment.userId;
+    if (match && !sameOwner && !FINISHED.has(match.status)) return { refused: "mdm.deviceOwnedByAnother", match } as const;
+
+    const data = {
+      serialNumber: m.serialNumber,
+      osVersion: m.osVersion,
+      buildVersion: m.buildVersion,
+      productName: m.productName,
+      model: m.model ?? m.productName,
+      modelName: m.modelName,
+      imei: m.imei,
+      meid: m.meid,
+      ...(m.deviceName && { name: m.deviceName }),
+      topic: m.topic,
+      platform: platformOf(m),
+      status: "ENROLLING" as const,
+      enrollmentId: enrollment.id,
+      ownerId: enrollment.userId,
+      identityFingerprint: identity.fingerprint,
+      identityNotAfter: identity.notAfter,
+      // A new enrollment starts a new push channel: the old token is dead until TokenUpdate.
+      pushToken: null,
+      pushMagic: null,
+      tokenInvalidAt: null,
+      lastCheckInAt: now,
+      udid,
+    };
+    if (match && sameOwner) {
+      const device = await tx.device.update({ where: { id: match.id }, data });
+      return { device, reenrolled: match } as const;
+    }
+    // Another owner's finished record keeps its history; it gives up the UDID for the new one.
+    if (match && match.udid === udid) await tx.device.update({ where: { id: match.id }, data: { udid: null } });
+    const device = await tx.device.create({ data });
+    return { device, handedOver: match } as const;
+  });
+
+  if ("refused" in outcome) {
+    const previous = "match" in outcome && outcome.match ? { previousDeviceId: outcome.match.id, previousOwnerId: outcome.match.ownerId, ownerId: enrollment.userId } : {};
+    return refuse(outcome.refused!, m, { enrollmentId: enrollment.id, ...previous });
+  }
+  const { device } = outcome;
+  const label = m.serialNumber ?? udid;
+  const reenrolled = "reenrolled" in outcome ? outcome.reenrolled : null;
+  const handedOver = "handedOver" in outcome ? outcome.handedOver : null;
+  await audit({ actor: SYSTEM, action: "device.authenticate", target: { type: "device", id: device.id, label }, details: { enrollmentId: enrollment.id, reenrollment: Boolean(reenrolled) } });
+  if (reenrolled) {
     await audit({
       actor: SYSTEM,
       action: "device.reenroll",
-      target: { type: "device", id: device.id, label: m.serialNumber ?? m.udid },
-      details: { enrollmentId: enrollment.id, matchedBy: existing.udid === m.udid ? "udid" : "serialNumber", previousUdid: existing.udid, previousOwnerId: existing.ownerId, ownerId: enrollment.userId },
+      target: { type: "device", id: device.id, label },
+      details: { enrollmentId: enrollment.id, matchedBy: reenrolled.udid === udid ? "udid" : "serialNumber", previousUdid: reenrolled.udid, ownerId: enrollment.userId },
+    });
+  }
+  if (handedOver) {
+    await audit({
+      actor: SYSTEM,
+      action: "device.reenroll",
+      result: "DENIED",
+      target: { type: "device", id: handedOver.id, label },
+      details: { enrollmentId: enrollment.id, reason: "otherOwner", previousStatus: handedOver.status, newDeviceId: device.id },
     });
   }
   return OK;
@@ -136,7 +195,8 @@ async function tokenUpdate(m: TokenUpdate, identity: DeviceIdentity, now: Date):
     });
     return OK;
   }
-  const first = device.status === "ENROLLING";
+  // Only the request that moves the device out of ENROLLING announces the enrollment.
+  const { count: first } = await prisma().device.updateMany({ where: { id: device.id, status: "ENROLLING" }, data: { status: "ACTIVE", enrolledAt: device.enrolledAt ?? now } });
   await prisma().device.update({
     where: { id: device.id },
     data: {
@@ -146,24 +206,13 @@ async function tokenUpdate(m: TokenUpdate, identity: DeviceIdentity, now: Date):
       tokenInvalidAt: null,
       awaitingConfiguration: m.awaitingConfiguration,
       ...(m.unlockToken && { unlockTokenSealed: seal(m.unlockToken, UNLOCK) }),
-      status: "ACTIVE",
+      ...(device.status === "INACTIVE" && { status: "ACTIVE" }),
       lastCheckInAt: now,
-      ...(first && { enrolledAt: device.enrolledAt ?? now }),
     },
   });
   if (first) {
     await audit({ actor: SYSTEM, action: "device.enroll", target: { type: "device", id: device.id, label: device.serialNumber ?? device.udid } });
-    // The owner's invitation is done: no more reminders.
-    if (device.ownerId) await markInvitationsEnrolled(device.ownerId, now);
-    // First inventory right away; the push will find the device ready.
-    const platform = device.platform === "MACOS" ? "MACOS" : "IOS";
-    for (const built of [deviceInformation(platform), securityInfo(platform)]) {
-      await enqueueCommand(device.id, built as never, { actor: { id: null, label: "system" }, push: false });
-    }
-    await pushConfigurationsForDevice(device.id);
-    if (m.awaitingConfiguration) {
-      await enqueueCommand(device.id, { requestType: "DeviceConfigured", command: { RequestType: "DeviceConfigured" } }, { actor: { id: null, label: "system" }, push: false });
-    }
+    await deviceEnrolled({ deviceId: device.id, awaitingConfiguration: m.awaitingConfiguration, at: now.toISOString() });
   }
   return OK;
 }
@@ -173,94 +222,99 @@ export function unlockToken(device: Pick<Device, "unlockTokenSealed">): Buffer |
   return device.unlockTokenSealed ? open(device.unlockTokenSealed, UNLOCK) : null;
 }
 
+/**
+ * The connect endpoint: records the device's answer and hands out its next command in two
+ * statements (one for an Idle). See lib/mdm/storage.ts.
+ */
 export async function handleConnect(body: Buffer, identity: DeviceIdentity, now = new Date()): Promise<MdmAnswer> {
   const report = parseConnect(parsePlist(body));
-  let device = await boundDevice(report.udid, identity);
-  device = await prisma().device.update({
-    where: { id: device.id },
-    data: {
-      lastCheckInAt: now,
-      // Idle opens a connection; results within it follow until the device gets an empty answer.
-      ...(report.status === "Idle" && !report.userId && { connectionStartedAt: now }),
-      ...(device.status === "INACTIVE" && { status: "ACTIVE" }),
-    },
-  });
-  // Commands go to the device channel only; a user channel just gets "nothing to do".
-  if (report.userId) return OK;
-  if (report.commandUuid && report.status !== "Idle") await applyAnswer(device, report, now);
-  const next = await nextCommand(device.id, device.connectionStartedAt, now);
-  if (!next) return OK;
-  return plistAnswer(envelope(next.id, commandBody(next) as CommandDict));
-}
-
-async function applyAnswer(device: Device, r: ConnectReport, now: Date) {
-  const status = r.status === "Idle" ? "Acknowledged" : r.status;
-  // The device need not echo RequestType: take it from the queued command.
-  const queued = await prisma().command.findFirst({ where: { id: r.commandUuid!.toUpperCase(), deviceId: device.id }, select: { requestType: true } });
-  if (!queued) return;
-  const parsed = status === "Acknowledged" ? safeParse(queued.requestType, r.response) : undefined;
-  const raw = Object.keys(r.response).length ? jsonSafe(r.response) : undefined;
-  const cmd = await recordAnswer(device.id, r.commandUuid!, status, { result: parsed ?? raw, errorChain: r.errorChain }, now);
-  if (!cmd || status !== "Acknowledged") return;
-  const update = inventoryUpdate(cmd.requestType, parsed, r.response, device, now);
-  if (update) await prisma().device.update({ where: { id: device.id }, data: update });
-}
-
-function safeParse(requestType: string, response: PlistDict): unknown {
-  try {
-    return jsonSafe(parseResult(requestType, response));
-  } catch {
-    return undefined;
+  if (!report.udid) throw new UserError("mdm.userEnrollmentUnsupported");
+  const input: ConnectInput = { udid: report.udid, fingerprint: identity.fingerprint, now, idle: report.status === "Idle" };
+  if (report.userId) {
+    // Commands go to the device channel only; a user channel just gets "nothing to do".
+    if (!(await lookupAnswer(report.udid, identity.fingerprint, null))) throw new UserError("mdm.identityMismatch");
+    return OK;
   }
+  if (report.commandUuid && report.status !== "Idle") {
+    const bound = await lookupAnswer(report.udid, identity.fingerprint, report.commandUuid);
+    if (!bound) throw new UserError("mdm.identityMismatch");
+    if (FINISHED.has(bound.status)) throw new UserError("mdm.identityFinished");
+    // An answer for a command that is not this device's changes nothing; the device still gets its next one.
+    if (bound.answered) input.answer = answerFor(bound.answered.requestType, report, now);
+  }
+  const out = await connect(input);
+  if (!out.deviceId) throw new UserError("mdm.identityMismatch");
+  if (out.finished) throw new UserError("mdm.identityFinished");
+  if (!out.next) return OK;
+  return plistAnswer(envelope(out.next.id, commandBody({ payload: out.next.payload as Prisma.JsonValue, sealedBody: out.next.sealedBody }) as CommandDict));
 }
 
-/** What an acknowledged command changes on the device record. */
-function inventoryUpdate(requestType: string, parsed: unknown, response: PlistDict, device: Device, now: Date): Prisma.DeviceUpdateInput | null {
-  const inv = (device.inventory ?? {}) as Record<string, unknown>;
-  const withInventory = (key: string, value: unknown): Prisma.DeviceUpdateInput => ({
-    inventory: { ...inv, [key]: jsonSafe(value) } as Prisma.InputJsonValue,
-    lastInventoryAt: now,
-  });
+const STATUS: Record<Exclude<ConnectReport["status"], "Idle">, AnswerStatus> = {
+  Acknowledged: "ACKNOWLEDGED",
+  NotNow: "NOT_NOW",
+  Error: "ERROR",
+  CommandFormatError: "ERROR",
+};
+
+/** What an answer writes: the command's outcome, and for inventory answers the inventory and device changes. */
+function answerFor(requestType: string, r: ConnectReport, now: Date): NonNullable<ConnectInput["answer"]> {
+  const status = STATUS[r.status as keyof typeof STATUS];
+  const base = { commandUuid: r.commandUuid!, status, errorChain: r.errorChain };
+  if (status !== "ACKNOWLEDGED") {
+    return { ...base, ...(Object.keys(r.response).length && { result: jsonSafe(r.response) }) };
+  }
+  let parsed: unknown;
+  try {
+    parsed = jsonSafe(parseResult(requestType, r.response));
+  } catch (e) {
+    // An acknowledgement we cannot read is kept as an error that says so: the device is not told
+    // "error" for an answer that was kept, and the admin sees why there is no result.
+    const field = e instanceof UserError ? String(e.params.field ?? "") : "";
+    return {
+      ...base,
+      status: "ERROR",
+      result: jsonSafe(r.response),
+      errorChain: [{ code: null, domain: "Mamori", description: `The answer to ${requestType} could not be read${field ? ` (${field})` : ""}` }],
+    };
+  }
+  return { ...base, result: parsed, ...effects(requestType, parsed, now) };
+}
+
+const INVENTORY_KIND: Record<string, string> = {
+  DeviceInformation: "deviceInformation",
+  SecurityInfo: "securityInfo",
+  InstalledApplicationList: "applications",
+  ProfileList: "profiles",
+  CertificateList: "certificates",
+};
+
+/** What an acknowledged command changes: its inventory entry and the device's own columns. */
+function effects(requestType: string, parsed: unknown, now: Date): { inventory?: { kind: string; data: unknown }; patch?: DevicePatch } {
+  const kind = INVENTORY_KIND[requestType];
+  const inventory = kind ? { kind, data: parsed } : undefined;
   switch (requestType) {
     case "DeviceInformation": {
-      const info = parseResult("DeviceInformation", response);
-      return {
-        ...withInventory("deviceInformation", info),
-        name: info.name ?? device.name,
-        osVersion: info.osVersion ?? device.osVersion,
-        buildVersion: info.buildVersion ?? device.buildVersion,
-        model: info.model ?? device.model,
-        modelName: info.modelName ?? device.modelName,
-        productName: info.productName ?? device.productName,
-        serialNumber: info.serialNumber ?? device.serialNumber,
-        imei: info.imei ?? device.imei,
-        meid: info.meid ?? device.meid,
-        phoneNumber: info.phoneNumber ?? device.phoneNumber,
-        capacityGb: info.capacityGb ?? device.capacityGb,
-        availableGb: info.availableGb ?? device.availableGb,
-        batteryLevel: info.batteryLevel ?? device.batteryLevel,
-        supervised: info.supervised ?? device.supervised,
-        ...(info.lostModeEnabled !== undefined && { lostMode: info.lostModeEnabled }),
-      };
+      const info = parsed as Record<string, unknown>;
+      const patch: DevicePatch = {};
+      const cols: Array<[keyof DevicePatch, string]> = [
+        ["name", "name"], ["os_version", "osVersion"], ["build_version", "buildVersion"], ["model", "model"], ["model_name", "modelName"],
+        ["product_name", "productName"], ["serial_number", "serialNumber"], ["imei", "imei"], ["meid", "meid"], ["phone_number", "phoneNumber"],
+        ["capacity_gb", "capacityGb"], ["supervised", "supervised"], ["lost_mode", "lostModeEnabled"],
+      ];
+      // A query the device left out keeps what is known.
+      for (const [col, key] of cols) if (info[key] !== undefined && info[key] !== null) patch[col] = info[key] as string;
+      return { inventory, patch };
     }
-    case "SecurityInfo":
-      return withInventory("securityInfo", parsed);
-    case "InstalledApplicationList":
-      return withInventory("applications", parsed);
-    case "ProfileList":
-      return withInventory("profiles", parsed);
-    case "CertificateList":
-      return withInventory("certificates", parsed);
     case "DeviceLocation":
-      return { location: { ...(jsonSafe(parsed) as object), receivedAt: now.toISOString() } as Prisma.InputJsonValue };
+      return { patch: { location: { ...(parsed as object), receivedAt: now.toISOString() } } };
     case "EnableLostMode":
-      return { lostMode: true };
+      return { patch: { lost_mode: true } };
     case "DisableLostMode":
       // The position was asked for lost mode; leaving it ends the reason to keep it.
-      return { lostMode: false, location: Prisma.DbNull };
+      return { patch: { lost_mode: false, location: null } };
     case "EraseDevice":
-      return { status: "WIPED", pushToken: null, pushMagic: null, unlockTokenSealed: null };
+      return { patch: { status: "WIPED", push_token: null, push_magic: null, unlock_token_sealed: null } };
     default:
-      return null;
+      return { inventory };
   }
 }

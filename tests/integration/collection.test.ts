@@ -28,8 +28,16 @@ function turnIn(id: string, from: number): Date {
 }
 const skipped: Record<string, string> = {};
 
-async function device(udid: string, data: Partial<{ platform: "IOS" | "MACOS" | "ANDROID"; status: "ACTIVE" | "INACTIVE" | "RETIRED" | "WIPED" | "ENROLLING"; lastInventoryAt: Date }> = {}) {
-  return (await prisma().device.create({ data: { udid, platform: "IOS", status: "ACTIVE", ...data } })).id;
+async function device(udid: string, { lastInventoryAt, ...data }: Partial<{ platform: "IOS" | "MACOS" | "ANDROID"; status: "ACTIVE" | "INACTIVE" | "RETIRED" | "WIPED" | "ENROLLING"; lastInventoryAt: Date }> = {}) {
+  const id = (await prisma().device.create({ data: { udid, platform: "IOS", status: "ACTIVE", ...data } })).id;
+  if (lastInventoryAt) await inventoryAt([id], lastInventoryAt);
+  return id;
+}
+
+/** When the devices last answered DeviceInformation (null: never). */
+async function inventoryAt(ids: string[], when: Date | null) {
+  await prisma().deviceInventory.deleteMany({ where: { deviceId: { in: ids }, kind: "deviceInformation" } });
+  if (when) await prisma().deviceInventory.createMany({ data: ids.map((deviceId) => ({ deviceId, kind: "deviceInformation", data: {}, updatedAt: when })) });
 }
 
 async function setCollection(enabled: boolean, intervalHours = 24) {
@@ -55,7 +63,7 @@ beforeAll(async () => {
   skipped.android = await device("android", { platform: "ANDROID" });
   // Refreshed by an admin an hour before its turn: skipped this round, due the next.
   skipped.fresh = await device("fresh");
-  await prisma().device.update({ where: { id: skipped.fresh }, data: { lastInventoryAt: new Date(turnIn(skipped.fresh, 0).getTime() - HOUR) } });
+  await inventoryAt([skipped.fresh], new Date(turnIn(skipped.fresh, 0).getTime() - HOUR));
   // An admin's refresh is still waiting for the device.
   skipped.pending = await device("pending");
   await prisma().command.create({
@@ -131,7 +139,7 @@ describe("collection over simulated time", () => {
     // interval later its inventory is a minute short of a day old, and still due.
     expect(FRESH_SHARE).toBeLessThan(1);
     await prisma().command.updateMany({ where: { queuedByLabel: "system" }, data: { status: "ACKNOWLEDGED" } });
-    for (const id of eligible) await prisma().device.update({ where: { id }, data: { lastInventoryAt: new Date(turnIn(id, 0).getTime() + 60_000) } });
+    for (const id of eligible) await inventoryAt([id], new Date(turnIn(id, 0).getTime() + 60_000));
 
     const seen = await runTicks(24 * HOUR, (24 * HOUR) / COLLECTION_TICK_MS);
     // The device refreshed by hand before its turn last time is due now; the one with a
@@ -144,7 +152,7 @@ describe("collection over simulated time", () => {
 
   it("a shorter interval spreads the same devices over fewer, fuller windows", async () => {
     await prisma().command.updateMany({ where: { queuedByLabel: "system" }, data: { status: "ACKNOWLEDGED" } });
-    await prisma().device.updateMany({ where: { id: { in: collected } }, data: { lastInventoryAt: null } });
+    await inventoryAt(collected, null);
     await setCollection(true, 1);
     const seen = await runTicks(48 * HOUR, HOUR / COLLECTION_TICK_MS);
     expect([...seen.keys()].sort()).toEqual(collected);
@@ -153,7 +161,7 @@ describe("collection over simulated time", () => {
 
   it("a long pause catches up at most one interval, then carries on", async () => {
     await prisma().command.updateMany({ where: { queuedByLabel: "system" }, data: { status: "ACKNOWLEDGED" } });
-    await prisma().device.updateMany({ where: { id: { in: collected } }, data: { lastInventoryAt: null } });
+    await inventoryAt(collected, null);
     // Ten hours with no run at all (every instance down), with a one-hour interval.
     const run = await runCollection(at(59 * HOUR));
     expect(run!.from).toEqual(at(58 * HOUR));
@@ -168,7 +176,7 @@ describe("the scheduled job", () => {
     const job = registeredJobs().find((j) => j.name === "device-collection");
     expect(job).toMatchObject({ intervalMs: COLLECTION_TICK_MS });
     await prisma().command.updateMany({ where: { queuedByLabel: "system" }, data: { status: "ACKNOWLEDGED" } });
-    await prisma().device.updateMany({ where: { id: { in: collected } }, data: { lastInventoryAt: null } });
+    await inventoryAt(collected, null);
     const before = await prisma().command.count();
     expect(await createScheduler({ connectionString: db.url }).runOnce(job!, at(60 * HOUR))).toBe("ran");
     expect(await prisma().command.count()).toBeGreaterThan(before);

@@ -1,82 +1,96 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { useOwnDatabase } from "../support/own-database";
 import { prisma } from "@/lib/db/client";
-import { cancelCommand, commandBody, enqueueCommand, nextCommand, recordAnswer, MAX_SEND_ATTEMPTS } from "@/lib/mdm/queue";
+import { cancelCommand, commandBody, enqueueCommand } from "@/lib/mdm/queue";
+import { connect, sweepCommands, MAX_SEND_ATTEMPTS, type AnswerStatus } from "@/lib/mdm/storage";
 
 useOwnDatabase();
 
+// The queue through the device path's storage: enqueue, then what a device's connect requests do.
+
 let deviceId: string;
+let udid: string;
+const FP = "f".repeat(64);
 const actor = { id: null, label: "admin@example.jp" };
 const ctx = { ip: null, userAgent: null };
 const cmd = (requestType: string, extra: Record<string, unknown> = {}) => ({ requestType, command: { RequestType: requestType, ...extra } });
 const enqueue = (requestType: string, extra: Record<string, unknown> = {}, hours?: number) =>
   enqueueCommand(deviceId, cmd(requestType, extra), { actor, push: false, expiresInHours: hours });
+const at = (minutes: number) => new Date(Date.now() + minutes * 60_000);
+
+/** An Idle: starts a connection; returns the command handed out. */
+const idle = async (now = new Date()) => (await connect({ udid, fingerprint: FP, now, idle: true })).next;
+/** An answer for `id`; returns the next command handed out. */
+const answer = async (id: string, status: AnswerStatus, now = new Date(), result?: unknown) =>
+  (await connect({ udid, fingerprint: FP, now, idle: false, answer: { commandUuid: id, status, result } })).next;
+const statusOf = async (id: string) => (await prisma().command.findUniqueOrThrow({ where: { id } })).status;
 
 beforeEach(async () => {
   await prisma().device.deleteMany();
-  deviceId = (await prisma().device.create({ data: { udid: `U-${Math.random()}`, platform: "IOS", status: "ACTIVE" } })).id;
+  udid = `U-${Math.random()}`;
+  deviceId = (await prisma().device.create({ data: { udid, identityFingerprint: FP, platform: "IOS", status: "ACTIVE" } })).id;
 });
 
 describe("command queue", () => {
   it("hands out commands in order and records answers once", async () => {
     const [a, b] = [await enqueue("DeviceInformation"), await enqueue("SecurityInfo")];
-    const first = await nextCommand(deviceId, null);
-    expect(first).toMatchObject({ id: a.id, status: "SENT", attempts: 1 });
-    expect(await recordAnswer(deviceId, a.id.toLowerCase(), "Acknowledged", { result: { QueryResponses: { DeviceName: "iPhone" } } })).toMatchObject({ status: "ACKNOWLEDGED" });
-    expect(await recordAnswer(deviceId, a.id, "Error", { errorChain: [] })).toBeNull();
-    expect((await prisma().command.findUniqueOrThrow({ where: { id: a.id } })).status).toBe("ACKNOWLEDGED");
-    expect((await nextCommand(deviceId, null))?.id).toBe(b.id);
-    await recordAnswer(deviceId, b.id, "Acknowledged", {});
-    expect(await nextCommand(deviceId, null)).toBeNull();
+    const first = await idle();
+    expect(first).toMatchObject({ id: a.id, requestType: "DeviceInformation" });
+    expect(await prisma().command.findUniqueOrThrow({ where: { id: a.id } })).toMatchObject({ status: "SENT", attempts: 1 });
+    expect((await answer(a.id.toLowerCase(), "ACKNOWLEDGED", new Date(), { name: "iPhone" }))?.id).toBe(b.id);
+    // A repeated answer for a finished command changes nothing.
+    const again = await connect({ udid, fingerprint: FP, now: new Date(), idle: false, answer: { commandUuid: a.id, status: "ERROR", errorChain: [] } });
+    expect(again.recorded).toBe(false);
+    expect(await prisma().command.findUniqueOrThrow({ where: { id: a.id } })).toMatchObject({ status: "ACKNOWLEDGED", result: { name: "iPhone" } });
+    expect(await answer(b.id, "ACKNOWLEDGED")).toBeNull();
   });
 
-  it("keeps a NotNow command but does not resend it in the same connection", async () => {
+  it("keeps a NotNow command but does not resend it until the device's next Idle", async () => {
     const [a, b, c] = [await enqueue("InstalledApplicationList"), await enqueue("ProfileList"), await enqueue("CertificateList")];
-    const connection = new Date(Date.now() - 1000);
-    await nextCommand(deviceId, connection);
-    await recordAnswer(deviceId, a.id, "NotNow", {});
-    expect((await nextCommand(deviceId, connection))?.id).toBe(b.id);
+    expect((await idle())?.id).toBe(a.id);
+    expect((await answer(a.id, "NOT_NOW"))?.id).toBe(b.id);
     // Another answer than NotNow in between does not bring it back within the connection.
-    await recordAnswer(deviceId, b.id, "Acknowledged", {});
-    expect((await nextCommand(deviceId, connection))?.id).toBe(c.id);
-    await recordAnswer(deviceId, c.id, "Acknowledged", {});
-    expect(await nextCommand(deviceId, connection)).toBeNull();
-    // A later connection (after a push) gets it again.
-    expect((await nextCommand(deviceId, new Date(Date.now() + 1000)))?.id).toBe(a.id);
+    expect((await answer(b.id, "ACKNOWLEDGED"))?.id).toBe(c.id);
+    expect(await answer(c.id, "ACKNOWLEDGED")).toBeNull();
+    expect(await statusOf(a.id)).toBe("NOT_NOW");
+    // The next connection (after a push) gets it again.
+    expect((await idle())?.id).toBe(a.id);
   });
 
-  it("an unanswered or errored command never blocks the ones behind it", async () => {
+  it("an unanswered or errored command never blocks the ones behind it, and is given up by the sweep", async () => {
     const [stuck, behind] = [await enqueue("RestartDevice"), await enqueue("DeviceLocation")];
-    const at = (minutes: number) => new Date(Date.now() + minutes * 60_000);
-    expect((await nextCommand(deviceId, at(0), at(0)))?.id).toBe(stuck.id);
+    expect((await idle(at(0)))?.id).toBe(stuck.id);
     // Right after sending, the device's next poll gets what is behind it, not the same again.
-    expect((await nextCommand(deviceId, at(0), at(0)))?.id).toBe(behind.id);
-    await recordAnswer(deviceId, behind.id, "NotNow", {}, at(0));
-    for (let i = 2; i <= MAX_SEND_ATTEMPTS; i++) expect((await nextCommand(deviceId, at(0), at(3 * i)))?.id).toBe(stuck.id);
-    expect((await nextCommand(deviceId, at(30), at(30)))?.id).toBe(behind.id);
+    expect((await idle(at(0)))?.id).toBe(behind.id);
+    await answer(behind.id, "NOT_NOW", at(0));
+    for (let i = 2; i <= MAX_SEND_ATTEMPTS; i++) expect((await idle(at(3 * i)))?.id).toBe(stuck.id);
+    // Out of attempts: no longer handed out; the NotNow one comes back instead.
+    expect((await idle(at(30)))?.id).toBe(behind.id);
+    expect(await sweepCommands(at(31))).toMatchObject({ gaveUp: 1 });
     const s = await prisma().command.findUniqueOrThrow({ where: { id: stuck.id } });
     expect(s.status).toBe("ERROR");
     expect(s.errorChain).toEqual([{ code: null, domain: "Mamori", description: "The device did not answer" }]);
-    await recordAnswer(deviceId, behind.id, "Error", { errorChain: [{ ErrorCode: 12078 }] });
-    expect(await nextCommand(deviceId, at(60), at(60))).toBeNull();
+    await answer(behind.id, "ERROR", at(31));
+    expect(await idle(at(60))).toBeNull();
   });
 
-  it("expires old commands and cancels queued ones only", async () => {
+  it("never hands out an expired command; the sweep marks it; only queued ones can be cancelled", async () => {
     const old = await enqueue("DeviceInformation", {}, -1);
     const queued = await enqueue("SecurityInfo");
     const sent = await enqueue("ProfileList");
     await cancelCommand(queued.id, actor, ctx);
-    expect((await nextCommand(deviceId, null))?.id).toBe(sent.id);
+    expect((await idle())?.id).toBe(sent.id);
     await expect(cancelCommand(sent.id, actor, ctx)).rejects.toMatchObject({ code: "command.notCancellable" });
-    const statuses = await prisma().command.findMany({ where: { deviceId }, orderBy: { seq: "asc" }, select: { status: true } });
-    expect(statuses.map((s) => s.status)).toEqual(["EXPIRED", "CANCELLED", "SENT"]);
+    expect(await sweepCommands()).toMatchObject({ expired: 1 });
+    const statuses = await prisma().command.findMany({ where: { deviceId }, orderBy: { seq: "asc" }, select: { id: true, status: true } });
+    expect(statuses).toEqual([{ id: old.id, status: "EXPIRED" }, { id: queued.id, status: "CANCELLED" }, { id: sent.id, status: "SENT" }]);
     expect(await prisma().auditEvent.count({ where: { action: "command.cancel" } })).toBe(1);
   });
 
   it("two instances asking at once never get the same command", async () => {
     const ids = new Set<string>();
     for (let i = 0; i < 6; i++) ids.add((await enqueue("DeviceInformation")).id);
-    const got = await Promise.all(Array.from({ length: 6 }, () => nextCommand(deviceId, null)));
+    const got = await Promise.all(Array.from({ length: 6 }, () => idle()));
     expect(new Set(got.map((c) => c!.id))).toEqual(ids);
   });
 
@@ -88,15 +102,33 @@ describe("command queue", () => {
     const body = commandBody(row);
     expect(body.PIN).toBe("123456");
     expect(Buffer.from(body.UnlockToken as Uint8Array)).toEqual(Buffer.from([1, 2, 3]));
-    await nextCommand(deviceId, null);
-    await recordAnswer(deviceId, lock.id, "Acknowledged", {});
+    const handed = await idle();
+    expect(commandBody(handed! as never).PIN).toBe("123456");
+    await answer(lock.id, "ACKNOWLEDGED");
     expect((await prisma().command.findUniqueOrThrow({ where: { id: lock.id } })).sealedBody).toBeNull();
     const audit = await prisma().auditEvent.findFirstOrThrow({ where: { action: "command.enqueue" }, orderBy: { id: "desc" } });
     expect(JSON.stringify(audit.details)).not.toContain("123456");
   });
 
-  it("refuses commands for retired devices", async () => {
+  it("answers nothing to an identity that is not the device's, and to a retired device", async () => {
+    await enqueue("DeviceInformation");
+    expect(await connect({ udid, fingerprint: "0".repeat(64), now: new Date(), idle: true })).toEqual({ deviceId: null, finished: false, recorded: false, next: null });
     await prisma().device.update({ where: { id: deviceId }, data: { status: "RETIRED" } });
+    expect(await connect({ udid, fingerprint: FP, now: new Date(), idle: true })).toEqual({ deviceId, finished: true, recorded: false, next: null });
     await expect(enqueue("DeviceLock")).rejects.toMatchObject({ code: "device.notManaged" });
+  });
+
+  it("writes last-seen at most once a minute, and brings an inactive device back at once", async () => {
+    const t0 = new Date("2026-12-01T00:00:00Z");
+    await connect({ udid, fingerprint: FP, now: t0, idle: true });
+    const seen = async () => (await prisma().device.findUniqueOrThrow({ where: { id: deviceId } })).lastCheckInAt?.getTime();
+    expect(await seen()).toBe(t0.getTime());
+    await connect({ udid, fingerprint: FP, now: new Date(t0.getTime() + 30_000), idle: true });
+    expect(await seen()).toBe(t0.getTime());
+    await prisma().device.update({ where: { id: deviceId }, data: { status: "INACTIVE" } });
+    await connect({ udid, fingerprint: FP, now: new Date(t0.getTime() + 40_000), idle: true });
+    expect((await prisma().device.findUniqueOrThrow({ where: { id: deviceId } })).status).toBe("ACTIVE");
+    await connect({ udid, fingerprint: FP, now: new Date(t0.getTime() + 61_000), idle: true });
+    expect(await seen()).toBe(t0.getTime() + 61_000);
   });
 });

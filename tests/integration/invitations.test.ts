@@ -253,7 +253,7 @@ const TOPIC = "com.apple.mgmt.External.6bd7e4a1-8a7c-4a8e-9f6b-2f5d1c3e4b5a";
 async function identityFor(userId: string) {
   const e = await createEnrollment({ userId }, admin, ctx);
   const { challenge } = await redeemProfileToken(e.profileToken);
-  await consumeChallenge(challenge);
+  await consumeChallenge(challenge, e.id);
   const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const certPem = issueCertificate(await deviceCa(), { publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(), subject: [["CN", e.id], ["O", "Mamori"]], days: 30 });
   return { certPem, keyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(), enrollmentId: e.id };

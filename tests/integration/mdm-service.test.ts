@@ -10,6 +10,7 @@ import { buildPlist } from "@/lib/mdm/plist";
 import { identifyDevice, type DeviceIdentity } from "@/lib/mdm/identity";
 import { handleCheckin, handleConnect, unlockToken } from "@/lib/mdm/service";
 import { enqueueCommand } from "@/lib/mdm/queue";
+import { afterEnroll } from "@/lib/enrollment/after-enroll";
 
 useOwnDatabase();
 
@@ -24,7 +25,7 @@ const TOPIC = "com.apple.mgmt.External.6bd7e4a1-8a7c-4a8e-9f6b-2f5d1c3e4b5a";
 async function newIdentity(cn?: string) {
   const e = await createEnrollment({}, actor, ctx);
   const { challenge } = await redeemProfileToken(e.profileToken);
-  expect(await consumeChallenge(challenge)).toBe(e.id);
+  expect(await consumeChallenge(challenge, e.id)).toBe(e.id);
   const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const certPem = issueCertificate(await deviceCa(), { publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(), subject: [["CN", cn ?? e.id], ["O", "Mamori"]], days: 30 });
   return { certPem, keyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(), enrollmentId: e.id };
@@ -52,7 +53,12 @@ describe("check-in", () => {
     expect(d).toMatchObject({ status: "ACTIVE", pushToken: "ab".repeat(32), pushMagic: "PM-1" });
     expect(d.unlockTokenSealed).not.toContain("secret-unlock");
     expect(unlockToken(d)?.toString()).toBe("secret-unlock");
-    expect(await prisma().command.count({ where: { deviceId: d.id } })).toBe(2);
+    // What follows an enrollment is a job, not part of the device's request.
+    expect(await prisma().command.count({ where: { deviceId: d.id } })).toBe(0);
+    const at = new Date().toISOString();
+    await afterEnroll({ deviceId: d.id, awaitingConfiguration: false, at });
+    await afterEnroll({ deviceId: d.id, awaitingConfiguration: false, at });
+    expect((await prisma().command.findMany({ where: { deviceId: d.id }, orderBy: { seq: "asc" } })).map((c) => c.requestType)).toEqual(["DeviceInformation", "SecurityInfo"]);
   });
 
   it("keeps a macOS user channel apart from the device channel", async () => {
@@ -94,13 +100,14 @@ describe("check-in", () => {
     await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "RE-1", ProductName: "iPhone16,2" }, first);
     await checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: "RE-1", Token: Buffer.alloc(32, 2), PushMagic: "old" }, first);
     const before = await prisma().device.findUniqueOrThrow({ where: { udid: "RE-1" } });
+    await enqueueCommand(before.id, { requestType: "ProfileList", command: { RequestType: "ProfileList" } }, { actor, push: false });
     const second = await newIdentity();
     await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "RE-1", ProductName: "iPhone16,2" }, second);
     await checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: "RE-1", Token: Buffer.alloc(32, 3), PushMagic: "new" }, second);
     const after = await prisma().device.findUniqueOrThrow({ where: { udid: "RE-1" } });
     expect(after.id).toBe(before.id);
     expect(after).toMatchObject({ enrollmentId: second.enrollmentId, pushMagic: "new", status: "ACTIVE" });
-    expect(await prisma().command.count({ where: { deviceId: after.id } })).toBe(4);
+    expect(await prisma().command.count({ where: { deviceId: after.id } })).toBe(1);
     // The old identity no longer speaks for the device.
     await expect(checkin({ MessageType: "CheckOut", Topic: TOPIC, UDID: "RE-1" }, first)).rejects.toMatchObject({ code: "mdm.identityMismatch" });
     const removal = await enqueueCommand(after.id, { requestType: "RemoveProfile", command: { RequestType: "RemoveProfile", Identifier: "jp.mamori.enrollment.x" } }, { actor, push: false });
@@ -134,12 +141,16 @@ describe("connect", () => {
       const { raw, headers } = request(body, id);
       return handleConnect(raw, await identifyDevice(headers, raw));
     };
+    await afterEnroll({ deviceId: (await prisma().device.findUniqueOrThrow({ where: { udid: "INV-1" } })).id, awaitingConfiguration: false, at: new Date().toISOString() });
     const first = await connect({ Status: "Idle", UDID: "INV-1" });
     const uuid = /<key>CommandUUID<\/key>\s*<string>([^<]+)</.exec(first.body!)![1]!;
     expect(first.body).toContain("DeviceInformation");
     await connect({ Status: "Acknowledged", UDID: "INV-1", CommandUUID: uuid, QueryResponses: { DeviceName: "営業部の iPhone", OSVersion: "18.1.1", DeviceCapacity: 128, BatteryLevel: 0.5, IsSupervised: false, PhoneNumber: "+81 80 0000 0000" } });
     const d = await prisma().device.findUniqueOrThrow({ where: { udid: "INV-1" } });
-    expect(d).toMatchObject({ name: "営業部の iPhone", osVersion: "18.1.1", capacityGb: 128, batteryLevel: 0.5, supervised: false, phoneNumber: "+81 80 0000 0000" });
+    expect(d).toMatchObject({ name: "営業部の iPhone", osVersion: "18.1.1", capacityGb: 128, supervised: false, phoneNumber: "+81 80 0000 0000" });
+    // The answer itself lives in the inventory, not in the device row.
+    const inv = await prisma().deviceInventory.findUniqueOrThrow({ where: { deviceId_kind: { deviceId: d.id, kind: "deviceInformation" } } });
+    expect(inv.data).toMatchObject({ name: "営業部の iPhone", batteryLevel: 0.5 });
     const erase = await enqueueCommand(d.id, { requestType: "EraseDevice", command: { RequestType: "EraseDevice" } }, { actor, push: false });
     let next = await connect({ Status: "Idle", UDID: "INV-1" });
     while (next.body && !next.body.includes(erase.id)) {

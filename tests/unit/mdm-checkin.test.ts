@@ -224,7 +224,13 @@ describe("parseConnect", () => {
       expect(refusal(() => parseConnect({ Status, UDID: IPHONE })), Status).toEqual({ code: "mdm.invalidMessage", params: { field: "CommandUUID" } });
     }
     expect(refusal(() => parseConnect({ Status: "Idle" }))).toEqual({ code: "mdm.invalidMessage", params: { field: "UDID" } });
-    expect(refusal(() => parseConnect({ Status: "Error", UDID: IPHONE, CommandUUID: "C", ErrorChain: "boom" }))).toEqual({
+    // Mamori only sends UUIDs: anything else would name no command (and must never reach SQL).
+    for (const CommandUUID of ["x' OR '1'='1", "-".repeat(36), "C"]) {
+      expect(refusal(() => parseConnect({ Status: "Acknowledged", UDID: IPHONE, CommandUUID })), CommandUUID).toEqual({ code: "mdm.invalidMessage", params: { field: "CommandUUID" } });
+    }
+    // A CommandFormatError may echo what the device could not read: it then names nothing.
+    expect(parseConnect({ Status: "CommandFormatError", UDID: IPHONE, CommandUUID: "garbage" }).commandUuid).toBeUndefined();
+    expect(refusal(() => parseConnect({ Status: "Error", UDID: IPHONE, CommandUUID: "6F1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D", ErrorChain: "boom" }))).toEqual({
       code: "mdm.invalidMessage",
       params: { field: "ErrorChain" },
     });

@@ -69,7 +69,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
   if (!z.uuid().safeParse(id).success) notFound();
   const data = await deviceDetail(id);
   if (!data) notFound();
-  const { device: d, commands, events, activeTopic } = data;
+  const { device: d, commands, events, activeTopic, inventory, lastInventoryAt } = data;
   const [t, fmt, locale] = [await getT(), await getFormatter(), await getLocale()];
   const num = new Intl.NumberFormat(locale === "ja" ? "ja-JP" : "en-US", { maximumFractionDigits: 1 });
   const pct = new Intl.NumberFormat(locale === "ja" ? "ja-JP" : "en-US", { style: "percent" });
@@ -82,7 +82,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
   const gb = (v: number | null | undefined) => (v === undefined || v === null ? undefined : t("deviceDetail.gb", { value: num.format(v) }));
   const mb = (bytes: number | undefined) => (bytes === undefined ? "" : t("deviceDetail.mb", { value: num.format(bytes / 1_000_000) }));
 
-  const inv = readInventory(d.inventory);
+  const inv = readInventory(inventory);
   const info = inv.deviceInformation ?? {};
   const sec = inv.securityInfo;
   const location = readLocation(d.location);
@@ -115,7 +115,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
               [t("devices.owner"), d.owner ? `${d.owner.displayName} (${d.owner.email})` : t("deviceDetail.noOwner")],
               [t("deviceDetail.enrolledAt"), date(d.enrolledAt) ?? "—"],
               [t("devices.lastCheckIn"), date(d.lastCheckInAt) ?? t("devices.never")],
-              [t("deviceDetail.lastInventory"), date(d.lastInventoryAt) ?? t("devices.never")],
+              [t("deviceDetail.lastInventory"), date(lastInventoryAt) ?? t("devices.never")],
               [t("deviceDetail.supervised"), yesNo(d.supervised)],
               [t("deviceDetail.lostMode"), d.platform === "IOS" ? yesNo(d.lostMode) : undefined],
               [t("deviceDetail.macUsers"), d.users.map((u) => u.longName ?? u.shortName).filter(Boolean).join(", ")],
@@ -137,8 +137,8 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
               [t("deviceDetail.product"), d.productName, { mono: true }],
               [t("devices.serial"), d.serialNumber, { mono: true }],
               [t("deviceDetail.capacity"), gb(d.capacityGb)],
-              [t("deviceDetail.available"), gb(d.availableGb)],
-              [t("deviceDetail.battery"), d.batteryLevel === null ? undefined : pct.format(d.batteryLevel)],
+              [t("deviceDetail.available"), gb(info.availableGb)],
+              [t("deviceDetail.battery"), info.batteryLevel === undefined ? undefined : pct.format(info.batteryLevel)],
               [t("deviceDetail.appleSilicon"), isMac ? yesNo(info.appleSilicon) : undefined],
               [t("deviceDetail.udid"), d.udid, { mono: true }],
             ]} />
