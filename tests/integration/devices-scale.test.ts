@@ -37,7 +37,7 @@ async function seed(c: pg.Client) {
   await c.query(`
     WITH owners AS (SELECT id, row_number() OVER (ORDER BY email) AS n FROM users WHERE role = 'END_USER')
     INSERT INTO devices (id, udid, serial_number, name, model_name, os_version, phone_number, imei, supervised, platform, status, owner_id,
-                         identity_fingerprint, topic, push_token, push_magic, unlock_token_sealed, last_check_in_at, enrolled_at, created_at, updated_at, inventory)
+                         identity_fingerprint, topic, push_token, push_magic, unlock_token_sealed, last_check_in_at, enrolled_at, created_at, updated_at)
     SELECT gen_random_uuid(),
            upper(md5('udid' || i)),
            'F' || upper(substr(md5('serial' || i), 1, 11)),
@@ -57,9 +57,11 @@ async function seed(c: pg.Client) {
            upper(md5('magic' || i)),
            encode(sha512(('unlock' || i)::bytea), 'base64') || encode(sha512(('unlock2' || i)::bytea), 'base64'),
            CASE WHEN i % 100 < 95 THEN now() - ((i * 7919) % (60 * 24 * 60)) * interval '1 minute' END,
-           now() - (i % 700) * interval '1 day', now() - (i % 700) * interval '1 day', now(),
-           jsonb_build_object('DeviceInformation', jsonb_build_object('ModelName', 'iPhone', 'OSVersion', '18.1', 'BatteryLevel', 0.8, 'WiFiMAC', md5('mac' || i)))
+           now() - (i % 700) * interval '1 day', now() - (i % 700) * interval '1 day', now()
     FROM generate_series(1, ${DEVICES}) AS i JOIN owners o ON o.n = 1 + i % ${USERS}`);
+  // Inventory lives apart from the device row (lib/mdm/storage.ts).
+  await c.query(`INSERT INTO device_inventory (device_id, kind, data, updated_at)
+                 SELECT id, 'deviceInformation', jsonb_build_object('modelName', 'iPhone', 'osVersion', '18.1', 'batteryLevel', 0.8, 'wifiMac', md5('mac' || udid)), now() FROM devices`);
   await c.query(`INSERT INTO push_certificates (id, status, topic, subject, issuer, serial, not_before, not_after, fingerprint, cert_pem, apple_id, uploaded_by_label)
                  VALUES (gen_random_uuid(), 'ACTIVE', $1, 'CN=APSP', 'CN=Apple', '01', now(), now() + interval '1 year', 'fp', 'pem', 'it@example.jp', 'seed')`, [ACTIVE_TOPIC]);
   // A live table's visibility map is kept by autovacuum; a table just filled has none yet.

@@ -14,6 +14,7 @@ import { signData } from "@/lib/pki/cms";
 import { buildPlist } from "@/lib/mdm/plist";
 import { identifyDevice } from "@/lib/mdm/identity";
 import { handleCheckin } from "@/lib/mdm/service";
+import { afterEnroll } from "@/lib/enrollment/after-enroll";
 import { enqueueCommand } from "@/lib/mdm/queue";
 
 useOwnDatabase();
@@ -273,6 +274,8 @@ describe("re-enrollment", () => {
     await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "OLD-UDID", SerialNumber: "C02SERIAL1", ProductName: "Mac15,6", Model: "Mac15,6" }, first);
     await checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: "OLD-UDID", Token: Buffer.from("aa".repeat(32), "hex"), PushMagic: "PM-A" }, first);
     const device = await prisma().device.findUniqueOrThrow({ where: { udid: "OLD-UDID" } });
+    // What the device.enrolled job does after the TokenUpdate (first inventory, invitation done).
+    await afterEnroll({ deviceId: device.id, awaitingConfiguration: false, at: new Date().toISOString() });
     await enqueueCommand(device.id, { requestType: "DeviceLock", command: { RequestType: "DeviceLock" } } as never, { actor: admin, push: false });
     const history = await prisma().command.count({ where: { deviceId: device.id } });
     expect(history).toBe(3);
