@@ -1,4 +1,3 @@
-import * as plist from "plist";
 import { UserError } from "@/lib/errors";
 import { PlistSyntaxError, parseXmlPlist } from "./plist-parse";
 
@@ -48,9 +47,59 @@ export function parsePlist(body: Buffer | Uint8Array, { maxBytes = DEFAULT_MAX_P
   }
 }
 
-/** XML property list for a dictionary: data as base64, dates as ISO 8601 (whole seconds). */
+const HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n';
+
+/**
+ * XML property list for a dictionary: data as base64, dates as ISO 8601 (whole seconds).
+ * Written in one pass (every answer to a device is one of these, so it is on the hot path);
+ * values XML cannot carry, or that would not read back the same, are refused with a TypeError.
+ */
 export function buildPlist(obj: { readonly [key: string]: PlistInput }): string {
-  return plist.build(clean(obj, "") as plist.PlistValue, { indent: "\t" });
+  const out: string[] = [HEADER];
+  write(obj, "", "", out);
+  out.push("</plist>\n");
+  return out.join("");
+}
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
+const escape = (s: string) => s.replace(/[&<>]/g, (c) => ESCAPES[c]!);
+
+function write(v: PlistInput, path: string, indent: string, out: string[]): void {
+  if (typeof v === "string") {
+    out.push(v ? `${indent}<string>${escape(checkText(v, path))}</string>\n` : `${indent}<string/>\n`);
+  } else if (typeof v === "number") {
+    if (!Number.isFinite(v)) throw new TypeError(`plist: ${path} is not a finite number`);
+    if (Number.isInteger(v)) {
+      if (!Number.isSafeInteger(v)) throw new TypeError(`plist: ${path} is too large for <integer>`);
+      out.push(`${indent}<integer>${v}</integer>\n`);
+    } else out.push(`${indent}<real>${v}</real>\n`);
+  } else if (typeof v === "boolean") {
+    out.push(`${indent}<${v}/>\n`);
+  } else if (v instanceof Date) {
+    if (Number.isNaN(v.getTime())) throw new TypeError(`plist: ${path} is an invalid date`);
+    out.push(`${indent}<date>${v.toISOString().replace(/\.\d{3}Z$/, "Z")}</date>\n`);
+  } else if (v instanceof Uint8Array) {
+    out.push(v.byteLength ? `${indent}<data>${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64")}</data>\n` : `${indent}<data/>\n`);
+  } else if (Array.isArray(v)) {
+    if (v.length === 0) return void out.push(`${indent}<array/>\n`);
+    out.push(`${indent}<array>\n`);
+    v.forEach((x: PlistInput, i: number) => {
+      if (x === undefined || x === null) throw new TypeError(`plist: ${path}[${i}] is empty`);
+      write(x, `${path}[${i}]`, indent + "\t", out);
+    });
+    out.push(`${indent}</array>\n`);
+  } else if (typeof v === "object" && v !== null) {
+    const entries = Object.entries(v as { [key: string]: PlistInput }).filter(([, x]) => x !== undefined && x !== null);
+    if (entries.length === 0) return void out.push(`${indent}<dict/>\n`);
+    out.push(`${indent}<dict>\n`);
+    for (const [k, x] of entries) {
+      out.push(`${indent}\t<key>${escape(checkText(k, path))}</key>\n`);
+      write(x, path ? `${path}.${k}` : k, indent + "\t", out);
+    }
+    out.push(`${indent}</dict>\n`);
+  } else {
+    throw new TypeError(`plist: unsupported value at ${path}`);
+  }
 }
 
 export function isDict(v: unknown): v is PlistDict {
@@ -59,39 +108,6 @@ export function isDict(v: unknown): v is PlistDict {
 
 function malformed(): UserError {
   return new UserError("mdm.malformedPlist");
-}
-
-/** Check and copy builder input so the XML always reads back as the same value. */
-function clean(v: PlistInput, path: string): plist.PlistValue | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === "string") return checkText(v, path);
-  if (typeof v === "number") {
-    if (!Number.isFinite(v)) throw new TypeError(`plist: ${path} is not a finite number`);
-    if (Number.isInteger(v) && !Number.isSafeInteger(v)) throw new TypeError(`plist: ${path} is too large for <integer>`);
-    return v;
-  }
-  if (typeof v === "boolean") return v;
-  if (v instanceof Date) {
-    if (Number.isNaN(v.getTime())) throw new TypeError(`plist: ${path} is an invalid date`);
-    return v;
-  }
-  if (v instanceof Uint8Array) return v;
-  if (Array.isArray(v)) {
-    return v.map((x, i) => {
-      const c = clean(x, `${path}[${i}]`);
-      if (c === undefined) throw new TypeError(`plist: ${path}[${i}] is empty`);
-      return c;
-    });
-  }
-  if (typeof v === "object") {
-    const out: { [key: string]: plist.PlistValue } = {};
-    for (const [k, x] of Object.entries(v)) {
-      const c = clean(x, path ? `${path}.${k}` : k);
-      if (c !== undefined) out[checkText(k, path)] = c;
-    }
-    return out;
-  }
-  throw new TypeError(`plist: unsupported value at ${path}`);
 }
 
 // XML 1.0 cannot carry these characters at all, not even escaped.

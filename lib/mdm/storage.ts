@@ -101,9 +101,8 @@ export interface ConnectOutput {
 }
 
 const fieldNames = Object.keys(DEVICE_FIELDS) as DeviceField[];
-// The patch applies only when the answer was recorded now (a repeat changes nothing).
-const APPLY = "a.patch IS NOT NULL AND EXISTS (SELECT 1 FROM ans)";
-const has = (f: DeviceField) => `${APPLY} AND a.patch ? '${f}'`;
+// The patch (ap) exists only when the answer was recorded now: a repeat changes nothing.
+const has = (f: DeviceField) => `ap.patch ? '${f}'`;
 const SET_FIELDS = fieldNames
   .map((f) => `${f} = CASE WHEN ${has(f)} THEN ${cast(f)} ELSE ${f === "status" ? `(CASE WHEN d.status = 'INACTIVE' THEN 'ACTIVE'::"DeviceStatus" ELSE d.status END)` : `d.${f}`} END`)
   .join(",\n      ");
@@ -112,7 +111,7 @@ const SEEN_DUE = `(d.last_check_in_at IS NULL OR d.last_check_in_at < a.now - in
 
 function cast(f: DeviceField): string {
   const t = DEVICE_FIELDS[f];
-  return t === "jsonb" ? `(CASE WHEN jsonb_typeof(a.patch->'${f}') = 'null' THEN NULL ELSE a.patch->'${f}' END)` : `(a.patch->>'${f}')::${t}`;
+  return t === "jsonb" ? `(CASE WHEN jsonb_typeof(ap.patch->'${f}') = 'null' THEN NULL ELSE ap.patch->'${f}' END)` : `(ap.patch->>'${f}')::${t}`;
 }
 
 /**
@@ -122,66 +121,10 @@ function cast(f: DeviceField): string {
  * statement the snapshot still shows it as SENT.
  */
 export async function connect(input: ConnectInput): Promise<ConnectOutput> {
-  const a = input.answer;
-  const now = input.now;
   const { rows } = await pool().query<{ device_id: string | null; device_status: string | null; recorded: boolean; id: string | null; request_type: string | null; payload: unknown; sealed_body: string | null }>({
     name: "mdm-connect",
-    text: `
-WITH a AS (
-  SELECT $3::uuid AS cmd, $4::"CommandStatus" AS st, $5::jsonb AS result, $6::jsonb AS error_chain,
-         $7::text AS inv_kind, $8::jsonb AS inv_data, $9::jsonb AS patch, $2::timestamptz AS now
-), dev AS (
-  SELECT id, status FROM devices WHERE udid = $1 AND identity_fingerprint = $10
-), live AS (
-  SELECT id FROM dev WHERE status NOT IN ('RETIRED', 'WIPED')
-), ans AS (
-  UPDATE commands c SET status = a.st, responded_at = a.now,
-    result = COALESCE(a.result, c.result), error_chain = COALESCE(a.error_chain, c.error_chain),
-    sealed_body = CASE WHEN a.st = 'NOT_NOW' THEN c.sealed_body ELSE NULL END
-  FROM a WHERE a.cmd IS NOT NULL AND c.id = a.cmd AND c.device_id = (SELECT id FROM live) AND c.status IN ('SENT', 'NOT_NOW')
-  RETURNING c.id
-), inv AS (
-  INSERT INTO device_inventory (device_id, kind, data, updated_at)
-  SELECT (SELECT id FROM live), a.inv_kind, a.inv_data, a.now FROM a
-  WHERE a.inv_kind IS NOT NULL AND a.st = 'ACKNOWLEDGED' AND EXISTS (SELECT 1 FROM ans)
-  ON CONFLICT (device_id, kind) DO UPDATE SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at
-  RETURNING 1
-), seen AS (
-  UPDATE devices d SET
-      last_check_in_at = CASE WHEN ${SEEN_DUE} THEN a.now ELSE d.last_check_in_at END,
-      updated_at = CASE WHEN ${FIELDS_DIFFER} THEN a.now ELSE d.updated_at END,
-      ${SET_FIELDS}
-  FROM a
-  WHERE d.id = (SELECT id FROM live) AND (${SEEN_DUE} OR d.status = 'INACTIVE' OR ${FIELDS_DIFFER})
-  RETURNING 1
-), nxt AS (
-  SELECT c.id FROM commands c, a
-  WHERE c.device_id = (SELECT id FROM live) AND c.expires_at > a.now AND c.id IS DISTINCT FROM a.cmd
-    AND (c.status = 'QUEUED'
-      OR (c.status = 'NOT_NOW' AND $11::boolean)
-      OR (c.status = 'SENT' AND c.sent_at <= $12::timestamptz AND c.attempts < ${MAX_SEND_ATTEMPTS}))
-  ORDER BY c.seq LIMIT 1 FOR UPDATE OF c SKIP LOCKED
-), claimed AS (
-  UPDATE commands c SET status = 'SENT', sent_at = $2::timestamptz, attempts = c.attempts + 1
-  FROM nxt WHERE c.id = nxt.id
-  RETURNING c.id, c.request_type, c.payload, c.sealed_body
-)
-SELECT (SELECT id FROM dev) AS device_id, (SELECT status FROM dev) AS device_status, EXISTS (SELECT 1 FROM ans) AS recorded, claimed.*
-FROM (SELECT 1) one LEFT JOIN claimed ON true`,
-    values: [
-      input.udid,
-      now,
-      a?.commandUuid ?? null,
-      a?.status ?? null,
-      a?.result === undefined ? null : JSON.stringify(a.result),
-      a?.errorChain === undefined ? null : JSON.stringify(a.errorChain),
-      a?.inventory?.kind ?? null,
-      a?.inventory ? JSON.stringify(a.inventory.data) : null,
-      a?.patch && Object.keys(a.patch).length ? JSON.stringify(a.patch) : null,
-      input.fingerprint,
-      input.idle,
-      new Date(now.getTime() - RESEND_AFTER_MS),
-    ],
+    text: CONNECT_SQL,
+    values: connectValues(input),
   });
   const r = rows[0]!;
   return {
@@ -216,4 +159,68 @@ export async function loadInventory(deviceId: string): Promise<{ inventory: Reco
   const inventory = Object.fromEntries(rows.map((r) => [r.kind, r.data]));
   const info = rows.find((r) => r.kind === "deviceInformation");
   return { inventory, updatedAt: info?.updated_at ?? null };
+}
+
+export const CONNECT_SQL = `
+WITH a AS (
+  SELECT $3::uuid AS cmd, $4::"CommandStatus" AS st, $5::jsonb AS result, $6::jsonb AS error_chain,
+         $7::text AS inv_kind, $8::jsonb AS inv_data, $9::jsonb AS patch, $2::timestamptz AS now
+), dev AS (
+  SELECT id, status FROM devices WHERE udid = $1 AND identity_fingerprint = $10
+), live AS (
+  SELECT id FROM dev WHERE status NOT IN ('RETIRED', 'WIPED')
+), ans AS (
+  UPDATE commands c SET status = a.st, responded_at = a.now,
+    result = COALESCE(a.result, c.result), error_chain = COALESCE(a.error_chain, c.error_chain),
+    sealed_body = CASE WHEN a.st = 'NOT_NOW' THEN c.sealed_body ELSE NULL END
+  FROM a WHERE a.cmd IS NOT NULL AND c.id = a.cmd AND c.device_id = (SELECT id FROM live) AND c.status IN ('SENT', 'NOT_NOW')
+  RETURNING c.id
+), inv AS (
+  INSERT INTO device_inventory (device_id, kind, data, updated_at)
+  SELECT (SELECT id FROM live), a.inv_kind, a.inv_data, a.now FROM a
+  WHERE a.inv_kind IS NOT NULL AND a.st = 'ACKNOWLEDGED' AND EXISTS (SELECT 1 FROM ans)
+  ON CONFLICT (device_id, kind) DO UPDATE SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at
+  RETURNING 1
+), ap AS (
+  SELECT a.patch FROM a WHERE a.patch IS NOT NULL AND EXISTS (SELECT 1 FROM ans)
+), seen AS (
+  UPDATE devices d SET
+      last_check_in_at = CASE WHEN ${SEEN_DUE} THEN a.now ELSE d.last_check_in_at END,
+      updated_at = CASE WHEN ${FIELDS_DIFFER} THEN a.now ELSE d.updated_at END,
+      ${SET_FIELDS}
+  FROM a LEFT JOIN ap ON true
+  WHERE d.id = (SELECT id FROM live) AND (${SEEN_DUE} OR d.status = 'INACTIVE' OR ${FIELDS_DIFFER})
+  RETURNING 1
+), nxt AS (
+  SELECT c.id FROM commands c, a
+  WHERE c.device_id = (SELECT id FROM live) AND c.expires_at > a.now AND c.id IS DISTINCT FROM a.cmd
+    AND (c.status = 'QUEUED'
+      OR (c.status = 'NOT_NOW' AND $11::boolean)
+      OR (c.status = 'SENT' AND c.sent_at <= $12::timestamptz AND c.attempts < ${MAX_SEND_ATTEMPTS}))
+  ORDER BY c.seq LIMIT 1 FOR UPDATE OF c SKIP LOCKED
+), claimed AS (
+  UPDATE commands c SET status = 'SENT', sent_at = $2::timestamptz, attempts = c.attempts + 1
+  FROM nxt WHERE c.id = nxt.id
+  RETURNING c.id, c.request_type, c.payload, c.sealed_body
+)
+SELECT (SELECT id FROM dev) AS device_id, (SELECT status FROM dev) AS device_status, EXISTS (SELECT 1 FROM ans) AS recorded, claimed.*
+FROM (SELECT 1) one LEFT JOIN claimed ON true`;
+
+export function connectValues(input: ConnectInput): unknown[] {
+  const a = input.answer;
+  const now = input.now;
+  return [
+    input.udid,
+    now,
+    a?.commandUuid ?? null,
+    a?.status ?? null,
+    a?.result === undefined ? null : JSON.stringify(a.result),
+    a?.errorChain === undefined ? null : JSON.stringify(a.errorChain),
+    a?.inventory?.kind ?? null,
+    a?.inventory ? JSON.stringify(a.inventory.data) : null,
+    a?.patch && Object.keys(a.patch).length ? JSON.stringify(a.patch) : null,
+    input.fingerprint,
+    input.idle,
+    new Date(now.getTime() - RESEND_AFTER_MS),
+  ];
 }
