@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { expect, test, type Locator, type Page } from "@playwright/test";
 import { createAdmin, createEndUser, sql } from "./db";
-import { installPushCertificate, signIn, enrollmentLink, clearPushCertificates, forgetDevices, openPanel } from "./helpers";
+import { installPushCertificate, signIn, enrollmentLink, clearPushCertificates, forgetDevices, openPanel, afterEnrollment } from "./helpers";
 import { createTestCa } from "../support/test-ca";
 import { SimulatedDevice } from "../../scripts/simulator/device";
 
@@ -51,6 +51,8 @@ test.describe.serial("admin device page", () => {
     await iphone.enroll(await enrollmentLink(page, OWNER));
     mac = new SimulatedDevice({ platform: "macos" });
     await mac.enroll(await enrollmentLink(page, OWNER));
+    await afterEnrollment(iphone.udid);
+    await afterEnrollment(mac.udid);
     expect(await iphone.connect()).toBe(2);
     expect(await mac.connect()).toBe(2);
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { createAdmin, createEndUser, sql } from "./db";
-import { installPushCertificate, signIn } from "./helpers";
+import { installPushCertificate, signIn, afterEnrollment } from "./helpers";
 import { createTestCa } from "../support/test-ca";
 import { SimulatedDevice } from "../../scripts/simulator/device";
 
@@ -122,6 +122,7 @@ test.describe.serial("invitations and /go on a phone", () => {
     });
     udids.push(iphone.udid);
     await iphone.enroll(profile.url);
+    await afterEnrollment(iphone.udid);
     const [device] = await sql<{ status: string; owner: string }>(`SELECT d.status, u.email AS owner FROM devices d JOIN users u ON u.id = d.owner_id WHERE d.udid = $1`, [iphone.udid]);
     expect(device).toEqual({ status: "ACTIVE", owner: YUI.email });
     const [inv] = await sql<{ enrolled_at: Date | null }>("SELECT enrolled_at FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.email = $1", [YUI.email]);

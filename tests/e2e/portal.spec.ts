@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
 import { createAdmin, createEndUser, sql } from "./db";
-import { installPushCertificate, signIn, enrollmentLink, clearPushCertificates, forgetDevices, openPanel } from "./helpers";
+import { installPushCertificate, signIn, enrollmentLink, clearPushCertificates, forgetDevices, openPanel, afterEnrollment } from "./helpers";
 import { createTestCa } from "../support/test-ca";
 import { SimulatedDevice } from "../../scripts/simulator/device";
 
@@ -127,6 +127,8 @@ test.describe.serial("self-service portal", () => {
     await iphone.enroll(await enrollmentLink(page, HANAKO));
     mac = new SimulatedDevice({ platform: "macos" });
     await mac.enroll(await enrollmentLink(page, HANAKO));
+    await afterEnrollment(iphone.udid);
+    await afterEnrollment(mac.udid);
     expect(await iphone.connect()).toBe(2);
     expect(await mac.connect()).toBe(2);
     iphoneId = await deviceId(iphone.udid);

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { createAdmin, createEndUser, sql } from "./db";
-import { installPushCertificate, signIn, enrollmentLink as linkFor } from "./helpers";
+import { installPushCertificate, signIn, enrollmentLink as linkFor, afterEnrollment } from "./helpers";
 import { createTestCa } from "../support/test-ca";
 import { SimulatedDevice } from "../../scripts/simulator/device";
 import { scepEnroll } from "../../lib/pki/scep-client";
@@ -53,6 +53,7 @@ test.describe.serial("Apple MDM protocol with simulated devices", () => {
     link = await enrollmentLink(page, OWNER.email);
     iphone = new SimulatedDevice({ platform: "ios" });
     await iphone.enroll(link);
+    await afterEnrollment(iphone.udid);
     const [device] = await sql<{ status: string; topic: string; owner: string; identity_fingerprint: string }>(
       `SELECT d.status, d.topic, u.email AS owner, d.identity_fingerprint FROM devices d JOIN users u ON u.id = d.owner_id WHERE d.udid = $1`, [iphone.udid]);
     expect(device).toMatchObject({ status: "ACTIVE", topic: `com.apple.mgmt.External.${uuid}`, owner: OWNER.email });
@@ -64,9 +65,12 @@ test.describe.serial("Apple MDM protocol with simulated devices", () => {
       { request_type: "DeviceInformation", status: "ACKNOWLEDGED" },
       { request_type: "SecurityInfo", status: "ACKNOWLEDGED" },
     ]);
-    const [inv] = await sql(`SELECT name, os_version, capacity_gb, battery_level, supervised, phone_number, imei, last_inventory_at FROM devices WHERE udid = $1`, [iphone.udid]);
-    expect(inv).toMatchObject({ name: "Hanako's iPhone", os_version: "18.1", capacity_gb: 256, battery_level: 0.82, supervised: true });
-    expect(inv!.last_inventory_at).not.toBeNull();
+    const [inv] = await sql(`SELECT name, os_version, capacity_gb, supervised, phone_number, imei FROM devices WHERE udid = $1`, [iphone.udid]);
+    expect(inv).toMatchObject({ name: "Hanako's iPhone", os_version: "18.1", capacity_gb: 256, supervised: true });
+    const [info] = await sql<{ data: { batteryLevel: number }; updated_at: Date }>(
+      `SELECT i.data, i.updated_at FROM device_inventory i JOIN devices d ON d.id = i.device_id WHERE d.udid = $1 AND i.kind = 'deviceInformation'`, [iphone.udid]);
+    expect(info!.data.batteryLevel).toBe(0.82);
+    expect(info!.updated_at).not.toBeNull();
     await page.goto("/admin/enrollment");
     await expect(page.getByTestId("enrollment-row").first()).toContainText("Enrolled");
     await page.goto(`/admin/devices?q=${iphone.serial}`);
@@ -103,10 +107,11 @@ test.describe.serial("Apple MDM protocol with simulated devices", () => {
       { request_type: "DeviceLocation", status: "ACKNOWLEDGED" },
       { request_type: "InstalledApplicationList", status: "ACKNOWLEDGED" },
     ]);
-    const [dev] = await sql<{ lost_mode: boolean; location: { latitude: number } ; inventory: { applications: unknown[] } }>(`SELECT lost_mode, location, inventory FROM devices WHERE udid = $1`, [iphone.udid]);
+    const [dev] = await sql<{ lost_mode: boolean; location: { latitude: number }; applications: unknown[] }>(
+      `SELECT d.lost_mode, d.location, i.data AS applications FROM devices d JOIN device_inventory i ON i.device_id = d.id AND i.kind = 'applications' WHERE d.udid = $1`, [iphone.udid]);
     expect(dev!.lost_mode).toBe(true);
     expect(dev!.location.latitude).toBeCloseTo(35.681236);
-    expect(dev!.inventory.applications).toHaveLength(3);
+    expect(dev!.applications).toHaveLength(3);
     const [err] = await sql<{ error_chain: Array<{ code: number }> }>(`SELECT error_chain FROM commands WHERE request_type = 'RestartDevice'`);
     expect(err!.error_chain[0]!.code).toBe(12021);
     // The next connection (after a push) retries the NotNow command.
@@ -160,6 +165,7 @@ test.describe.serial("Apple MDM protocol with simulated devices", () => {
     await signIn(page, ADMIN.email, ADMIN.password);
     const mac = new SimulatedDevice({ platform: "macos" });
     await mac.enroll(await enrollmentLink(page, OWNER.email));
+    await afterEnrollment(mac.udid);
     expect(await mac.connect()).toBe(2);
     const [row] = await sql<{ platform: string; model_name: string }>(`SELECT platform, model_name FROM devices WHERE udid = $1`, [mac.udid]);
     expect(row).toEqual({ platform: "MACOS", model_name: "MacBook Pro" });

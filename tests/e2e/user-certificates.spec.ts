@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { createAdmin, createEndUser, sql } from "./db";
-import { installPushCertificate, signIn, enrollmentLink, clearPushCertificates, openPanel } from "./helpers";
+import { installPushCertificate, signIn, enrollmentLink, clearPushCertificates, openPanel, afterEnrollment } from "./helpers";
 import { createTestCa } from "../support/test-ca";
 import { expiredDates, smimeP12 } from "../support/user-p12";
 import { SimulatedDevice } from "../../scripts/simulator/device";
@@ -88,6 +88,7 @@ test.describe.serial("user-provided certificates", () => {
     const url = await enrollmentLink(page, HANAKO);
     iphone = new SimulatedDevice({ platform: "ios" });
     await iphone.enroll(url);
+    await afterEnrollment(iphone.udid);
     expect(await iphone.connect()).toBe(2); // inventory only: Hanako has no certificate yet
   });
 
