@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { useOwnDatabase } from "../support/own-database";
 import { prisma } from "@/lib/db/client";
-import { cancelCommand, commandBody, enqueueCommand, nextCommand, recordAnswer, MAX_SEND_ATTEMPTS } from "@/lib/mdm/queue";
+import { cancelCommand, commandBody, nextCommand, recordAnswer, MAX_SEND_ATTEMPTS } from "@/lib/mdm/queue";
+import { enqueueCommand } from "@/lib/mdm/enqueue";
 
 useOwnDatabase();
 
