@@ -14,7 +14,7 @@ import { signData } from "@/lib/pki/cms";
 import { buildPlist } from "@/lib/mdm/plist";
 import { identifyDevice } from "@/lib/mdm/identity";
 import { handleCheckin } from "@/lib/mdm/service";
-import { enqueueCommand } from "@/lib/mdm/queue";
+import { enqueueCommand } from "@/lib/mdm/enqueue";
 
 useOwnDatabase();
 
@@ -232,14 +232,10 @@ describe("reminders", () => {
     expect(await events("invitation.remind")).toHaveLength(5);
   });
 
-  it("run by the scheduler as the invitation-reminders job", async () => {
-    const { startScheduler, stopScheduler, registeredJobs } = await import("@/lib/jobs/scheduler");
-    startScheduler();
-    try {
-      expect(registeredJobs().find((j) => j.name === "invitation-reminders")).toMatchObject({ intervalMs: 3_600_000 });
-    } finally {
-      await stopScheduler();
-    }
+  it("run hourly as the invitation-reminders job", async () => {
+    const { definedJobs } = await import("@/lib/jobs/queue");
+    await import("@/lib/jobs/handlers");
+    expect(definedJobs().get("invitation-reminders")).toMatchObject({ cron: "40 * * * *" });
   });
 
   it("switched off: none", async () => {

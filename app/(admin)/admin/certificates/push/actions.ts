@@ -6,7 +6,8 @@ import { formAction } from "@/lib/actions";
 import { readUpload as bytes, uploadedFile } from "@/lib/upload";
 import { getFormatter } from "@/lib/i18n/server";
 import * as svc from "@/lib/push-certificates/service";
-import { pushAllDevices } from "@/lib/apns/push-service";
+import { startJob } from "@/lib/jobs/progress";
+import { JOB_KINDS } from "@/lib/jobs/kinds";
 
 const PAGE = "/admin/certificates/push";
 const file = uploadedFile();
@@ -34,11 +35,11 @@ export const uploadCertificate = formAction(
   async (input, { user, t, ip, userAgent }) => {
     const data = await bytes(input.file, svc.MAX_CERT_BYTES, "pushCert.tooLarge");
     const { certificate, isRenewal } = await svc.uploadPushCertificate({ file: data, appleId: input.appleId, notes: input.notes }, actor(user), { ip, userAgent });
-    // Devices must check in so they keep talking to us; not awaited: it can take a while.
-    if (isRenewal) void pushAllDevices().catch((e) => console.error("push after renewal failed", e));
+    // Every device must check in so it keeps talking to us: a push-devices job over the whole topic.
+    const job = isRenewal ? await startJob(JOB_KINDS.push, actor(user), { reason: "renewal", topic: certificate.topic }, {}) : null;
     revalidatePath(PAGE);
     const date = (await getFormatter())(certificate.notAfter);
-    return { ok: true, message: t(isRenewal ? "pushCert.renewed" : "pushCert.uploaded", { date }) };
+    return { ok: true, message: t(isRenewal ? "pushCert.renewed" : "pushCert.uploaded", { date }), jobId: job?.id };
   },
 );
 
