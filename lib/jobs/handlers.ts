@@ -1,6 +1,6 @@
 import { defineJob } from "./queue";
 import { JOB_KINDS } from "./kinds";
-import { runJob } from "./progress";
+import { failLostJobs, runJob } from "./progress";
 import { activeIdentity } from "@/lib/push-certificates/service";
 import { pushDevices, pushableDeviceIds } from "@/lib/apns/push-service";
 import { markInactiveDevices } from "@/lib/devices/status";
@@ -74,6 +74,7 @@ defineJob<Partial<Started>>(JOB_KINDS.androidSync, async ({ jobId }) => {
   await runJob(jobId, async () => ({ ...(await syncAndroidDevices(new Date())) }));
 }, { cron: "*/10 * * * *", policy: "singleton", expireInSeconds: HOUR_S });
 
+defineJob(JOB_KINDS.lostJobs, async () => void (await failLostJobs()), { cron: "50 * * * *", policy: "stately" });
 defineJob(JOB_KINDS.expiryNotices, async () => void (await runExpiryNotices(new Date())), { cron: "0 * * * *", policy: "stately" });
 defineJob(JOB_KINDS.inactiveDevices, async () => void (await markInactiveDevices(new Date())), { cron: "20 * * * *", policy: "stately" });
 defineJob(JOB_KINDS.collection, async () => void (await runCollection(new Date())), { cron: "*/5 * * * *", policy: "stately" });

@@ -9,6 +9,7 @@ export const JOB_KINDS = {
   inactiveDevices: "inactive-devices",
   collection: "device-collection",
   invitationReminders: "invitation-reminders",
+  lostJobs: "lost-jobs",
 } as const;
 
 export type JobKind = (typeof JOB_KINDS)[keyof typeof JOB_KINDS];

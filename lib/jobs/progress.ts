@@ -83,6 +83,24 @@ export async function runJob<T extends Record<string, unknown> | void>(jobId: st
   }
 }
 
+/**
+ * Rows whose run was lost (the instance died mid-run, or the work never got queued): RUNNING
+ * for longer than any job may run, or QUEUED for a day. They end FAILED so the page stops
+ * showing them as in progress. Returns how many.
+ */
+export async function failLostJobs(now = new Date(), maxRunMs = 5 * 3_600_000): Promise<number> {
+  const { count } = await prisma().job.updateMany({
+    where: {
+      OR: [
+        { status: "RUNNING", startedAt: { lt: new Date(now.getTime() - maxRunMs) } },
+        { status: "QUEUED", createdAt: { lt: new Date(now.getTime() - 86_400_000) } },
+      ],
+    },
+    data: { status: "FAILED", error: "errors.job.lost", finishedAt: now },
+  });
+  return count;
+}
+
 export async function getJob(id: string): Promise<Job | null> {
   return prisma().job.findUnique({ where: { id } });
 }

@@ -3,7 +3,7 @@ import pg from "pg";
 import { useOwnDatabase } from "../support/own-database";
 import { prisma } from "@/lib/db/client";
 import { createEngine, defineJob, sendJob, startJobs, stopJobs, type Engine } from "@/lib/jobs/queue";
-import { runJob, startJob } from "@/lib/jobs/progress";
+import { failLostJobs, runJob, startJob } from "@/lib/jobs/progress";
 
 // The job engine (pg-boss) on the test database: PostgreSQL when TEST_DATABASE_URL is set,
 // else the embedded PGlite. Two engines on one database stand for two instances.
@@ -106,6 +106,25 @@ describe("progress", () => {
   });
 });
 
+describe("lost jobs", () => {
+  it("end FAILED when running far too long or never picked up, and nothing else changes", async () => {
+    const now = new Date();
+    const hours = (h: number) => new Date(now.getTime() - h * 3_600_000);
+    const base = { kind: "test-progress", actorLabel: "admin@example.jp" };
+    const [stuck, running, old, fresh, done] = await Promise.all([
+      prisma().job.create({ data: { ...base, status: "RUNNING", startedAt: hours(6) } }),
+      prisma().job.create({ data: { ...base, status: "RUNNING", startedAt: hours(1) } }),
+      prisma().job.create({ data: { ...base, status: "QUEUED", createdAt: hours(25) } }),
+      prisma().job.create({ data: { ...base, status: "QUEUED", createdAt: hours(2) } }),
+      prisma().job.create({ data: { ...base, status: "DONE", startedAt: hours(30), finishedAt: hours(29) } }),
+    ]);
+    expect(await failLostJobs(now)).toBe(2);
+    const status = async (j: { id: string }) => (await prisma().job.findUniqueOrThrow({ where: { id: j.id } })).status;
+    expect(await Promise.all([stuck, running, old, fresh, done].map(status))).toEqual(["FAILED", "RUNNING", "FAILED", "QUEUED", "DONE"]);
+    expect(await prisma().job.findUniqueOrThrow({ where: { id: stuck.id } })).toMatchObject({ error: "errors.job.lost" });
+  });
+});
+
 describe("the periodic jobs", () => {
   it("are defined with cron schedules by lib/jobs/handlers", async () => {
     const { definedJobs } = await import("@/lib/jobs/queue");
@@ -118,6 +137,7 @@ describe("the periodic jobs", () => {
       "directory-sync": "* * * * *",
       "invitation-reminders": "40 * * * *",
       "android-sync": "*/10 * * * *",
+      "lost-jobs": "50 * * * *",
       "test-tick": "* * * * *",
     });
   });
