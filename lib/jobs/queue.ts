@@ -1,3 +1,4 @@
+import pg from "pg";
 import PgBoss from "pg-boss";
 
 // The job engine: pg-boss on the application's PostgreSQL (its own `pgboss` schema and a
@@ -59,9 +60,16 @@ export function definedJobs(): Map<string, Readonly<JobDefinition<never>>> {
   return new Map(state.defs);
 }
 
-export function isEmbeddedUrl(url: string): boolean {
-  // The embedded database is always served on loopback with this fixed account (lib/db/embedded).
-  return /^postgresql:\/\/postgres:postgres@127\.0\.0\.1:\d+\/postgres\?sslmode=disable$/.test(url);
+/** PGlite (the embedded database) says so in version(); it runs one statement at a time. */
+async function isPglite(url: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ v: string }>("SELECT version() AS v");
+    return /PGlite/i.test(rows[0]?.v ?? "");
+  } finally {
+    await c.end().catch(() => {});
+  }
 }
 
 export interface Engine {
@@ -75,7 +83,7 @@ export interface Engine {
 export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   const url = opts.connectionString ?? process.env.DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is not set");
-  const embedded = isEmbeddedUrl(url);
+  const embedded = await isPglite(url);
   const boss = new PgBoss({
     connectionString: url,
     // PGlite runs one statement at a time whatever the pool: one connection is all it can use.
