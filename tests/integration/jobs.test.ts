@@ -4,6 +4,7 @@ import { useOwnDatabase } from "../support/own-database";
 import { prisma } from "@/lib/db/client";
 import { createEngine, defineJob, sendJob, startJobs, stopJobs, type Engine } from "@/lib/jobs/queue";
 import { failLostJobs, runJob, startJob } from "@/lib/jobs/progress";
+import { startEmbedded } from "@/lib/db/embedded";
 
 // The job engine (pg-boss) on the test database: PostgreSQL when TEST_DATABASE_URL is set,
 // else the embedded PGlite. Two engines on one database stand for two instances.
@@ -106,6 +107,34 @@ describe("progress", () => {
   });
 });
 
+// CI's database is PostgreSQL: the embedded PGlite (one statement at a time, one session for
+// every connection) gets its own check here, whatever TEST_DATABASE_URL says.
+describe("on the embedded PGlite", () => {
+  it("two engines run each job once, and a cron tick once", async () => {
+    const lite = await startEmbedded(null);
+    const local: Engine[] = [];
+    try {
+      const seen: string[] = [];
+      const liteTicks: number[] = [];
+      defineJob<{ n: string }>("test-lite", async ({ n }) => void seen.push(n), { concurrency: 2 });
+      defineJob("test-lite-tick", async () => void liteTicks.push(Date.now()), { cron: "* * * * *", policy: "stately" });
+      for (let i = 0; i < 2; i++) local.push(await createEngine({ connectionString: lite.url, pollingIntervalSeconds: 0.5, tuning }));
+      const [{ rows }] = [await local[0]!.boss.getDb().executeSql("SELECT version() AS v", [])];
+      expect(rows[0].v).toMatch(/PGlite/);
+      for (let i = 0; i < 20; i++) await local[i % 2]!.boss.send("test-lite", { n: String(i) });
+      await waitFor(() => seen.length >= 20);
+      await waitFor(() => liteTicks.length > 0);
+      await sleep(2500);
+      expect(seen.map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      const minutes = liteTicks.map((t) => Math.floor(t / 60_000));
+      expect(new Set(minutes).size).toBe(minutes.length);
+    } finally {
+      await Promise.all(local.map((e) => e.stop()));
+      await lite.stop();
+    }
+  });
+});
+
 describe("lost jobs", () => {
   it("end FAILED when running far too long or never picked up, and nothing else changes", async () => {
     const now = new Date();
@@ -139,6 +168,7 @@ describe("the periodic jobs", () => {
       "android-sync": "*/10 * * * *",
       "lost-jobs": "50 * * * *",
       "test-tick": "* * * * *",
+      "test-lite-tick": "* * * * *",
     });
   });
 });
