@@ -10,7 +10,6 @@ import { startFakeApns, type FakeApns } from "../support/fake-apns";
 import { prisma } from "@/lib/db/client";
 import * as svc from "@/lib/push-certificates/service";
 import { countTopicMismatches, pushDevice } from "@/lib/apns/push-service";
-import { startJob } from "@/lib/jobs/progress";
 import { finishedJob, startTestJobs } from "../support/jobs";
 import { closeApnsClients } from "@/lib/apns/provider";
 import { parseVendorRequest } from "@/lib/pki/push-csr";
@@ -156,7 +155,9 @@ describe("push delivery", () => {
     apns.respond(tokens.b, { status: 400, reason: "BadDeviceToken" });
     await startTestJobs();
     // What the upload action starts on a renewal: no device list, so every device of the topic.
-    const row = await finishedJob(await startJob("push-devices", actor, { reason: "renewal" }, {}));
+    const started = await svc.startRenewalPush(topic, actor, ctx);
+    expect(await prisma().auditEvent.findFirstOrThrow({ where: { action: "pushCert.push_all" } })).toMatchObject({ targetLabel: topic, details: { jobId: started.id } });
+    const row = await finishedJob(started);
     expect(row).toMatchObject({ status: "DONE", total: 2, done: 2, failed: 1, outcome: { delivered: 1, failed: 1, skipped: 0 } });
     expect(apns.requests.map((q) => q.path).sort()).toEqual([`/3/device/${tokens.a}`, `/3/device/${tokens.b}`]);
     const a = apns.requests.find((q) => q.path.endsWith(tokens.a))!;

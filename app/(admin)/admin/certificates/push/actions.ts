@@ -6,8 +6,6 @@ import { formAction } from "@/lib/actions";
 import { readUpload as bytes, uploadedFile } from "@/lib/upload";
 import { getFormatter } from "@/lib/i18n/server";
 import * as svc from "@/lib/push-certificates/service";
-import { startJob } from "@/lib/jobs/progress";
-import { JOB_KINDS } from "@/lib/jobs/kinds";
 
 const PAGE = "/admin/certificates/push";
 const file = uploadedFile();
@@ -35,8 +33,7 @@ export const uploadCertificate = formAction(
   async (input, { user, t, ip, userAgent }) => {
     const data = await bytes(input.file, svc.MAX_CERT_BYTES, "pushCert.tooLarge");
     const { certificate, isRenewal } = await svc.uploadPushCertificate({ file: data, appleId: input.appleId, notes: input.notes }, actor(user), { ip, userAgent });
-    // Every device must check in so it keeps talking to us: a push-devices job over the whole topic.
-    const job = isRenewal ? await startJob(JOB_KINDS.push, actor(user), { reason: "renewal", topic: certificate.topic }, {}) : null;
+    const job = isRenewal ? await svc.startRenewalPush(certificate.topic, actor(user), { ip, userAgent }) : null;
     revalidatePath(PAGE);
     const date = (await getFormatter())(certificate.notAfter);
     return { ok: true, message: t(isRenewal ? "pushCert.renewed" : "pushCert.uploaded", { date }), jobId: job?.id };
