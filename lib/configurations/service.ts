@@ -2,6 +2,7 @@ import { prisma } from "@/lib/db/client";
 import { audit, type Actor } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
 import { enqueueCommand } from "@/lib/mdm/enqueue";
+import { pushDevices } from "@/lib/apns/push-service";
 import { startJob, type Job, type Progress } from "@/lib/jobs/progress";
 import { JOB_KINDS } from "@/lib/jobs/kinds";
 import { installProfile, removeProfile } from "@/lib/mdm/commands";
@@ -22,6 +23,7 @@ export interface Ctx {
 
 const SYSTEM: Actor = { id: null, label: "system" };
 const NAME_MAX = 100;
+const PUSH_BATCH = 500;
 type DeviceRef = Pick<Device, "id" | "platform" | "ownerId">;
 type Cert = UserCertificate;
 
@@ -119,7 +121,7 @@ function activeDevices(ownerId: string): Promise<DeviceRef[]> {
 }
 
 /** Queue InstallProfile for one certificate under one configuration on one device. */
-async function sendInstall(device: DeviceRef, config: Configuration, cert: Cert, actor: Actor, ctx: Ctx): Promise<boolean> {
+async function sendInstall(device: DeviceRef, config: Configuration, cert: Cert, actor: Actor, ctx: Ctx, push = true): Promise<boolean> {
   const id = openIdentity(cert);
   if (!id.keyPem) return false; // a certificate whose key was cleared is not an identity any more
   const identifier = profileIdentifier(config.id, cert.purpose);
@@ -132,7 +134,7 @@ async function sendInstall(device: DeviceRef, config: Configuration, cert: Cert,
     password,
     certificateFileName: cert.purpose === "SIGNING" ? "signing.p12" : "encryption.p12",
   });
-  const cmd = await enqueueCommand(device.id, installProfile(device.platform === "MACOS" ? "MACOS" : "IOS", { payload: Buffer.from(xml, "utf8") }), { actor, ...ctx });
+  const cmd = await enqueueCommand(device.id, installProfile(device.platform === "MACOS" ? "MACOS" : "IOS", { payload: Buffer.from(xml, "utf8") }), { actor, ...ctx, push });
   await prisma().profileInstallation.upsert({
     where: { deviceId_identifier: { deviceId: device.id, identifier } },
     create: { deviceId: device.id, configurationId: config.id, userCertificateId: cert.id, identifier, commandId: cmd.id },
@@ -142,11 +144,11 @@ async function sendInstall(device: DeviceRef, config: Configuration, cert: Cert,
 }
 
 /** Queue RemoveProfile (when the device is still managed) and forget the installation. */
-async function sendRemove(device: DeviceRef, identifier: string, actor: Actor, ctx: Ctx): Promise<boolean> {
+async function sendRemove(device: DeviceRef, identifier: string, actor: Actor, ctx: Ctx, push = true): Promise<boolean> {
   let sent = false;
   const d = await prisma().device.findUnique({ where: { id: device.id }, select: { status: true } });
   if (d && (d.status === "ACTIVE" || d.status === "INACTIVE")) {
-    await enqueueCommand(device.id, removeProfile(device.platform === "MACOS" ? "MACOS" : "IOS", { identifier }), { actor, ...ctx });
+    await enqueueCommand(device.id, removeProfile(device.platform === "MACOS" ? "MACOS" : "IOS", { identifier }), { actor, ...ctx, push });
     sent = true;
   }
   await prisma().profileInstallation.deleteMany({ where: { deviceId: device.id, identifier } });
@@ -192,6 +194,7 @@ export async function syncConfiguration(configId: string, actor: Actor, ctx: Ctx
   const byOwner = new Map<string, Cert[]>();
   for (const c of certs) byOwner.set(c.userId, [...(byOwner.get(c.userId) ?? []), c]);
   const wanted = new Set<string>();
+  const touched = new Set<string>();
   let installed = 0;
   const existing = await prisma().profileInstallation.findMany({ where: { configurationId: configId }, include: { device: { select: { id: true, platform: true, ownerId: true } } } });
   const have = new Set(existing.map((i) => `${i.deviceId}|${i.identifier}|${i.userCertificateId}`));
@@ -203,7 +206,11 @@ export async function syncConfiguration(configId: string, actor: Actor, ctx: Ctx
         const key = `${device.id}|${profileIdentifier(config.id, cert.purpose)}`;
         wanted.add(key);
         if (have.has(`${key}|${cert.id}`)) continue;
-        if (await sendInstall(device, config, cert, actor, ctx)) installed++;
+        // No push per command: the touched devices are pushed together at the end, bounded.
+        if (await sendInstall(device, config, cert, actor, ctx, false)) {
+          installed++;
+          touched.add(device.id);
+        }
       }
     }
     await progress?.add(1);
@@ -212,8 +219,13 @@ export async function syncConfiguration(configId: string, actor: Actor, ctx: Ctx
   for (const i of existing) {
     await progress?.add(1);
     if (wanted.has(`${i.deviceId}|${i.identifier}`)) continue;
-    if (await sendRemove(i.device, i.identifier, actor, ctx)) removed++;
+    if (await sendRemove(i.device, i.identifier, actor, ctx, false)) {
+      removed++;
+      touched.add(i.deviceId);
+    }
   }
+  const ids = [...touched];
+  for (let i = 0; i < ids.length; i += PUSH_BATCH) await pushDevices(ids.slice(i, i + PUSH_BATCH));
   return { installed, removed };
 }
 
