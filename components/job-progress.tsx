@@ -8,7 +8,7 @@ import type { JobView } from "@/lib/jobs/view";
 const POLL_MS = 1000;
 
 /** A job's progress bar, counts and result. Stateless: JobProgress keeps it current. */
-export function JobBar({ job, link = false }: { job: JobView; link?: boolean }) {
+export function JobBar({ job, link = false, live = false }: { job: JobView; link?: boolean; live?: boolean }) {
   const t = useT();
   const id = useId();
   const known = job.total !== null && job.total > 0;
@@ -21,7 +21,8 @@ export function JobBar({ job, link = false }: { job: JobView; link?: boolean }) 
     <div className="flex flex-col gap-1 text-sm" data-testid="job-progress" data-status={job.status}>
       <div className="flex flex-wrap items-baseline justify-between gap-2">
         <span id={`${id}-label`} className="font-medium text-slate-800">{job.kindLabel}</span>
-        <span className="text-slate-600" data-testid="job-status">{job.statusLabel}</span>
+        {/* Announced when it changes (queued, running, done); the counts are not, every second would be noise. */}
+        <span className="text-slate-600" data-testid="job-status" aria-live={live ? "polite" : undefined}>{job.statusLabel}</span>
       </div>
       <div
         role="progressbar"
@@ -39,8 +40,10 @@ export function JobBar({ job, link = false }: { job: JobView; link?: boolean }) 
         {counts}
         {job.failed > 0 && <> · <span className="text-amber-800">{t("jobs.failedCount", { count: job.failed.toLocaleString("en-US") })}</span></>}
       </p>
-      {job.summary && <p className="text-xs text-slate-700" data-testid="job-summary">{job.summary}</p>}
-      {job.error && <p className="text-xs text-red-800" data-testid="job-error">{job.error}</p>}
+      <div aria-live={live ? "polite" : undefined}>
+        {job.summary && <p className="text-xs text-slate-700" data-testid="job-summary">{job.summary}</p>}
+        {job.error && <p className="text-xs text-red-800" data-testid="job-error">{job.error}</p>}
+      </div>
       {link && <Link href="/admin/jobs" className="text-xs text-brand-700 underline">{t("jobs.all")}</Link>}
     </div>
   );
@@ -77,8 +80,8 @@ export function JobProgress({ jobId, initial, link = true }: { jobId: string; in
     };
   }, [jobId, finished]);
   return (
-    <div aria-live="polite" className="w-full basis-full rounded-lg bg-white p-3 ring-1 ring-slate-200">
-      {job ? <JobBar job={job} link={link} /> : <p className="text-sm text-slate-600">{t("jobs.loading")}</p>}
+    <div className="w-full basis-full rounded-lg bg-white p-3 ring-1 ring-slate-200">
+      {job ? <JobBar job={job} link={link} live={!initial?.finished} /> : <p className="text-sm text-slate-600">{t("jobs.loading")}</p>}
       {lost && <p className="mt-1 text-xs text-amber-800">{t("jobs.unreachable")}</p>}
     </div>
   );
