@@ -124,7 +124,6 @@ async function ensureQueue(boss: PgBoss, kind: string, def?: Omit<JobDefinition<
   } as const;
   await boss.createQueue(kind, opts);
   await boss.updateQueue(kind, opts);
-  state.queues.add(kind);
 }
 
 /** Starts this process's engine (once): queues, schedules and workers of every defined job. */
@@ -134,6 +133,7 @@ export function startJobs(opts: EngineOptions = {}): Promise<PgBoss> {
     const engine = await createEngine(opts);
     state.boss = engine.boss;
     state.workers = engine.workers;
+    for (const kind of state.defs.keys()) state.queues.add(kind);
     return engine.boss;
   })().catch((e) => {
     state.starting = undefined;
@@ -159,7 +159,10 @@ export async function stopJobs(): Promise<void> {
  */
 export async function sendJob(kind: string, data: object, opts: PgBoss.SendOptions = {}): Promise<string | null> {
   const boss = await startJobs();
-  if (!state.queues.has(kind)) await ensureQueue(boss, kind, state.defs.get(kind));
+  if (!state.queues.has(kind)) {
+    await ensureQueue(boss, kind, state.defs.get(kind));
+    state.queues.add(kind);
+  }
   const id = await boss.send(kind, data, opts);
   // A worker here picks it up now rather than at its next poll.
   for (const w of state.workers.get(kind) ?? []) boss.notifyWorker(w);
