@@ -281,6 +281,12 @@ test.describe.serial("admin device list", () => {
     const queued = await sql<{ name: string; n: string }>(
       `SELECT d.name, count(*) AS n FROM commands c JOIN devices d ON d.id = c.device_id WHERE d.name = ANY($1) GROUP BY d.name ORDER BY d.name`, [chosen]);
     expect(queued).toEqual(chosen.sort().map((name) => ({ name, n: "5" })));
+    // The run is listed under Jobs, reached from the admin navigation.
+    await page.getByRole("navigation", { name: "Main navigation" }).getByRole("link", { name: "Jobs", exact: true }).click();
+    await expect(page.getByRole("heading", { name: "Jobs" })).toBeVisible();
+    const latest = page.getByTestId("jobs-list").getByTestId("job-progress").first();
+    await expect(latest).toContainText("Notify devices");
+    await expect(latest.getByRole("progressbar")).toHaveAttribute("aria-valuemax", "2");
 
     // Select all on the page, then every device matching the filter (60, more than a page).
     await list(page, "q=dlist");
