@@ -3,8 +3,10 @@
 // written inline, as Next's docs show, so the edge bundle drops the import entirely.
 export async function register() {
   if (process.env.NEXT_RUNTIME === "nodejs" && process.env.NEXT_PHASE !== "phase-production-build") {
-    const { startScheduler } = await import("./lib/jobs/scheduler");
-    startScheduler();
+    // Defines every job, then starts the engine: workers, and cron schedules shared by all instances.
+    await import("./lib/jobs/handlers");
+    const { startJobs } = await import("./lib/jobs/queue");
+    void startJobs().catch((e) => console.error("[jobs] the job engine could not start", e));
     // The device CA exists from the first start, so its expiry card and SCEP are ready.
     const { deviceCa } = await import("./lib/pki/device-ca");
     void deviceCa().catch((e) => console.error("device CA could not be created", e));

@@ -5,7 +5,7 @@ const config: NextConfig = {
   // The app's own files only: tests and scripts are checked by `npm run typecheck`.
   typescript: { tsconfigPath: "tsconfig.next.json" },
   // Device endpoints read raw bodies; keep server-only packages out of the bundle.
-  serverExternalPackages: ["pg", "@prisma/adapter-pg", "@electric-sql/pglite", "@prisma/schema-engine-wasm", "node-forge"],
+  serverExternalPackages: ["pg", "pg-boss", "@prisma/adapter-pg", "@electric-sql/pglite", "@prisma/schema-engine-wasm", "node-forge"],
   experimental: { serverActions: { bodySizeLimit: "2mb" }, authInterrupts: true },
 };
 

@@ -4,12 +4,14 @@ import { startTransition, useActionState, useEffect, useRef } from "react";
 import type { ActionState } from "@/lib/actions";
 import { FormAlert } from "./field";
 import { SubmitButton } from "./submit-button";
+import { JobProgress } from "./job-progress";
 
 /**
  * A form bound to a server action made with formAction: shows the pending label while it
  * runs, then the localized error or success message. Submitted through onSubmit rather than
  * the action prop so a refused form keeps what was typed and chosen (React resets forms
- * after an action-prop submission); it is cleared only on success.
+ * after an action-prop submission); it is cleared only on success. When the action started a
+ * job (`jobId`), its progress follows the message.
  */
 export function ActionForm({ action, submitLabel, pendingLabel, variant, children, className = "flex flex-col gap-3", testId, onSuccess, buttonClassName }: {
   action: (prev: ActionState, form: FormData) => Promise<ActionState>;
@@ -46,6 +48,8 @@ export function ActionForm({ action, submitLabel, pendingLabel, variant, childre
       }}
     >
       <FormAlert error={state?.error} message={state?.ok ? state.message : undefined} />
+      {/* A started job shows its progress right here; keyed so a new run starts a new follower. */}
+      {state?.jobId && <JobProgress key={state.jobId} jobId={state.jobId} />}
       {children}
       <div><SubmitButton label={submitLabel} pendingLabel={pendingLabel} variant={variant} pending={pending} className={buttonClassName} /></div>
     </form>

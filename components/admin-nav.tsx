@@ -15,6 +15,7 @@ const ITEMS = [
   ["/admin/certificates", "certificates"],
   ["/admin/configurations", "configurations"],
   ["/admin/android", "android"],
+  ["/admin/jobs", "jobs"],
   ["/admin/settings", "settings"],
   ["/admin/audit", "audit"],
 ] as const;

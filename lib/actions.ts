@@ -13,6 +13,8 @@ export type ActionState = {
   error?: string;
   fieldErrors?: Record<string, string>;
   message?: string;
+  /** A job the action started (lib/jobs/progress): the form shows its progress. */
+  jobId?: string;
   /** What was typed, echoed back on failure so the form keeps it (never secrets). */
   values?: Record<string, string>;
 } | null;

@@ -7,11 +7,10 @@ import { accessToken } from "./service";
 import { isUuid } from "@/lib/ids";
 
 // Android devices live in Google's Android Management API; this job mirrors them into the
-// Device table (platform ANDROID) so the admin list and the owner's /my show them. Runs under
-// the scheduler's advisory lock; every step is an upsert keyed by the AMAPI name, so a second
-// run changes nothing.
+// Device table (platform ANDROID) so the admin list and the owner's /my show them. Runs as the
+// android-sync job, one at a time across instances; every step is an upsert keyed by the AMAPI
+// name, so a second run changes nothing.
 
-export const ANDROID_SYNC_MS = 10 * 60_000;
 const SYSTEM = { id: null, label: "android-sync" };
 
 export interface SyncResult {

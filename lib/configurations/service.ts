@@ -1,7 +1,10 @@
 import { prisma } from "@/lib/db/client";
 import { audit, type Actor } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
-import { enqueueCommand } from "@/lib/mdm/queue";
+import { enqueueCommand } from "@/lib/mdm/enqueue";
+import { pushDevices } from "@/lib/apns/push-service";
+import { startJob, type Job, type Progress } from "@/lib/jobs/progress";
+import { JOB_KINDS } from "@/lib/jobs/kinds";
 import { installProfile, removeProfile } from "@/lib/mdm/commands";
 import { buildPkcs12Profile } from "@/lib/mdm/profile";
 import { devicePkcs12, openIdentity } from "@/lib/user-certificates/identity";
@@ -20,6 +23,7 @@ export interface Ctx {
 
 const SYSTEM: Actor = { id: null, label: "system" };
 const NAME_MAX = 100;
+const PUSH_BATCH = 500;
 type DeviceRef = Pick<Device, "id" | "platform" | "ownerId">;
 type Cert = UserCertificate;
 
@@ -64,9 +68,9 @@ async function checked(input: ConfigurationInput, excludeId?: string): Promise<C
 export async function createConfiguration(input: ConfigurationInput, actor: Actor, ctx: Ctx) {
   const data = await checked(input);
   const config = await prisma().configuration.create({ data: { ...data, kind: "USER_PROVIDED_CERTIFICATE", createdByLabel: actor.label } });
-  const result = await syncConfiguration(config.id, actor, ctx);
-  await audit({ actor, action: "configuration.create", target: target(config), details: { purposes: config.purposes, groupId: config.groupId, ...result }, ...ctx });
-  return { configuration: config, ...result };
+  const job = await startSync(config, actor, ctx);
+  await audit({ actor, action: "configuration.create", target: target(config), details: { purposes: config.purposes, groupId: config.groupId, jobId: job.id }, ...ctx });
+  return { configuration: config, job };
 }
 
 export async function updateConfiguration(id: string, input: ConfigurationInput, actor: Actor, ctx: Ctx) {
@@ -74,12 +78,17 @@ export async function updateConfiguration(id: string, input: ConfigurationInput,
   if (!before) throw new UserError("configuration.notFound");
   const data = await checked(input, id);
   const config = await prisma().configuration.update({ where: { id }, data });
-  const result = await syncConfiguration(config.id, actor, ctx);
+  const job = await startSync(config, actor, ctx);
   await audit({
     actor, action: "configuration.update", target: target(config),
-    details: { from: { name: before.name, purposes: before.purposes, groupId: before.groupId }, to: data, ...result }, ...ctx,
+    details: { from: { name: before.name, purposes: before.purposes, groupId: before.groupId }, to: data, jobId: job.id }, ...ctx,
   });
-  return { configuration: config, ...result };
+  return { configuration: config, job };
+}
+
+/** The devices are brought in line by a configuration-sync job: for every user of a group, that is many profiles. */
+function startSync(config: Configuration, actor: Actor, ctx: Ctx): Promise<Job> {
+  return startJob(JOB_KINDS.configurationSync, actor, { configurationId: config.id, name: config.name }, { configurationId: config.id, actor, ctx: { ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null } });
 }
 
 export async function deleteConfiguration(id: string, actor: Actor, ctx: Ctx) {
@@ -112,7 +121,7 @@ function activeDevices(ownerId: string): Promise<DeviceRef[]> {
 }
 
 /** Queue InstallProfile for one certificate under one configuration on one device. */
-async function sendInstall(device: DeviceRef, config: Configuration, cert: Cert, actor: Actor, ctx: Ctx): Promise<boolean> {
+async function sendInstall(device: DeviceRef, config: Configuration, cert: Cert, actor: Actor, ctx: Ctx, push = true): Promise<boolean> {
   const id = openIdentity(cert);
   if (!id.keyPem) return false; // a certificate whose key was cleared is not an identity any more
   const identifier = profileIdentifier(config.id, cert.purpose);
@@ -125,7 +134,7 @@ async function sendInstall(device: DeviceRef, config: Configuration, cert: Cert,
     password,
     certificateFileName: cert.purpose === "SIGNING" ? "signing.p12" : "encryption.p12",
   });
-  const cmd = await enqueueCommand(device.id, installProfile(device.platform === "MACOS" ? "MACOS" : "IOS", { payload: Buffer.from(xml, "utf8") }), { actor, ...ctx });
+  const cmd = await enqueueCommand(device.id, installProfile(device.platform === "MACOS" ? "MACOS" : "IOS", { payload: Buffer.from(xml, "utf8") }), { actor, ...ctx, push });
   await prisma().profileInstallation.upsert({
     where: { deviceId_identifier: { deviceId: device.id, identifier } },
     create: { deviceId: device.id, configurationId: config.id, userCertificateId: cert.id, identifier, commandId: cmd.id },
@@ -135,11 +144,11 @@ async function sendInstall(device: DeviceRef, config: Configuration, cert: Cert,
 }
 
 /** Queue RemoveProfile (when the device is still managed) and forget the installation. */
-async function sendRemove(device: DeviceRef, identifier: string, actor: Actor, ctx: Ctx): Promise<boolean> {
+async function sendRemove(device: DeviceRef, identifier: string, actor: Actor, ctx: Ctx, push = true): Promise<boolean> {
   let sent = false;
   const d = await prisma().device.findUnique({ where: { id: device.id }, select: { status: true } });
   if (d && (d.status === "ACTIVE" || d.status === "INACTIVE")) {
-    await enqueueCommand(device.id, removeProfile(device.platform === "MACOS" ? "MACOS" : "IOS", { identifier }), { actor, ...ctx });
+    await enqueueCommand(device.id, removeProfile(device.platform === "MACOS" ? "MACOS" : "IOS", { identifier }), { actor, ...ctx, push });
     sent = true;
   }
   await prisma().profileInstallation.deleteMany({ where: { deviceId: device.id, identifier } });
@@ -171,8 +180,10 @@ export async function removeCertificateProfiles(certId: string, actor: Actor, ct
  * Make the devices match a configuration: install where a targeted user's device lacks the
  * profile, remove where the device's owner is no longer targeted (or the purpose was dropped).
  */
-export async function syncConfiguration(configId: string, actor: Actor, ctx: Ctx): Promise<{ installed: number; removed: number }> {
-  const config = await prisma().configuration.findUniqueOrThrow({ where: { id: configId } });
+export async function syncConfiguration(configId: string, actor: Actor, ctx: Ctx, progress?: Progress): Promise<{ installed: number; removed: number }> {
+  const config = await prisma().configuration.findUnique({ where: { id: configId } });
+  // Deleted before its sync ran: deleteConfiguration removed what it had installed.
+  if (!config) return { installed: 0, removed: 0 };
   const certs = await prisma().userCertificate.findMany({
     where: {
       purpose: { in: config.purposes },
@@ -183,24 +194,38 @@ export async function syncConfiguration(configId: string, actor: Actor, ctx: Ctx
   const byOwner = new Map<string, Cert[]>();
   for (const c of certs) byOwner.set(c.userId, [...(byOwner.get(c.userId) ?? []), c]);
   const wanted = new Set<string>();
+  const touched = new Set<string>();
   let installed = 0;
   const existing = await prisma().profileInstallation.findMany({ where: { configurationId: configId }, include: { device: { select: { id: true, platform: true, ownerId: true } } } });
   const have = new Set(existing.map((i) => `${i.deviceId}|${i.identifier}|${i.userCertificateId}`));
+  // Progress counts users to install for, then installations to check for removal.
+  await progress?.setTotal(byOwner.size + existing.length);
   for (const [ownerId, list] of byOwner) {
     for (const device of await activeDevices(ownerId)) {
       for (const cert of list) {
         const key = `${device.id}|${profileIdentifier(config.id, cert.purpose)}`;
         wanted.add(key);
         if (have.has(`${key}|${cert.id}`)) continue;
-        if (await sendInstall(device, config, cert, actor, ctx)) installed++;
+        // No push per command: the touched devices are pushed together at the end, bounded.
+        if (await sendInstall(device, config, cert, actor, ctx, false)) {
+          installed++;
+          touched.add(device.id);
+        }
       }
     }
+    await progress?.add(1);
   }
   let removed = 0;
   for (const i of existing) {
+    await progress?.add(1);
     if (wanted.has(`${i.deviceId}|${i.identifier}`)) continue;
-    if (await sendRemove(i.device, i.identifier, actor, ctx)) removed++;
+    if (await sendRemove(i.device, i.identifier, actor, ctx, false)) {
+      removed++;
+      touched.add(i.deviceId);
+    }
   }
+  const ids = [...touched];
+  for (let i = 0; i < ids.length; i += PUSH_BATCH) await pushDevices(ids.slice(i, i + PUSH_BATCH));
   return { installed, removed };
 }
 

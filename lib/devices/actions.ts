@@ -2,7 +2,8 @@ import { prisma } from "@/lib/db/client";
 import { audit, type Actor } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
 import { pushDevice, type DevicePushResult } from "@/lib/apns/push-service";
-import { enqueueCommand, type BuiltCommand } from "@/lib/mdm/queue";
+import { enqueueCommand } from "@/lib/mdm/enqueue";
+import type { BuiltCommand } from "@/lib/mdm/queue";
 import { unlockToken } from "@/lib/mdm/service";
 import * as cmd from "@/lib/mdm/commands";
 import type { Command, Device } from "@/lib/db/generated/client";
@@ -44,9 +45,14 @@ function platformOf(d: Device): cmd.ApplePlatform {
   return d.platform;
 }
 
-/** The commands an action stands for on this device; throws UserError when it cannot apply. */
-export async function commandsFor(d: Device, action: DeviceAction, p: ActionParams = {}): Promise<BuiltCommand[]> {
-  const platform = platformOf(d);
+/** Actions whose commands depend on the platform only, not on the device: the ones that run in bulk too. */
+export type PlatformAction = "refresh" | "checkIn" | "lock" | "wipe" | "retire";
+
+/**
+ * The commands of an action that depends only on the platform; `retire` removes the profile
+ * `enrollmentProfile` names. Throws UserError when the platform refuses the action or a parameter.
+ */
+export function platformCommands(platform: cmd.ApplePlatform, action: PlatformAction, p: ActionParams, enrollmentProfile: string): BuiltCommand[] {
   switch (action) {
     case "refresh":
       return [cmd.deviceInformation(platform), cmd.securityInfo(platform), cmd.installedApplicationList(platform), cmd.profileList(platform), cmd.certificateList(platform)] as BuiltCommand[];
@@ -54,6 +60,22 @@ export async function commandsFor(d: Device, action: DeviceAction, p: ActionPara
       return [];
     case "lock":
       return [cmd.deviceLock(platform, { message: p.message, phoneNumber: p.phoneNumber, pin: p.pin }) as BuiltCommand];
+    case "wipe":
+      return [cmd.eraseDevice(platform, { pin: p.pin }) as BuiltCommand];
+    case "retire":
+      return [cmd.removeProfile(platform, { identifier: enrollmentProfile }) as BuiltCommand];
+  }
+}
+
+/** The commands an action stands for on this device; throws UserError when it cannot apply. */
+export async function commandsFor(d: Device, action: DeviceAction, p: ActionParams = {}): Promise<BuiltCommand[]> {
+  const platform = platformOf(d);
+  switch (action) {
+    case "refresh":
+    case "checkIn":
+    case "lock":
+    case "wipe":
+      return platformCommands(platform, action, p, "");
     case "clearPasscode":
       return [cmd.clearPasscode(platform, { unlockToken: unlockToken(d) }) as BuiltCommand];
     case "lostModeOn":
@@ -71,12 +93,10 @@ export async function commandsFor(d: Device, action: DeviceAction, p: ActionPara
       return [cmd.playLostModeSound(platform) as BuiltCommand];
     case "restart":
       return [cmd.restartDevice(platform) as BuiltCommand];
-    case "wipe":
-      return [cmd.eraseDevice(platform, { pin: p.pin }) as BuiltCommand];
     case "retire": {
       const enrollment = d.enrollmentId ? await prisma().enrollment.findUnique({ where: { id: d.enrollmentId }, select: { profileIdentifier: true } }) : null;
       if (!enrollment) throw new UserError("device.noEnrollmentProfile");
-      return [cmd.removeProfile(platform, { identifier: enrollment.profileIdentifier }) as BuiltCommand];
+      return platformCommands(platform, "retire", p, enrollment.profileIdentifier);
     }
   }
 }

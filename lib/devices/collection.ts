@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { prisma } from "@/lib/db/client";
 import { isUserError } from "@/lib/errors";
 import { getSetting } from "@/lib/settings";
-import { enqueueCommand, type BuiltCommand } from "@/lib/mdm/queue";
+import { enqueueCommand } from "@/lib/mdm/enqueue";
+import type { BuiltCommand } from "@/lib/mdm/queue";
 import { deviceInformation, securityInfo } from "@/lib/mdm/commands";
 import type { Actor } from "@/lib/audit";
 

@@ -6,6 +6,8 @@ import { normalizeEmail, normalizeUsername } from "@/lib/auth/login";
 import { syncUserConfigurations } from "@/lib/configurations/service";
 import { classify, searchEntries, withServiceBind, PAGE_SIZE, type DirectoryEntry } from "./client";
 import { claimSync, finishSync, getDirectoryConfig, getSyncStatus, isConfigured, type SyncSummary } from "./config";
+import { startJob, type Job } from "@/lib/jobs/progress";
+import { JOB_KINDS } from "@/lib/jobs/kinds";
 
 // Import and sync: directory entries become users with source DIRECTORY, matched by username.
 // Names, emails and groups follow the directory; users no longer found are disabled (never
@@ -45,6 +47,15 @@ export async function syncDirectory(actor: Actor, ctx: Ctx, trigger: Trigger, no
     if (!isUserError(e)) console.error("[directory] sync failed:", e);
     throw ue;
   }
+}
+
+/**
+ * "Import now": queues a manual sync as a directory-sync job (the queue runs one at a time) and
+ * returns at once. The sync itself is audited when it ends.
+ */
+export async function startDirectoryImport(actor: Actor, ctx: Ctx): Promise<Job> {
+  if (!isConfigured(await getDirectoryConfig())) throw new UserError("directory.notConfigured");
+  return startJob(JOB_KINDS.directorySync, actor, {}, { actor, ctx });
 }
 
 interface Wanted {
@@ -176,7 +187,7 @@ async function groupIds(names: string[]): Promise<Map<string, string>> {
   return new Map(rows.map((r) => [r.name, r.id]));
 }
 
-/** The scheduler's tick: syncs when enabled and one interval has passed since the last start. */
+/** The directory-sync job's tick (every minute): syncs when enabled and one interval has passed since the last start. */
 export async function runScheduledSync(now = new Date()): Promise<"ran" | "notDue" | "off" | "failed"> {
   const config = await getDirectoryConfig();
   if (!config.syncEnabled || !isConfigured(config)) return "off";
@@ -192,5 +203,3 @@ export async function runScheduledSync(now = new Date()): Promise<"ran" | "notDu
     throw e;
   }
 }
-
-export const DIRECTORY_TICK_MS = 60_000;

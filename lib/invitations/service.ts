@@ -11,6 +11,8 @@ import { getSetting } from "@/lib/settings";
 import { defaultTimeZone } from "@/lib/config";
 import { formatDateTime } from "@/lib/i18n";
 import type { Invitation, User } from "@/lib/db/generated/client";
+import { startJob, type Job, type Progress } from "@/lib/jobs/progress";
+import { JOB_KINDS } from "@/lib/jobs/kinds";
 import { invitationMail } from "./messages";
 
 // Invitations to enroll (seed 001): a mail in the user's language with the /go link and,
@@ -41,23 +43,37 @@ function mailDate(d: Date, user: Pick<User, "locale" | "timeZone">) {
   return formatDateTime(d, user.locale === "en" ? "en" : "ja", user.timeZone ?? defaultTimeZone());
 }
 
+async function invitees(userIds: string[]): Promise<User[]> {
+  const users = await prisma().user.findMany({ where: { id: { in: userIds } } });
+  if (users.length !== new Set(userIds).size) throw new UserError("users.notFound");
+  const disabled = users.find((u) => u.disabled);
+  if (disabled) throw new UserError("invitations.userDisabled", { email: disabled.email });
+  return users;
+}
+
+/**
+ * Checks the users and queues their invitations as a send-invitations job (a hash and a mail
+ * per user take a while for many users); returns at once.
+ */
+export async function startInvitations(userIds: string[], opts: { pin?: boolean; baseUrl: string }, actor: Actor, ctx: Ctx): Promise<Job> {
+  const users = await invitees(userIds);
+  return startJob(JOB_KINDS.invitations, actor, { users: users.length, pin: opts.pin ?? null }, { userIds: users.map((u) => u.id), ...opts, actor, ctx }, users.length);
+}
+
 /**
  * Sends each user a new invitation (revoking any open one): the mail goes out through Resend
  * or stays in the outbox. Returns how many were sent.
  */
 export async function inviteUsers(
   userIds: string[],
-  opts: { pin?: boolean; baseUrl: string },
+  opts: { pin?: boolean; baseUrl: string; progress?: Pick<Progress, "add"> },
   actor: Actor,
   ctx: Ctx,
   now = new Date(),
 ): Promise<number> {
   const settings = await getSetting("invitations");
   const withPin = opts.pin ?? settings.pinByDefault;
-  const users = await prisma().user.findMany({ where: { id: { in: userIds } } });
-  if (users.length !== new Set(userIds).size) throw new UserError("users.notFound");
-  const disabled = users.find((u) => u.disabled);
-  if (disabled) throw new UserError("invitations.userDisabled", { email: disabled.email });
+  const users = await invitees(userIds);
   for (const user of users) {
     const { secret, hash } = newSecret();
     const pin = withPin ? newPin() : null;
@@ -86,6 +102,7 @@ export async function inviteUsers(
       details: { invitationId: inv.id, pin: Boolean(pin), expiresAt: expiresAt.toISOString(), mail: sent.status, ...(sent.error && { error: sent.error }) },
       ...ctx,
     });
+    await opts.progress?.add(1, sent.status === "FAILED" ? 1 : 0);
   }
   return users.length;
 }

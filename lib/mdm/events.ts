@@ -3,7 +3,7 @@ import { sendJob } from "@/lib/jobs/queue";
 // Events of the device path, handed to the job queue: their handlers live with the domains they
 // touch (lib/enrollment/after-enroll.ts), so lib/mdm imports none of them.
 
-export const DEVICE_ENROLLED = "device.enrolled";
+export const DEVICE_ENROLLED = "device-enrolled";
 
 export interface DeviceEnrolled {
   deviceId: string;

@@ -1,9 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { prisma } from "@/lib/db/client";
 import { audit, type Actor } from "@/lib/audit";
-import { open, seal } from "@/lib/crypto";
+import { open } from "@/lib/crypto";
 import { UserError } from "@/lib/errors";
-import { pushDevice } from "@/lib/apns/push-service";
 import type { Command, Prisma } from "@/lib/db/generated/client";
 
 // The durable command queue: what goes in. Order is per device (seq); handing commands out and
@@ -15,11 +13,11 @@ export interface BuiltCommand {
 }
 
 /** Keys whose values must not be readable in the database (or the audit log). */
-const SECRET_KEYS = new Set(["UnlockToken", "PIN", "Payload", "Password"]);
-const SEALED = "command-body";
+export const SECRET_KEYS = new Set(["UnlockToken", "PIN", "Payload", "Password"]);
+export const SEALED = "command-body";
 export const DEFAULT_EXPIRY_HOURS = 72;
 
-function redact(command: Record<string, unknown>): Prisma.InputJsonValue {
+export function redact(command: Record<string, unknown>): Prisma.InputJsonValue {
   return Object.fromEntries(Object.entries(command).map(([k, v]) => [k, SECRET_KEYS.has(k) ? "[sealed]" : jsonSafe(v)])) as Prisma.InputJsonValue;
 }
 
@@ -42,31 +40,9 @@ function revive(v: unknown): unknown {
   return v;
 }
 
-export async function enqueueCommand(
-  deviceId: string,
-  built: BuiltCommand,
-  opts: { actor: Actor; ip?: string | null; userAgent?: string | null; expiresInHours?: number; push?: boolean },
-): Promise<Command> {
-  const device = await prisma().device.findUnique({ where: { id: deviceId }, select: { id: true, name: true, udid: true, status: true } });
-  if (!device) throw new UserError("device.notFound");
-  if (device.status === "RETIRED" || device.status === "WIPED") throw new UserError("device.notManaged");
-  const hasSecret = Object.keys(built.command).some((k) => SECRET_KEYS.has(k));
-  const cmd = await prisma().command.create({
-    data: {
-      id: randomUUID().toUpperCase(),
-      deviceId,
-      requestType: built.requestType,
-      payload: redact(built.command),
-      sealedBody: hasSecret ? seal(JSON.stringify(jsonSafe(built.command)), SEALED) : null,
-      queuedByLabel: opts.actor.label,
-      expiresAt: new Date(Date.now() + (opts.expiresInHours ?? DEFAULT_EXPIRY_HOURS) * 3_600_000),
-    },
-  });
-  await audit({ actor: opts.actor, action: "command.enqueue", target: { type: "device", id: deviceId, label: device.name ?? device.udid }, details: { requestType: built.requestType, commandUuid: cmd.id }, ip: opts.ip, userAgent: opts.userAgent });
-  // The command is durable; the push only wakes the device, so nobody waits for Apple.
-  if (opts.push !== false) void pushDevice(deviceId).catch((e) => console.error("push failed", e));
-  return cmd;
-}
+// Commands are queued in ./enqueue; re-exported for callers not yet moved there
+// (lib/mdm/service.ts, scripts/bench.ts).
+export { enqueueCommand } from "./enqueue";
 
 /** The Command dictionary to send, secrets unsealed. */
 export function commandBody(c: Pick<Command, "payload" | "sealedBody">): Record<string, unknown> {

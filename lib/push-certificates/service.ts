@@ -7,6 +7,8 @@ import { readPkcs12 } from "@/lib/pki/pkcs12";
 import { validatePushCertificate } from "@/lib/pki/push-certificate";
 import type { Prisma } from "@/lib/db/generated/client";
 import { alertPushCertificateRefused } from "@/lib/expiry/alerts";
+import { startJob, type Job } from "@/lib/jobs/progress";
+import { JOB_KINDS } from "@/lib/jobs/kinds";
 
 // The push certificate lifecycle: request (CSR), vendor signature, upload, renew, delete.
 // Keys stay sealed at rest (lib/crypto); every step is audited, refusals included.
@@ -23,6 +25,16 @@ export const MAX_CERT_BYTES = 64 * 1024;
 export const MAX_P12_BYTES = 100 * 1024;
 
 const target = (id?: string, label?: string) => ({ type: "pushCertificate", id, label });
+
+/**
+ * After a renewal every device of the topic must check in so it keeps talking to us: a
+ * push-devices job over the whole topic (no device list), audited as "pushCert.push_all".
+ */
+export async function startRenewalPush(topic: string, actor: Actor, ctx: RequestContext): Promise<Job> {
+  const job = await startJob(JOB_KINDS.push, actor, { reason: "renewal", topic }, {});
+  await audit({ actor, action: "pushCert.push_all", target: target(undefined, topic), details: { jobId: job.id }, ...ctx });
+  return job;
+}
 
 /** Serialises writers of the push certificate tables across instances. */
 async function lock(tx: Prisma.TransactionClient) {

@@ -126,16 +126,21 @@ test.describe.serial("Android enrollment through the Android Management API", ()
       await admin.goto("/admin/android");
       const sync = admin.getByTestId("android-sync");
       await sync.getByRole("button", { name: "Sync devices now" }).click();
-      await expect(sync.getByTestId("form-message")).toHaveText("Synchronized: 1 devices listed by Google.");
-      // An outage at Google: the reason is told now and kept on the page as a sentence.
+      // Queued at once; the job's progress follows under the button.
+      await expect(sync.getByTestId("form-message")).toHaveText("Synchronization queued. Its progress shows below; the result also appears under Last device sync.");
+      await expect(sync.getByTestId("job-status")).toHaveText("Done");
+      await expect(sync.getByTestId("job-summary")).toContainText("1 created");
+      // An outage at Google: the failed job says why, and the page keeps it as a sentence.
       fake.failDevices = { code: 503, status: "UNAVAILABLE", message: "The service is currently unavailable." };
       await sync.getByRole("button", { name: "Sync devices now" }).click();
-      await expect(sync.getByTestId("form-error")).toContainText("HTTP 503");
+      await expect(sync.getByTestId("job-status")).toHaveText("Failed");
+      await expect(sync.getByTestId("job-error")).toContainText("HTTP 503");
       await admin.reload();
       await expect(admin.getByTestId("android-last-sync")).toContainText("failed: Google answered with an error (HTTP 503)");
       fake.failDevices = null;
       await admin.getByTestId("android-sync").getByRole("button", { name: "Sync devices now" }).click();
-      await expect(admin.getByTestId("android-sync").getByTestId("form-message")).toHaveText("Synchronized: 1 devices listed by Google.");
+      await expect(admin.getByTestId("android-sync").getByTestId("job-status")).toHaveText("Done");
+      await expect(admin.getByTestId("android-sync").getByTestId("job-summary")).toContainText("1 updated");
       await admin.goto(`/admin/devices?q=${SERIAL}`);
       await expect(admin.getByText(SERIAL)).toBeVisible();
       const [row] = await sql<{ id: string; owner_id: string }>("SELECT id, owner_id FROM devices WHERE serial_number = $1", [SERIAL]);

@@ -77,7 +77,7 @@ export async function openPanel(page: Page, testId: string) {
 }
 
 /**
- * Waits for what follows an enrollment (the device.enrolled job: first inventory, configurations,
+ * Waits for what follows an enrollment (the device-enrolled job: first inventory, configurations,
  * invitation) to have run, as a real device waits for the push that job ends with.
  */
 export async function afterEnrollment(udid: string, timeoutMs = 30_000) {
@@ -85,12 +85,12 @@ export async function afterEnrollment(udid: string, timeoutMs = 30_000) {
   for (;;) {
     const [job] = await sql<{ state: string }>(
       `SELECT j.state FROM pgboss.job j JOIN devices d ON j.data->>'deviceId' = d.id::text
-       WHERE j.name = 'device.enrolled' AND d.udid = $1 ORDER BY j.created_on DESC LIMIT 1`,
+       WHERE j.name = 'device-enrolled' AND d.udid = $1 ORDER BY j.created_on DESC LIMIT 1`,
       [udid],
     ).catch(() => []);
     if (job?.state === "completed") return;
-    if (job?.state === "failed") throw new Error(`device.enrolled failed for ${udid}`);
-    if (Date.now() > deadline) throw new Error(`device.enrolled did not run for ${udid} (${job?.state ?? "not queued"})`);
+    if (job?.state === "failed") throw new Error(`device-enrolled failed for ${udid}`);
+    if (Date.now() > deadline) throw new Error(`device-enrolled did not run for ${udid} (${job?.state ?? "not queued"})`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

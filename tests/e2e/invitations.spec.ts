@@ -65,7 +65,8 @@ test.describe.serial("invitations and /go on a phone", () => {
     await expect(form.getByLabel("Send invitations now")).toBeChecked();
     await expect(form.getByLabel("With a one-time PIN")).toBeChecked();
     await form.getByRole("button", { name: "Add users" }).click();
-    await expect(form.getByTestId("form-message")).toHaveText("1 user(s) added and invited.");
+    await expect(form.getByTestId("form-message")).toHaveText("1 user(s) added. Their invitations are being sent.");
+    await expect(form.getByTestId("job-status")).toHaveText("Done");
     const mail = await latestMail(YUI.email);
     expect(mail.subject).toBe("[Mamori] デバイス登録のご案内");
     expect(mail.html).toContain(mail.link);

@@ -81,7 +81,7 @@ test.describe.serial("user-provided certificates", () => {
     await create.getByLabel("Name").fill(CONFIG);
     await create.getByLabel("Assign to").selectOption({ label: "All users" });
     await create.getByRole("button", { name: "Create" }).click();
-    await expect(create.getByTestId("form-message")).toHaveText("The configuration was created. Profiles queued: 0.");
+    await expect(create.getByTestId("form-message")).toHaveText("The configuration was created. Its profiles are being queued for the devices.");
     await expect(page.getByTestId("configuration-row").filter({ hasText: CONFIG })).toContainText("Signing, Encryption");
     await expect(page.getByTestId("configuration-row").filter({ hasText: CONFIG })).toContainText("All users");
 
@@ -254,7 +254,7 @@ test.describe.serial("user-provided certificates", () => {
     await edit.getByLabel("Assign to").selectOption({ label: "Group: Certs Sales" });
     await edit.getByRole("button", { name: "Save" }).click();
     // Taro's encryption certificate has no device to leave; Hanako's was deleted.
-    await expect(edit.getByTestId("form-message")).toHaveText("Saved. Profiles queued: 0; removals queued: 0.");
+    await expect(edit.getByTestId("form-message")).toHaveText("Saved. The devices are being brought in line.");
     await page.goto("/admin/configurations");
     await expect(page.getByTestId("configuration-row").filter({ hasText: CONFIG })).toContainText("Group: Certs Sales");
     await page.getByTestId("configuration-row").getByRole("link", { name: CONFIG }).click();

@@ -43,7 +43,9 @@ test.describe.serial("users page", () => {
     await page.getByLabel("Select ren@example.jp").check();
     const invite = page.getByTestId("invite-selected-form");
     await invite.getByRole("button", { name: "Send invitations to selected" }).click();
-    await expect(invite.getByTestId("form-message")).toHaveText("Invitation sent to 1 user(s).");
+    await expect(invite.getByTestId("form-message")).toHaveText("Sending invitations to 1 user(s).");
+    await expect(invite.getByTestId("job-status")).toHaveText("Done");
+    await page.reload();
     await expect(page.getByTestId("user-row")).toContainText("Sent");
     const [mail] = await sql<{ text: string }>("SELECT text FROM mail_messages WHERE 'ren@example.jp' = ANY(\"to\")");
     expect(mail!.text).toMatch(/\/go\?invite=/);

@@ -6,13 +6,14 @@ import { prisma } from "@/lib/db/client";
 import { isUserError } from "@/lib/errors";
 import { createAndroidEnrollment, saveAndroidSettings, testAndroidConnection, androidSettings } from "@/lib/android/service";
 import { syncAndroidDevices } from "@/lib/android/sync";
-import { syncAndroidNow } from "@/lib/android/job";
+import { startAndroidSync } from "@/lib/android/job";
+import { finishedJob as finished, startTestJobs } from "../support/jobs";
 import { parseServiceAccount, signAssertion } from "@/lib/android/client";
 import { androidEnrollmentForTicket } from "@/lib/android/go";
 import { issueTicket } from "@/lib/invitations/tickets";
 import { reset } from "@/lib/rate-limit";
 
-const db = useOwnDatabase();
+useOwnDatabase();
 
 // Google's token endpoint and the Android Management API are tests/support/fake-amapi.ts on
 // 127.0.0.1; the service-account keys are real RSA keys made here. No mocks.
@@ -306,37 +307,43 @@ describe("device sync", () => {
     expect(await prisma().device.findUniqueOrThrow({ where: { amapiName: String(d.name) } })).toMatchObject({ ownerId: null, status: "INACTIVE" });
   });
 
-  it("two concurrent syncs create each device once", async () => {
+  it("Sync now queues android-sync jobs that run one at a time and create each device once", async () => {
+    await startTestJobs();
     for (let i = 0; i < 3; i++) {
       const t = await createAndroidEnrollment(owner.id, { id: owner.id, label: owner.email }, ctx);
       fake.enroll(t.value, { serialNumber: `SN-CON-${i}` });
     }
-    // The first run is held inside devices.list (so it holds the job's lock); the second,
-    // started meanwhile, must skip rather than run alongside.
+    // The first run is held inside devices.list; the second, queued meanwhile, must wait for it.
     const release = fake.holdDevices();
-    const first = syncAndroidNow(admin, ctx, db.url);
+    const first = await startAndroidSync(admin, ctx);
+    expect(first).toMatchObject({ kind: "android-sync", status: "QUEUED" });
     while (fake.held === 0) await new Promise((r) => setTimeout(r, 10));
-    const b = await syncAndroidNow(admin, ctx, db.url);
+    const second = await startAndroidSync(admin, ctx);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(fake.held).toBe(1);
+    expect((await prisma().job.findUniqueOrThrow({ where: { id: second.id } })).status).toBe("QUEUED");
     release();
-    const a = await first;
-    expect([a.outcome, b.outcome]).toEqual(["ran", "skipped"]);
+    const [a, b] = [await finished(first), await finished(second)];
+    expect(a).toMatchObject({ status: "DONE", outcome: { created: 3 } });
+    expect(b).toMatchObject({ status: "DONE", outcome: { created: 0 } });
     const rows = await prisma().device.findMany({ where: { serialNumber: { startsWith: "SN-CON-" } } });
     expect(rows).toHaveLength(3);
     expect(await prisma().auditEvent.count({ where: { action: "device.enroll", targetId: { in: rows.map((r) => r.id) } } })).toBe(3);
-    expect(a.result).toBe("ok:3");
+    expect(await prisma().auditEvent.count({ where: { action: "android.sync", details: { path: ["jobId"], equals: first.id } } })).toBe(1);
   });
 
   it("records a failed sync", async () => {
     const url = process.env.AMAPI_URL;
     process.env.AMAPI_URL = "http://127.0.0.1:1";
     try {
-      expect(await code(syncAndroidNow(admin, ctx, db.url))).toBe("android.network");
+      const job = await finished(await startAndroidSync(admin, ctx));
+      expect(job).toMatchObject({ status: "FAILED", error: "errors.android.network", outcome: { params: { host: "127.0.0.1:1" } } });
       const stored = (await prisma().androidEnterprise.findUniqueOrThrow({ where: { id: 1 } })).lastSyncResult ?? "";
       expect(stored.startsWith("error:")).toBe(true);
       // Code and params are kept, so the admin page can say the reason in the admin's language.
       expect(JSON.parse(stored.slice("error:".length))).toMatchObject({ code: "android.network", params: { host: "127.0.0.1:1" } });
       const ev = await prisma().auditEvent.findFirst({ where: { action: "android.sync" }, orderBy: { id: "desc" } });
-      expect(ev).toMatchObject({ result: "FAILURE", details: { outcome: "failed", result: stored } });
+      expect(ev).toMatchObject({ actorLabel: admin.label, details: { jobId: job.id } });
     } finally {
       process.env.AMAPI_URL = url;
     }

@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { useOwnDatabase } from "../support/own-database";
 import { prisma } from "@/lib/db/client";
-import { cancelCommand, commandBody, enqueueCommand } from "@/lib/mdm/queue";
+import { cancelCommand, commandBody } from "@/lib/mdm/queue";
+import { enqueueCommand } from "@/lib/mdm/enqueue";
 import { connect, sweepCommands, MAX_SEND_ATTEMPTS, type AnswerStatus } from "@/lib/mdm/storage";
 
 useOwnDatabase();

@@ -8,6 +8,8 @@ import {
 } from "@/lib/devices/query";
 import { csvCell, csvDate, csvRow, deviceCsvStream } from "@/lib/devices/export";
 import { BULK_MAX, bulkReport, runBulkAction } from "@/lib/devices/bulk";
+import { commandBody } from "@/lib/mdm/queue";
+import { finishedJob, startTestJobs } from "../support/jobs";
 
 // The device list's filter, CSV and bulk actions on a handful of devices (any database); the
 // plans at 100,000 devices are in devices-scale.test.ts.
@@ -163,36 +165,51 @@ describe("bulk actions", () => {
   const t = translator("en");
   const selected = (...keys: string[]) => ({ scope: "selected" as const, ids: keys.map((k) => ids[k]!) });
 
-  it("refresh: each managed device gets its commands; the others are reported with their reason", async () => {
+  it("refresh: each managed device gets its commands; the others are counted by reason; one audit event", async () => {
+    const enqueues = await prisma().auditEvent.count({ where: { action: { in: ["command.enqueue", "device.refresh"] } } });
     const r = await runBulkAction(selected("iphone", "mac", "retired", "pixel"), "refresh", {}, actor, ctx);
-    expect(r.succeeded).toBe(2);
-    expect(r.refused.map((x) => [x.label, x.reason])).toEqual([["返却済み iPhone", "errors.device.notManaged"], ["Pixel_8", "errors.mdm.notSupported"]]);
+    expect(r).toMatchObject({ action: "refresh", total: 4, queued: 2 });
+    expect(r.refused.map((x) => [x.samples, x.reason, x.count])).toEqual([[["返却済み iPhone"], "errors.device.notManaged", 1], [["Pixel_8"], "errors.mdm.notSupported", 1]]);
     expect(await prisma().command.count({ where: { deviceId: { in: [ids.iphone!, ids.mac!] } } })).toBe(10);
     expect(bulkReport(t, r)).toBe([
-      "Refresh information: done on 2 of 4 devices.",
+      "Refresh information: queued for 2 of 4 devices. The devices are being notified.",
       "Refused (2):",
       "• This device is no longer managed (retired or wiped). (1): 返却済み iPhone",
       "• MDM is not available on Android. (1): Pixel_8",
     ].join("\n"));
     const [event] = await prisma().auditEvent.findMany({ where: { action: "device.bulk" }, orderBy: { id: "desc" }, take: 1 });
-    expect(event).toMatchObject({ actorLabel: actor.label, ip: "192.0.2.1", result: "SUCCESS", details: { action: "refresh", scope: "selected", devices: 4, succeeded: 2, refused: { "errors.device.notManaged": 1, "errors.mdm.notSupported": 1 } } });
-    expect(await prisma().auditEvent.count({ where: { action: "device.refresh" } })).toBe(2);
+    expect(event).toMatchObject({
+      actorLabel: actor.label, ip: "192.0.2.1", result: "SUCCESS",
+      details: {
+        action: "refresh", scope: "selected", devices: 4, queued: 2, commandsQueued: 10, jobId: r.jobId,
+        commands: ["DeviceInformation", "SecurityInfo", "InstalledApplicationList", "ProfileList", "CertificateList"],
+        refused: { "errors.device.notManaged": 1, "errors.mdm.notSupported": 1 },
+      },
+    });
+    // The run is one event, not one per device or command.
+    expect(await prisma().auditEvent.count({ where: { action: { in: ["command.enqueue", "device.refresh"] } } })).toBe(enqueues);
+    expect(await prisma().job.findUniqueOrThrow({ where: { id: r.jobId! } })).toMatchObject({ kind: "push-devices", total: 2, actorLabel: actor.label });
   });
 
   it("lock: Macs are refused without a PIN; with one, iPhones lock without it and Macs with it", async () => {
     const without = await runBulkAction(selected("iphone", "mac"), "lock", { message: "情報システム部へ" }, actor, ctx);
-    expect([without.succeeded, without.refused.map((x) => x.reason)]).toEqual([1, ["errors.mdm.pinRequired"]]);
+    expect([without.queued, without.refused.map((x) => x.reason)]).toEqual([1, ["errors.mdm.pinRequired"]]);
     const withPin = await runBulkAction(selected("iphone", "mac"), "lock", { pin: "１２３４５６" }, actor, ctx);
-    expect([withPin.succeeded, withPin.refused]).toEqual([2, []]);
+    expect([withPin.queued, withPin.refused]).toEqual([2, []]);
     const macLock = await prisma().command.findFirstOrThrow({ where: { deviceId: ids.mac, requestType: "DeviceLock" } });
     expect(macLock.payload).toMatchObject({ PIN: "[sealed]" });
+    expect(commandBody(macLock)).toMatchObject({ PIN: "123456" });
+    const phoneLock = await prisma().command.findFirstOrThrow({ where: { deviceId: ids.iphone, requestType: "DeviceLock" }, orderBy: { seq: "desc" } });
+    expect(phoneLock.payload).toEqual({ RequestType: "DeviceLock" });
   });
 
-  it("check-in: a push that cannot go out is reported", async () => {
+  it("check-in: the admin hears it is queued; the push job then reports what could not be pushed", async () => {
+    await startTestJobs();
     const r = await runBulkAction(selected("iphone"), "checkIn", {}, actor, ctx);
+    expect([r.queued, r.refused]).toEqual([1, []]);
+    expect(bulkReport(t, r)).toBe("Check in now: queued for 1 of 1 devices. The devices are being notified.");
     // The stand-in certificate has no key, so there is nothing to push with.
-    expect(r.refused.map((x) => x.reason)).toEqual(["devices.push.noCertificate"]);
-    expect(bulkReport(t, r)).toContain("There is no usable Apple push certificate. (1): 営業部 iPhone");
+    expect(await finishedJob(r.jobId!)).toMatchObject({ status: "DONE", done: 1, outcome: { delivered: 0, skipped: 1, stoppedBy: "noCertificate" } });
   });
 
   it("wipe and retire: refused unless the typed count matches; full-width digits count", async () => {
@@ -201,9 +218,13 @@ describe("bulk actions", () => {
       await expect(wipe(confirm)).rejects.toMatchObject({ code: "device.bulkConfirm", params: { count: 2 } });
     }
     expect(await prisma().command.count({ where: { requestType: "EraseDevice" } })).toBe(0);
-    expect((await wipe("２")).succeeded).toBe(2);
+    expect((await wipe("２")).queued).toBe(2);
     await expect(runBulkAction(selected("iphone"), "retire", {}, actor, ctx)).rejects.toMatchObject({ code: "device.bulkConfirm" });
-    expect((await runBulkAction(selected("iphone"), "retire", { confirm: "1" }, actor, ctx)).succeeded).toBe(1);
+    // Retire removes each device's own enrollment profile; the iPad has none.
+    const retire = await runBulkAction(selected("iphone", "ipad"), "retire", { confirm: "2" }, actor, ctx);
+    expect([retire.queued, retire.refused.map((x) => x.reason)]).toEqual([1, ["errors.device.noEnrollmentProfile"]]);
+    const removal = await prisma().command.findFirstOrThrow({ where: { deviceId: ids.iphone, requestType: "RemoveProfile" } });
+    expect(removal.payload).toEqual({ RequestType: "RemoveProfile", Identifier: "jp.mamori.enrollment.list" });
   });
 
   it("refuses an empty selection and more than the limit, by ids or by filter", async () => {
@@ -211,9 +232,6 @@ describe("bulk actions", () => {
     const many = Array.from({ length: BULK_MAX + 1 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
     await expect(runBulkAction({ scope: "selected", ids: many }, "refresh", {}, actor, ctx)).rejects.toMatchObject({ code: "device.bulkTooMany", params: { count: BULK_MAX + 1, max: BULK_MAX } });
     await expect(runBulkAction({ scope: "filter", filter: filter("q=nothing-matches-this") }, "refresh", {}, actor, ctx)).rejects.toMatchObject({ code: "device.bulkNone" });
-    await prisma().device.createMany({ data: Array.from({ length: BULK_MAX + 1 }, (_, i) => ({ name: `bulk-limit ${i}`, platform: "IOS" as const, status: "ACTIVE" as const })) });
-    await expect(runBulkAction({ scope: "filter", filter: filter("q=bulk-limit") }, "refresh", {}, actor, ctx)).rejects.toMatchObject({ code: "device.bulkTooMany", params: { count: BULK_MAX + 1, max: BULK_MAX } });
-    expect(await prisma().command.count({ where: { device: { name: { startsWith: "bulk-limit" } } } })).toBe(0);
-    await prisma().device.deleteMany({ where: { name: { startsWith: "bulk-limit" } } });
+    // More than BULK_MAX devices matching a filter: bulk-enqueue.test.ts (it seeds 100,000).
   });
 });

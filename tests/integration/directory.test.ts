@@ -1,17 +1,16 @@
-import { PrismaPg } from "@prisma/adapter-pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Attribute, Change } from "ldapts";
 import { useOwnDatabase } from "../support/own-database";
 import { startSlapd, manyUsers, PEOPLE_DN, SERVICE_DN, SERVICE_PASSWORD, SUFFIX, userLdif, type Slapd, type DirectoryUser } from "../support/slapd";
 import { prisma } from "@/lib/db/client";
-import { PrismaClient } from "@/lib/db/generated/client";
 import { getDirectoryConfig, getSyncStatus, saveDirectoryConfig, type ConfigInput } from "@/lib/directory/config";
 import { testDirectory } from "@/lib/directory/service";
-import { runScheduledSync, syncDirectory } from "@/lib/directory/sync";
+import { runScheduledSync, startDirectoryImport, syncDirectory } from "@/lib/directory/sync";
 import { attemptLogin } from "@/lib/auth/login";
 import { hashPassword } from "@/lib/auth/password";
 import { canChangePassword, assertCanChangePassword } from "@/lib/users/password-policy";
-import { createScheduler, registeredJobs, startScheduler, stopScheduler } from "@/lib/jobs/scheduler";
+import { definedJobs } from "@/lib/jobs/queue";
+import { finishedJob, startTestJobs } from "../support/jobs";
 import { openString } from "@/lib/crypto";
 import { createConfiguration } from "@/lib/configurations/service";
 import { uploadCertificate } from "@/lib/user-certificates/service";
@@ -55,7 +54,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stopScheduler();
   await slapd?.stop();
 });
 
@@ -210,7 +208,9 @@ describe("import and sync", () => {
     expect(taro.group?.name).toBe("Sales");
     const phone = await prisma().device.create({ data: { udid: "directory-taro-phone", platform: "IOS", status: "ACTIVE", ownerId: taro.id } });
     await uploadCertificate(taro, { purpose: "SIGNING", file: smimeP12(createTestCa("Directory Mail CA"), { password: "p12-pw" }), password: "p12-pw" }, ctx);
-    const { configuration } = await createConfiguration({ name: "Sales S/MIME", purposes: ["SIGNING"], groupId: taro.groupId }, admin, ctx);
+    await startTestJobs();
+    const { configuration, job } = await createConfiguration({ name: "Sales S/MIME", purposes: ["SIGNING"], groupId: taro.groupId }, admin, ctx);
+    expect(await finishedJob(job)).toMatchObject({ status: "DONE", outcome: { installed: 1, removed: 0 } });
     const installs = await prisma().command.findMany({ where: { deviceId: phone.id, requestType: "InstallProfile" } });
     expect(installs).toHaveLength(1);
 
@@ -313,36 +313,22 @@ describe("sign-in of directory users", () => {
 });
 
 describe("scheduled sync", () => {
-  const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
-  const clients: PrismaClient[] = [];
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.$disconnect()));
+  it("is the directory-sync job, ticking every minute", async () => {
+    expect(definedJobs().get("directory-sync")).toMatchObject({ cron: "* * * * *", policy: "singleton" });
   });
 
-  it("is registered as directory-sync", async () => {
-    startScheduler();
-    expect(registeredJobs().map((j) => j.name)).toContain("directory-sync");
-    await stopScheduler();
-  });
-
-  it("runs only when enabled and due; two instances ticking at once sync once", async () => {
-    const job = registeredJobs().find((j) => j.name === "directory-sync")!;
+  it("runs only when enabled and due; two ticks at once sync once", async () => {
     await save({ syncEnabled: false });
     expect(await runScheduledSync(new Date())).toBe("off");
     await save({ syncEnabled: true, syncIntervalMinutes: 5 });
     await slapd.admin((c) => c.add(`uid=jiro,${PEOPLE_DN}`, { objectClass: "inetOrgPerson", uid: "jiro", cn: "Jiro Suzuki", sn: "Suzuki", mail: "jiro@example.jp", userPassword: "jiro-pw" }));
 
-    const instance = () => {
-      if (!onPostgres) return createScheduler({ log: { error: () => {} } });
-      const client = new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url, max: 2 }) });
-      clients.push(client);
-      return createScheduler({ db: client, connectionString: db.url, log: { error: () => {} } });
-    };
     const before = await prisma().auditEvent.count({ where: { action: "directory.sync" } });
     // Well past the last manual sync's start: due.
     const later = new Date(Date.now() + 10 * 60_000);
-    const outcomes = await Promise.all([instance().runOnce(job, later), instance().runOnce(job, later)]);
-    expect(outcomes).not.toContain("failed");
+    // The queue runs one at a time; should two ever overlap, the claim row lets one sync.
+    const outcomes = await Promise.all([runScheduledSync(later), runScheduledSync(later)]);
+    expect(outcomes.sort()).toEqual(["notDue", "ran"]);
     const runs = await prisma().auditEvent.findMany({ where: { action: "directory.sync" }, orderBy: { id: "asc" } });
     expect(runs.length - before).toBe(1);
     expect(runs.at(-1)!.details).toMatchObject({ trigger: "scheduled", created: 1 });
@@ -350,6 +336,18 @@ describe("scheduled sync", () => {
     // Not due again within the interval.
     expect(await runScheduledSync(new Date(later.getTime() + 60_000))).toBe("notDue");
     expect(await runScheduledSync(new Date(later.getTime() + 6 * 60_000))).toBe("ran");
+  });
+
+  it("Import now queues a directory-sync job that syncs and records the outcome", async () => {
+    await startTestJobs();
+    await slapd.admin((c) => c.add(`uid=saburo,${PEOPLE_DN}`, { objectClass: "inetOrgPerson", uid: "saburo", cn: "Saburo Sato", sn: "Sato", mail: "saburo@example.jp", userPassword: "saburo-pw" }));
+    const job = await startDirectoryImport(admin, ctx);
+    expect(job).toMatchObject({ kind: "directory-sync", status: "QUEUED", actorLabel: admin.label });
+    const row = await finishedJob(job);
+    expect(row).toMatchObject({ status: "DONE", outcome: { created: 1 } });
+    expect(await prisma().user.count({ where: { username: "saburo" } })).toBe(1);
+    const [event] = await prisma().auditEvent.findMany({ where: { action: "directory.sync" }, orderBy: { id: "desc" }, take: 1 });
+    expect(event).toMatchObject({ actorLabel: admin.label, details: { trigger: "manual", created: 1 } });
   });
 
   it("a sync already running makes another refuse, not run twice", async () => {

@@ -5,7 +5,8 @@ import { startFakeResend } from "../support/fake-resend";
 import { prisma } from "@/lib/db/client";
 import { hashPassword } from "@/lib/auth/password";
 import { saveSetting } from "@/lib/settings";
-import { inviteUsers, invitationState, openInvitation, runInvitationReminders, verifyPin } from "@/lib/invitations/service";
+import { inviteUsers, invitationState, openInvitation, runInvitationReminders, startInvitations, verifyPin } from "@/lib/invitations/service";
+import { finishedJob, startTestJobs } from "../support/jobs";
 import { createQrToken, enrollmentForTicket, readGoTicket, redeemQrToken, setPasswordWithTicket } from "@/lib/invitations/tickets";
 import { createEnrollment, redeemProfileToken, consumeChallenge } from "@/lib/enrollment/service";
 import { deviceCa } from "@/lib/pki/device-ca";
@@ -15,7 +16,7 @@ import { buildPlist } from "@/lib/mdm/plist";
 import { identifyDevice } from "@/lib/mdm/identity";
 import { handleCheckin } from "@/lib/mdm/service";
 import { afterEnroll } from "@/lib/enrollment/after-enroll";
-import { enqueueCommand } from "@/lib/mdm/queue";
+import { enqueueCommand } from "@/lib/mdm/enqueue";
 
 useOwnDatabase();
 
@@ -43,6 +44,20 @@ beforeEach(async () => {
 });
 
 describe("invitations", () => {
+  it("for many users go out as a send-invitations job: checked first, then one mail each, counted", async () => {
+    await startTestJobs();
+    const users = await Promise.all(Array.from({ length: 12 }, (_, i) => newUser(`many-${i}@example.jp`)));
+    const disabled = await prisma().user.create({ data: { email: "many-off@example.jp", displayName: "Off", role: "END_USER", disabled: true } });
+    // Refused before anything is queued.
+    await expect(startInvitations([users[0]!.id, disabled.id], { pin: true, baseUrl: BASE }, admin, ctx)).rejects.toMatchObject({ code: "invitations.userDisabled" });
+    const job = await startInvitations(users.map((u) => u.id), { pin: true, baseUrl: BASE }, admin, ctx);
+    expect(job).toMatchObject({ kind: "send-invitations", status: "QUEUED", total: 12, done: 0 });
+    expect(await finishedJob(job)).toMatchObject({ status: "DONE", total: 12, done: 12, failed: 0, outcome: { sent: 12 } });
+    for (const u of users) expect((await mailFor(u.email)).pin).toMatch(/^\d{6}$/);
+    const sent = await prisma().auditEvent.count({ where: { action: "invitation.send", targetId: { in: users.map((u) => u.id) }, actorLabel: admin.label, ip: ctx.ip } });
+    expect(sent).toBe(12);
+  });
+
   it("mails the link and a PIN in the user's language; opening it is recorded once", async () => {
     const ja = await newUser("ja@example.jp");
     const en = await newUser("en@example.jp", { locale: "en" });
@@ -233,14 +248,10 @@ describe("reminders", () => {
     expect(await events("invitation.remind")).toHaveLength(5);
   });
 
-  it("run by the scheduler as the invitation-reminders job", async () => {
-    const { startScheduler, stopScheduler, registeredJobs } = await import("@/lib/jobs/scheduler");
-    startScheduler();
-    try {
-      expect(registeredJobs().find((j) => j.name === "invitation-reminders")).toMatchObject({ intervalMs: 3_600_000 });
-    } finally {
-      await stopScheduler();
-    }
+  it("run hourly as the invitation-reminders job", async () => {
+    const { definedJobs } = await import("@/lib/jobs/queue");
+    await import("@/lib/jobs/handlers");
+    expect(definedJobs().get("invitation-reminders")).toMatchObject({ cron: "40 * * * *" });
   });
 
   it("switched off: none", async () => {

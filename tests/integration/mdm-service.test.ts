@@ -9,7 +9,7 @@ import { signData } from "@/lib/pki/cms";
 import { buildPlist } from "@/lib/mdm/plist";
 import { identifyDevice, type DeviceIdentity } from "@/lib/mdm/identity";
 import { handleCheckin, handleConnect, unlockToken } from "@/lib/mdm/service";
-import { enqueueCommand } from "@/lib/mdm/queue";
+import { enqueueCommand } from "@/lib/mdm/enqueue";
 import { afterEnroll } from "@/lib/enrollment/after-enroll";
 
 useOwnDatabase();

@@ -9,7 +9,8 @@ import { serverIdentity, signPushCsr, toPkcs12 } from "../support/push-fixtures"
 import { startFakeApns, type FakeApns } from "../support/fake-apns";
 import { prisma } from "@/lib/db/client";
 import * as svc from "@/lib/push-certificates/service";
-import { countTopicMismatches, pushAllDevices, pushDevice } from "@/lib/apns/push-service";
+import { countTopicMismatches, pushDevice } from "@/lib/apns/push-service";
+import { finishedJob, startTestJobs } from "../support/jobs";
 import { closeApnsClients } from "@/lib/apns/provider";
 import { parseVendorRequest } from "@/lib/pki/push-csr";
 import { saveSetting } from "@/lib/settings";
@@ -150,10 +151,14 @@ describe("push delivery", () => {
   });
   afterAll(() => apns.close());
 
-  it("pushes every device of the topic, records the result, and marks a bad token", async () => {
+  it("after a renewal, a push-devices job pushes every device of the topic, records the result, and marks a bad token", async () => {
     apns.respond(tokens.b, { status: 400, reason: "BadDeviceToken" });
-    const r = await pushAllDevices();
-    expect(r).toEqual({ delivered: 1, failed: 1 });
+    await startTestJobs();
+    // What the upload action starts on a renewal: no device list, so every device of the topic.
+    const started = await svc.startRenewalPush(topic, actor, ctx);
+    expect(await prisma().auditEvent.findFirstOrThrow({ where: { action: "pushCert.push_all" } })).toMatchObject({ targetLabel: topic, details: { jobId: started.id } });
+    const row = await finishedJob(started);
+    expect(row).toMatchObject({ status: "DONE", total: 2, done: 2, failed: 1, outcome: { delivered: 1, failed: 1, skipped: 0 } });
     expect(apns.requests.map((q) => q.path).sort()).toEqual([`/3/device/${tokens.a}`, `/3/device/${tokens.b}`]);
     const a = apns.requests.find((q) => q.path.endsWith(tokens.a))!;
     expect(JSON.parse(a.body)).toEqual({ mdm: "magic-a" });

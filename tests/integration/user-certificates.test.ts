@@ -10,6 +10,7 @@ import { readPkcs12 } from "@/lib/pki/pkcs12";
 import { openIdentity } from "@/lib/user-certificates/identity";
 import * as certs from "@/lib/user-certificates/service";
 import * as configs from "@/lib/configurations/service";
+import { finishedJob, startTestJobs } from "../support/jobs";
 
 useOwnDatabase();
 const ctx = { ip: "192.0.2.44", userAgent: "vitest" };
@@ -95,8 +96,11 @@ describe("a user's certificates", () => {
   });
 
   it("a configuration for all users installs the certificate on the owner's active devices only", async () => {
-    const { configuration, installed } = await configs.createConfiguration({ name: "S/MIME", purposes: ["SIGNING"], groupId: null }, admin, ctx);
-    expect(installed).toBe(1);
+    await startTestJobs();
+    const { configuration, job } = await configs.createConfiguration({ name: "S/MIME", purposes: ["SIGNING"], groupId: null }, admin, ctx);
+    // The admin gets the job at once; the configuration-sync job installs.
+    expect(job).toMatchObject({ kind: "configuration-sync", status: "QUEUED" });
+    expect(await finishedJob(job)).toMatchObject({ status: "DONE", outcome: { installed: 1, removed: 0 } });
     const [install] = await commands(phone, "InstallProfile");
     expect(await commands(oldPhone)).toHaveLength(0);
     expect(await commands(taroPhone)).toHaveLength(0); // Taro has no certificate
@@ -172,11 +176,11 @@ describe("a user's certificates", () => {
 describe("configurations", () => {
   it("retargeting to a group removes the profile from users outside it and installs it for members", async () => {
     await certs.uploadCertificate(taro, { purpose: "ENCRYPTION", file: smimeP12(ca, { cn: "Taro" }), password: "secret" }, ctx);
-    const { configuration, installed } = await configs.createConfiguration({ name: "Mail encryption", purposes: ["ENCRYPTION"], groupId: null }, admin, ctx);
-    expect(installed).toBe(1);
+    const { configuration, job } = await configs.createConfiguration({ name: "Mail encryption", purposes: ["ENCRYPTION"], groupId: null }, admin, ctx);
+    expect((await finishedJob(job)).outcome).toEqual({ installed: 1, removed: 0 });
     expect(await commands(taroPhone, "InstallProfile")).toHaveLength(1);
     const moved = await configs.updateConfiguration(configuration.id, { name: "Mail encryption", purposes: ["ENCRYPTION"], groupId: group }, admin, ctx);
-    expect(moved).toMatchObject({ installed: 0, removed: 1 });
+    expect((await finishedJob(moved.job)).outcome).toEqual({ installed: 0, removed: 1 });
     expect((await commands(taroPhone, "RemoveProfile"))[0]!.payload).toMatchObject({ Identifier: configs.profileIdentifier(configuration.id, "ENCRYPTION") });
     await prisma().user.update({ where: { id: taro.id }, data: { groupId: group } });
     expect(await configs.syncConfiguration(configuration.id, admin, ctx)).toEqual({ installed: 1, removed: 0 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from "vitest";
 import { disconnect } from "@/lib/db/client";
+import { stopJobs } from "@/lib/jobs/queue";
 import { createTestDatabase, type TestDatabase } from "./test-database";
 
 /**
@@ -15,6 +16,7 @@ export function useOwnDatabase(): { readonly url: string } {
     process.env.DATABASE_URL = state.url = db.url;
   });
   afterAll(async () => {
+    await stopJobs();
     await disconnect();
     await db.drop();
   });

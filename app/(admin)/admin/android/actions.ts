@@ -5,7 +5,7 @@ import { z } from "zod";
 import { formAction } from "@/lib/actions";
 import { readUpload } from "@/lib/upload";
 import { MAX_KEY_BYTES, saveAndroidSettings, testAndroidConnection } from "@/lib/android/service";
-import { syncAndroidNow } from "@/lib/android/job";
+import { startAndroidSync } from "@/lib/android/job";
 
 const PAGE = "/admin/android";
 const actor = (u: { id: string; email: string }) => ({ id: u.id, label: u.email });
@@ -37,10 +37,8 @@ export const testAndroid = formAction({ name: "android.test_connection", role: "
 });
 
 export const syncAndroid = formAction({ name: "android.sync", role: "admin", schema: z.object({}) }, async (_, { user, t, ip, userAgent }) => {
-  const r = await syncAndroidNow(actor(user), { ip, userAgent });
+  const job = await startAndroidSync(actor(user), { ip, userAgent });
   revalidatePath(PAGE);
-  if (r.outcome === "skipped") return { ok: true, message: t("android.syncRunning") };
-  // A UserError (Google's reason) was thrown above and shown by formAction.
-  if (r.outcome === "failed" || !r.result?.startsWith("ok:")) return { ok: false, error: t("errors.unexpected") };
-  return { ok: true, message: t("android.synced", { count: Number(r.result.slice(3)) }) };
+  // Queued, not done: the progress shows below the button and Google's verdict on the page.
+  return { ok: true, message: t("android.syncQueued"), jobId: job.id };
 });

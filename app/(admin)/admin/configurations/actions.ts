@@ -30,18 +30,18 @@ function input(v: { name: string; signing?: string; encryption?: string; target:
 export const createConfiguration = formAction(
   { name: "configuration.create", role: "admin", schema: z.object(fields) },
   async (v, { user, t, ip, userAgent }) => {
-    const { installed } = await svc.createConfiguration(input(v), actor(user), { ip, userAgent });
+    const { job } = await svc.createConfiguration(input(v), actor(user), { ip, userAgent });
     revalidatePath(PAGE);
-    return { ok: true, message: t("configurations.created_", { installed }) };
+    return { ok: true, message: t("configurations.created_"), jobId: job.id };
   },
 );
 
 export const updateConfiguration = formAction(
   { name: "configuration.update", role: "admin", schema: z.object({ id: z.string().max(100), ...fields }) },
   async (v, { user, t, ip, userAgent }) => {
-    const { installed, removed } = await svc.updateConfiguration(v.id, input(v), actor(user), { ip, userAgent });
+    const { job } = await svc.updateConfiguration(v.id, input(v), actor(user), { ip, userAgent });
     revalidatePath(PAGE, "layout");
-    return { ok: true, message: t("configurations.saved", { installed, removed }) };
+    return { ok: true, message: t("configurations.saved"), jobId: job.id };
   },
 );
 

@@ -36,6 +36,7 @@ export const bulkDeviceAction = formAction({ name: "device.bulk", role: "admin",
     { ip, userAgent },
   );
   revalidatePath("/admin/devices");
+  // Queued, never "done": the pushes run as a job whose progress the form shows.
   const report = bulkReport(t, result);
-  return result.succeeded ? { ok: true, message: report } : { ok: false, error: report };
+  return result.queued ? { ok: true, message: report, jobId: result.jobId ?? undefined } : { ok: false, error: report };
 });

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { formAction } from "@/lib/actions";
 import { saveDirectoryConfig } from "@/lib/directory/config";
 import { testDirectory } from "@/lib/directory/service";
-import { syncDirectory } from "@/lib/directory/sync";
+import { startDirectoryImport } from "@/lib/directory/sync";
 
 const PATH = "/admin/directory";
 
@@ -42,10 +42,7 @@ export const testDirectoryAction = formAction({ name: "directory.test", role: "a
 });
 
 export const importDirectory = formAction({ name: "directory.sync", role: "admin", schema: z.object({}) }, async (_input, { user, t, ip, userAgent }) => {
-  try {
-    const s = await syncDirectory({ id: user.id, label: user.email }, { ip, userAgent }, "manual");
-    return { ok: true, message: t("directory.importDone", { created: s.created, updated: s.updated, disabled: s.disabled, enabled: s.enabled, conflicts: s.conflicts, skipped: s.skipped }) };
-  } finally {
-    revalidatePath(PATH);
-  }
+  const job = await startDirectoryImport({ id: user.id, label: user.email }, { ip, userAgent });
+  revalidatePath(PATH);
+  return { ok: true, message: t("directory.importQueued"), jobId: job.id };
 });

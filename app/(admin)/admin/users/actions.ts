@@ -7,7 +7,7 @@ import { z } from "zod";
 import { formAction } from "@/lib/actions";
 import { UserError } from "@/lib/errors";
 import { resolvePublicUrl, saveSetting } from "@/lib/settings";
-import { inviteUsers } from "@/lib/invitations/service";
+import { inviteUsers, startInvitations } from "@/lib/invitations/service";
 import { createUsers, deleteUser, parseUserLines, setDisabled, updateUser } from "@/lib/users/service";
 import type { User } from "@/lib/db/generated/client";
 
@@ -25,9 +25,9 @@ export const createUsersAction = formAction(
   { name: "user.create", role: "admin", schema: z.object({ lines: z.string().max(50_000, "validation.tooLong"), role, groupId, locale, invite: on, pin: on }) },
   async (input, { user, t, ip, userAgent }) => {
     const created = await createUsers({ users: parseUserLines(input.lines), role: input.role, groupId: input.groupId || null, locale: input.locale || null }, actor(user), { ip, userAgent });
-    if (input.invite) await inviteUsers(created.map((u) => u.id), { pin: Boolean(input.pin), baseUrl: await baseUrl() }, actor(user), { ip, userAgent });
+    const job = input.invite && created.length ? await startInvitations(created.map((u) => u.id), { pin: Boolean(input.pin), baseUrl: await baseUrl() }, actor(user), { ip, userAgent }) : null;
     revalidatePath("/admin/users");
-    return { ok: true, message: t(input.invite ? "usersAdmin.createdInvited" : "usersAdmin.created", { count: created.length }) };
+    return { ok: true, message: t(job ? "usersAdmin.createdInviting" : "usersAdmin.created", { count: created.length }), jobId: job?.id };
   },
 );
 
@@ -38,9 +38,9 @@ export const inviteSelectedAction = formAction(
     const ids = Object.keys(input).filter((k) => k.startsWith("u:")).map((k) => k.slice(2));
     if (!ids.length) throw new UserError("users.noneSelected");
     if (!ids.every((id) => z.uuid().safeParse(id).success)) throw new UserError("users.notFound");
-    const n = await inviteUsers(ids, { pin: Boolean(input.pin), baseUrl: await baseUrl() }, actor(user), { ip, userAgent });
+    const job = await startInvitations(ids, { pin: Boolean(input.pin), baseUrl: await baseUrl() }, actor(user), { ip, userAgent });
     revalidatePath("/admin/users");
-    return { ok: true, message: t("usersAdmin.invited", { count: n }) };
+    return { ok: true, message: t("usersAdmin.inviting", { count: job.total ?? ids.length }), jobId: job.id };
   },
 );
 

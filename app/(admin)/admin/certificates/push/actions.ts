@@ -6,7 +6,6 @@ import { formAction } from "@/lib/actions";
 import { readUpload as bytes, uploadedFile } from "@/lib/upload";
 import { getFormatter } from "@/lib/i18n/server";
 import * as svc from "@/lib/push-certificates/service";
-import { pushAllDevices } from "@/lib/apns/push-service";
 
 const PAGE = "/admin/certificates/push";
 const file = uploadedFile();
@@ -34,11 +33,10 @@ export const uploadCertificate = formAction(
   async (input, { user, t, ip, userAgent }) => {
     const data = await bytes(input.file, svc.MAX_CERT_BYTES, "pushCert.tooLarge");
     const { certificate, isRenewal } = await svc.uploadPushCertificate({ file: data, appleId: input.appleId, notes: input.notes }, actor(user), { ip, userAgent });
-    // Devices must check in so they keep talking to us; not awaited: it can take a while.
-    if (isRenewal) void pushAllDevices().catch((e) => console.error("push after renewal failed", e));
+    const job = isRenewal ? await svc.startRenewalPush(certificate.topic, actor(user), { ip, userAgent }) : null;
     revalidatePath(PAGE);
     const date = (await getFormatter())(certificate.notAfter);
-    return { ok: true, message: t(isRenewal ? "pushCert.renewed" : "pushCert.uploaded", { date }) };
+    return { ok: true, message: t(isRenewal ? "pushCert.renewed" : "pushCert.uploaded", { date }), jobId: job?.id };
   },
 );
 
