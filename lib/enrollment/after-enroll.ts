@@ -1,5 +1,5 @@
 import { prisma } from "@/lib/db/client";
-import { enqueueCommand } from "@/lib/mdm/queue";
+import { enqueueCommand } from "@/lib/mdm/enqueue";
 import { deviceInformation, securityInfo } from "@/lib/mdm/commands";
 import { pushDevice } from "@/lib/apns/push-service";
 import { markInvitationsEnrolled } from "@/lib/invitations/service";

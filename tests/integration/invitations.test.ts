@@ -6,7 +6,7 @@ import { prisma } from "@/lib/db/client";
 import { hashPassword } from "@/lib/auth/password";
 import { saveSetting } from "@/lib/settings";
 import { inviteUsers, invitationState, openInvitation, runInvitationReminders, startInvitations, verifyPin } from "@/lib/invitations/service";
-import { finishedJob, startTestJobs } from "../support/jobs";
+import { enrolledJobDone, finishedJob, startTestJobs } from "../support/jobs";
 import { createQrToken, enrollmentForTicket, readGoTicket, redeemQrToken, setPasswordWithTicket } from "@/lib/invitations/tickets";
 import { createEnrollment, redeemProfileToken, consumeChallenge } from "@/lib/enrollment/service";
 import { deviceCa } from "@/lib/pki/device-ca";
@@ -15,7 +15,6 @@ import { signData } from "@/lib/pki/cms";
 import { buildPlist } from "@/lib/mdm/plist";
 import { identifyDevice } from "@/lib/mdm/identity";
 import { handleCheckin } from "@/lib/mdm/service";
-import { afterEnroll } from "@/lib/enrollment/after-enroll";
 import { enqueueCommand } from "@/lib/mdm/enqueue";
 
 useOwnDatabase();
@@ -279,14 +278,15 @@ async function checkin(body: Record<string, unknown>, signer: { certPem: string;
 
 describe("re-enrollment", () => {
   it("the same serial number with a new UDID replaces the active record and keeps its commands", async () => {
+    await startTestJobs();
     const u = await newUser("reenroll@example.jp");
     await inviteUsers([u.id], { baseUrl: BASE }, admin, ctx);
     const first = await identityFor(u.id);
     await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "OLD-UDID", SerialNumber: "C02SERIAL1", ProductName: "Mac15,6", Model: "Mac15,6" }, first);
     await checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: "OLD-UDID", Token: Buffer.from("aa".repeat(32), "hex"), PushMagic: "PM-A" }, first);
     const device = await prisma().device.findUniqueOrThrow({ where: { udid: "OLD-UDID" } });
-    // What the device.enrolled job does after the TokenUpdate (first inventory, invitation done).
-    await afterEnroll({ deviceId: device.id, awaitingConfiguration: false, at: new Date().toISOString() });
+    // The TokenUpdate sent the device-enrolled job: first inventory, invitation done.
+    await enrolledJobDone(device.id);
     await enqueueCommand(device.id, { requestType: "DeviceLock", command: { RequestType: "DeviceLock" } } as never, { actor: admin, push: false });
     const history = await prisma().command.count({ where: { deviceId: device.id } });
     expect(history).toBe(3);

@@ -167,6 +167,7 @@ describe("the periodic jobs", () => {
       "invitation-reminders": "40 * * * *",
       "android-sync": "*/10 * * * *",
       "lost-jobs": "50 * * * *",
+      "command-sweep": "* * * * *",
       "test-tick": "* * * * *",
       "test-lite-tick": "* * * * *",
     });

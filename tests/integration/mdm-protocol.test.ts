@@ -12,7 +12,7 @@ import { signData } from "@/lib/pki/cms";
 import { buildPlist } from "@/lib/mdm/plist";
 import { deviceEndpoint } from "@/lib/mdm/http";
 import { handleCheckin, handleConnect } from "@/lib/mdm/service";
-import { enqueueCommand } from "@/lib/mdm/queue";
+import { enqueueCommand } from "@/lib/mdm/enqueue";
 
 useOwnDatabase();
 

@@ -19,3 +19,16 @@ export async function finishedJob(job: { id: string } | string, ms = 30_000): Pr
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Waits until pg-boss completed the device-enrolled job (lib/mdm/events) of this device. */
+export async function enrolledJobDone(deviceId: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const rows = await prisma().$queryRaw<{ state: string }[]>`
+      SELECT state::text FROM pgboss.job WHERE name = 'device-enrolled' AND data->>'deviceId' = ${deviceId} ORDER BY created_on DESC LIMIT 1`;
+    if (rows[0]?.state === "completed") return;
+    if (rows[0]?.state === "failed") throw new Error(`device-enrolled failed for ${deviceId}`);
+    if (Date.now() > end) throw new Error(`device-enrolled still ${rows[0]?.state ?? "not sent"} for ${deviceId}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
