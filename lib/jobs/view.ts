@@ -25,10 +25,15 @@ export interface JobView {
 export function jobView(job: Job, t: T): JobView {
   const outcome = (job.outcome && typeof job.outcome === "object" && !Array.isArray(job.outcome) ? job.outcome : {}) as Record<string, unknown>;
   const parts: string[] = [];
+  let counted = false;
   for (const [key, value] of Object.entries(outcome)) {
-    if (typeof value === "number") parts.push(t(`jobs.outcome.${key}`, { count: value.toLocaleString("en-US") }));
-    else if (key === "stoppedBy" && typeof value === "string") parts.push(t(`jobs.stoppedBy.${value}`));
+    // Counts that are zero say nothing; a run where every count is zero says so once.
+    if (typeof value === "number") {
+      counted = true;
+      if (value !== 0) parts.push(t(`jobs.outcome.${key}`, { count: value.toLocaleString("en-US") }));
+    } else if (key === "stoppedBy" && typeof value === "string") parts.push(t(`jobs.stoppedBy.${value}`));
   }
+  if (counted && parts.length === 0) parts.push(t("jobs.nothingChanged"));
   const params = (outcome.params ?? {}) as Record<string, string | number>;
   return {
     id: job.id,

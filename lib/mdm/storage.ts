@@ -8,7 +8,7 @@ import { pool } from "@/lib/db/client";
 export const MAX_SEND_ATTEMPTS = 3;
 /** A sent command is handed out again only after this long without an answer. */
 export const RESEND_AFTER_MS = 2 * 60_000;
-/** last_check_in_at is written at most this often per device. */
+/** last_check_in_at is written at most this often per device (and after each push). */
 export const LAST_SEEN_EVERY_MS = 60_000;
 
 export type AnswerStatus = "ACKNOWLEDGED" | "ERROR" | "NOT_NOW";
@@ -107,7 +107,9 @@ const SET_FIELDS = fieldNames
   .map((f) => `${f} = CASE WHEN ${has(f)} THEN ${cast(f)} ELSE ${f === "status" ? `(CASE WHEN d.status = 'INACTIVE' THEN 'ACTIVE'::"DeviceStatus" ELSE d.status END)` : `d.${f}`} END`)
   .join(",\n      ");
 const FIELDS_DIFFER = fieldNames.map((f) => `(${has(f)} AND d.${f} IS DISTINCT FROM ${cast(f)})`).join("\n      OR ");
-const SEEN_DUE = `(d.last_check_in_at IS NULL OR d.last_check_in_at < a.now - interval '${LAST_SEEN_EVERY_MS / 1000} seconds')`;
+// Due once a minute, and at once when the device answers a push sent after its last check-in
+// (someone pressed "check in now" and watches for it).
+const SEEN_DUE = `(d.last_check_in_at IS NULL OR d.last_check_in_at < a.now - interval '${LAST_SEEN_EVERY_MS / 1000} seconds' OR d.last_push_at > d.last_check_in_at)`;
 
 function cast(f: DeviceField): string {
   const t = DEVICE_FIELDS[f];

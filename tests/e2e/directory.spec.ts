@@ -63,7 +63,7 @@ test("admin connects the directory over ldaps, imports, and a directory user sig
   await imp.getByRole("button", { name: "Import now" }).click();
   await expect(imp.getByTestId("form-message")).toHaveText("Import queued. Its progress shows below; the result also appears under Last sync.");
   await expect(imp.getByTestId("job-status")).toHaveText("Done");
-  await expect(imp.getByTestId("job-summary")).toContainText("3 created · 0 updated · 0 disabled");
+  await expect(imp.getByTestId("job-summary")).toHaveText("3 created");
   await page.reload();
   await expect(page.getByTestId("directory-last-sync").getByTestId("last-created")).toHaveText("3");
   const [taro] = await sql<{ source: string; display_name: string; username: string }>("SELECT source, display_name, username FROM users WHERE email = 'e2e.taro@example.jp'");

@@ -131,5 +131,11 @@ describe("command queue", () => {
     expect((await prisma().device.findUniqueOrThrow({ where: { id: deviceId } })).status).toBe("ACTIVE");
     await connect({ udid, fingerprint: FP, now: new Date(t0.getTime() + 61_000), idle: true });
     expect(await seen()).toBe(t0.getTime() + 61_000);
+    // A push after the last check-in ("check in now"): the answer to it is written at once.
+    await prisma().device.update({ where: { id: deviceId }, data: { lastPushAt: new Date(t0.getTime() + 62_000) } });
+    await connect({ udid, fingerprint: FP, now: new Date(t0.getTime() + 63_000), idle: true });
+    expect(await seen()).toBe(t0.getTime() + 63_000);
+    await connect({ udid, fingerprint: FP, now: new Date(t0.getTime() + 64_000), idle: true });
+    expect(await seen()).toBe(t0.getTime() + 63_000);
   });
 });

@@ -25,6 +25,8 @@ describe("a job as the admin reads it", () => {
     const failed = { ...base, kind: "directory-sync", status: "FAILED" as const, error: "errors.job.lost", outcome: { params: {} } };
     expect(jobView(failed, translator("en"))).toMatchObject({ error: "The job was lost (the server stopped while it ran, or it never started). Start it again.", summary: null });
     const sync = { ...base, kind: "directory-sync", status: "DONE" as const, outcome: { created: 3, updated: 0, conflictSamples: [{ username: "x" }] } };
-    expect(jobView(sync, translator("en")).summary).toBe("3 created · 0 updated");
+    expect(jobView(sync, translator("en")).summary).toBe("3 created");
+    const idle = { ...sync, outcome: { created: 0, updated: 0 } };
+    expect(jobView(idle, translator("en")).summary).toBe("Nothing to change");
   });
 });
