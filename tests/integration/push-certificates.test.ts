@@ -153,7 +153,7 @@ describe("push delivery", () => {
   it("pushes every device of the topic, records the result, and marks a bad token", async () => {
     apns.respond(tokens.b, { status: 400, reason: "BadDeviceToken" });
     const r = await pushAllDevices();
-    expect(r).toEqual({ delivered: 1, failed: 1 });
+    expect(r).toEqual({ delivered: 1, failed: 1, skipped: 0 });
     expect(apns.requests.map((q) => q.path).sort()).toEqual([`/3/device/${tokens.a}`, `/3/device/${tokens.b}`]);
     const a = apns.requests.find((q) => q.path.endsWith(tokens.a))!;
     expect(JSON.parse(a.body)).toEqual({ mdm: "magic-a" });
