@@ -28,6 +28,11 @@ const server = createServer((req, res) => {
   }
   handle(req, res);
 });
+// Idle keep-alive connections outlive a load balancer's (60 s on AWS ALB and most others), so the
+// balancer, not Mamori, closes them: otherwise it may reuse a socket we just closed and fail
+// the request. headersTimeout must exceed keepAliveTimeout (Node's rule).
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 server.on("error", (e) => {
   console.error(e.code === "EADDRINUSE" ? `Port ${port} is already in use: stop the other program or set PORT to a free port.` : `Mamori could not listen on ${host}:${port}: ${e.message}`);
   process.exit(1);
