@@ -60,7 +60,7 @@ describe("retryingFetch", () => {
 
     // A new origin (empty connection pool), one request at a time like one device: every reuse
     // is closed under the request, and every retry goes out on a new connection and succeeds.
-    server.closeAllConnections();
+    server!.closeAllConnections();
     await new Promise((r) => server!.close(r));
     const t = await serve();
     const retries: unknown[] = [];
