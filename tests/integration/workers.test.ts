@@ -44,7 +44,9 @@ interface Started {
 }
 
 async function start(env: Record<string, string | undefined>): Promise<Started> {
+  // detached: its own process group, so a failed test can kill the whole tree (tsx, start.ts, workers).
   const child = spawn(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/start.ts"], {
+    detached: true,
     env: { ...process.env, MAMORI_DATA_DIR: path.join(tmp, "data"), HOST: "127.0.0.1", MAMORI_SQL_COUNT: "1", ...env },
   });
   let out = "";
@@ -53,7 +55,10 @@ async function start(env: Record<string, string | undefined>): Promise<Started> 
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const deadline = Date.now() + 90_000;
   while (!/Mamori is running/.test(out)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`start-up failed:\n${out}`);
+    if (child.exitCode !== null || Date.now() > deadline) {
+      if (child.exitCode === null) process.kill(-child.pid!, "SIGKILL");
+      throw new Error(`start-up failed:\n${out}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return { child, output: () => out, exited };
@@ -114,7 +119,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("several server processes", () =
       expect(await s.exited).toBe(0);
       for (const pid of now) expect(alive(pid)).toBe(false);
     } finally {
-      if (s.child.exitCode === null) s.child.kill("SIGKILL");
+      if (s.child.exitCode === null) process.kill(-s.child.pid!, "SIGKILL");
     }
   }, 180_000);
 });
@@ -130,7 +135,7 @@ describe("embedded database", () => {
       s.child.kill("SIGTERM");
       expect(await s.exited).toBe(0);
     } finally {
-      if (s.child.exitCode === null) s.child.kill("SIGKILL");
+      if (s.child.exitCode === null) process.kill(-s.child.pid!, "SIGKILL");
     }
   }, 180_000);
 });
