@@ -121,7 +121,7 @@ async function main() {
         FROM unnest(${deviceIds}::uuid[]) AS d(id), generate_series(1, ${perDevice}::int)`;
       t = performance.now();
       const queued = await enqueue(ids, COMMANDS_PER_DEVICE);
-      results.push({ name: `enqueue (${queued} commands, one INSERT)`, value: queued / ((performance.now() - t) / 1000), unit: "commands/s", target: 10_000, higherIsBetter: true });
+      results.push({ name: `enqueue for the drain (${queued} commands, one INSERT)`, value: queued / ((performance.now() - t) / 1000), unit: "commands/s" });
 
       // 3. Drain: 32 devices at a time connect and answer every command like an iPhone.
       const before = await allStats(port, WORKERS);
@@ -164,7 +164,7 @@ async function main() {
       polling = false;
       await Promise.all(pollers);
       const during = timings.sorted(windowStart, windowEnd);
-      results.push({ name: `bulk enqueue for ${fleet.length} devices (while devices poll)`, value: enqueueMs, unit: "ms" });
+      results.push({ name: `enqueue ${fleet.length} commands, one per device (while devices poll)`, value: enqueueMs, unit: "ms", target: 1000, higherIsBetter: false });
       results.push({ name: `device request p99 during bulk enqueue (${during.length} requests)`, value: percentile(during, 99), unit: "ms", target: 300, higherIsBetter: false });
       results.push({ name: "requests sent again after a closed connection", value: timings.retries, unit: "" });
 
