@@ -142,7 +142,7 @@ async function main() {
       results.push({ name: "device request p50", value: percentile(lat, 50), unit: "ms" });
       results.push({ name: "device request p99", value: percentile(lat, 99), unit: "ms", target: 150, higherIsBetter: false });
       results.push({ name: "SQL statements per ack (all processes)", value: delta(before, after) / Math.max(1, acks), unit: "statements", target: 3, higherIsBetter: false });
-      results.push({ name: "server RSS, largest process", value: Math.max(...after.map((s) => s.rss)) / 1048576, unit: "MB", target: 350, higherIsBetter: false });
+      after.forEach((s, i) => results.push({ name: `server RSS, process ${i + 1} of ${after.length}`, value: s.rss / 1048576, unit: "MB", target: 350, higherIsBetter: false }));
       results.push({ name: "device connect errors", value: connectErrors, unit: "", target: 0, higherIsBetter: false });
 
       // 4. Device latency while an administrator queues a command for 10,000 devices.

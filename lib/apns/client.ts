@@ -107,6 +107,9 @@ export class ApnsClient {
   private pushing = 0;
   private opened = 0;
   private peakInFlight = 0;
+  /** Deadlines of the streams in flight, checked by one timer (a timer per stream costs more than the push). */
+  private readonly deadlines = new Map<http2.ClientHttp2Stream, { at: number; expire: () => void }>();
+  private sweeper?: NodeJS.Timeout;
 
   constructor(opts: ApnsClientOptions) {
     this.url = opts.url ?? APNS_PRODUCTION_URL;
@@ -205,6 +208,7 @@ export class ApnsClient {
   /** Closes the connections gracefully; pushes already running finish, new ones throw. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.deadlines.size === 0) this.stopSweeper();
     const sessions = this.slots.map((c) => c?.session).filter((s): s is http2.ClientHttp2Session => !!s && !s.destroyed);
     this.slots.fill(undefined);
     await Promise.all(
@@ -221,6 +225,23 @@ export class ApnsClient {
   private backoff(attempt: number): number {
     const d = Math.min(MAX_BACKOFF_MS, this.baseBackoffMs * 2 ** (attempt - 1));
     return d / 2 + (Math.random() * d) / 2; // jitter so many failed pushes don't retry in lockstep
+  }
+
+  private watch(req: http2.ClientHttp2Stream, expire: () => void): void {
+    this.deadlines.set(req, { at: Date.now() + this.requestTimeoutMs, expire });
+    if (this.sweeper) return;
+    const every = Math.max(10, Math.min(1000, this.requestTimeoutMs / 4));
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const [stream, d] of this.deadlines) if (d.at <= now) d.expire();
+      if (this.deadlines.size === 0 && this.closed) this.stopSweeper();
+    }, every);
+    this.sweeper.unref(); // the streams' connections keep the process alive, not this timer
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   /** A connection with a free stream, or undefined once the certificate is refused. FIFO. */
@@ -325,9 +346,11 @@ export class ApnsClient {
     const session = conn.session;
     return new Promise((resolve) => {
       let settled = false;
+      let req: http2.ClientHttp2Stream | undefined;
       const finish = (a: Attempt) => {
         if (settled) return;
         settled = true;
+        if (req) this.deadlines.delete(req);
         resolve(a);
       };
       // Under TLS 1.2 a refused handshake cancels the stream first and reports the alert on the
@@ -338,41 +361,41 @@ export class ApnsClient {
           const unprocessed = conn.gone && conn.state.settings; // GOAWAY/close on a working connection
           finish(failure(conn.state.error ?? err, conn.state, unprocessed));
         });
-      let req: http2.ClientHttp2Stream;
       try {
         req = session.request(headers);
       } catch (err) {
         this.forget(conn);
         return fail(err);
       }
+      const stream = req;
       let status = 0;
       let apnsId: string | undefined;
       let text = "";
-      req.setTimeout(this.requestTimeoutMs, () => {
+      this.watch(stream, () => {
         // A stalled connection will stall the next stream too: start over on a new one.
         this.forget(conn);
         if (session.connecting) session.destroy();
         else session.close();
-        req.close(http2.constants.NGHTTP2_CANCEL);
+        stream.close(http2.constants.NGHTTP2_CANCEL);
         finish({ kind: "failed", certificate: false, handshake: false, unprocessed: false, reason: "Timeout" });
       });
-      req.on("response", (h) => {
+      stream.on("response", (h) => {
         status = Number(h[":status"]);
         const id = h["apns-id"];
         apnsId = typeof id === "string" ? id : undefined;
       });
-      req.setEncoding("utf8");
-      req.on("data", (chunk: string) => (text += chunk));
-      req.on("end", () => {
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk: string) => (text += chunk));
+      stream.on("end", () => {
         if (status === 0) return fail(new Error("stream ended without a response"));
         const parsed = parseBody(text);
         if (parsed.reason === "Shutdown") this.forget(conn); // server is going away
         finish({ kind: "response", status, apnsId, ...parsed });
       });
-      req.on("error", fail);
+      stream.on("error", fail);
       // 'close' without 'end': RST_STREAM (REFUSED_STREAM after a GOAWAY) or a dropped connection.
-      req.on("close", () => fail(new Error(`stream closed (code ${req.rstCode})`)));
-      req.end(body);
+      stream.on("close", () => fail(new Error(`stream closed (code ${stream.rstCode})`)));
+      stream.end(body);
     });
   }
 }

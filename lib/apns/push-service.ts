@@ -20,7 +20,7 @@ export interface PushTotals {
 export interface PushManyOptions {
   /** Devices read per query and outcomes written per UPDATE (default 1,000). */
   batchSize?: number;
-  /** Pushes in flight at once (default 1,000: 4 connections × 250 streams). */
+  /** Pushes in flight at once (default 400, spread over the client's 4 connections). */
   concurrency?: number;
   /** Called after each batch of outcomes is written. */
   onProgress?: (totals: PushTotals) => void;
@@ -31,7 +31,8 @@ type Outcome = { id: string; at: Date; result: string; invalid: boolean };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_BATCH = 1000;
-const DEFAULT_CONCURRENCY = 1000;
+// Measured against the local fake: 400 in flight (about 100 a connection) beat 1,000 (less memory churn).
+const DEFAULT_CONCURRENCY = 400;
 
 function skipReason(identity: PushIdentityRecord, d: Target): PushSkip | undefined {
   if (!d.pushToken || !d.pushMagic) return "noToken";
@@ -62,7 +63,7 @@ const COLUMNS = "id::text AS id, topic, push_token AS \"pushToken\", push_magic 
 async function fanOut(
   identity: PushIdentityRecord,
   pages: AsyncIterator<Target[]>,
-  opts: PushManyOptions & { onResult?: (r: DevicePushResult) => void },
+  opts: PushManyOptions & { onResult?: (r: DevicePushResult) => void; atMost?: number },
 ): Promise<PushTotals & { stoppedBy?: "badCertificate" }> {
   const batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH);
   const client = getApnsClient(identity);
@@ -148,7 +149,8 @@ async function fanOut(
     worker().catch((error) => {
       failure ??= { error }; // the other workers stop at their next device
     });
-  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY) }, guarded));
+  const workers = Math.max(1, Math.min(opts.concurrency ?? DEFAULT_CONCURRENCY, opts.atMost ?? Infinity));
+  await Promise.all(Array.from({ length: workers }, guarded));
   await flush();
   await unusable;
   if (failure) throw failure.error;
@@ -205,6 +207,7 @@ export async function pushDevices(deviceIds: string[], opts: PushManyOptions = {
   const seen = { n: 0 };
   const r = await fanOut(identity, byIds(valid, Math.max(1, opts.batchSize ?? DEFAULT_BATCH)), {
     ...opts,
+    atMost: valid.length,
     onResult: () => seen.n++,
   });
   // Ids that matched no device, and (after a refusal) devices never pushed.
