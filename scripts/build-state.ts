@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -35,7 +35,10 @@ export function ensureBuilt(): void {
   if (buildIsCurrent()) return;
   console.log("Building Mamori (first start or changed sources; about a minute)…");
   const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
-  const r = spawnSync(process.execPath, [nextBin, "build"], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  // Turbopack refuses a node_modules outside the project folder (a symlink, as in git worktrees
+  // sharing one install: "Could not find the Next.js package"); webpack follows the link.
+  const linked = existsSync("node_modules") && lstatSync("node_modules").isSymbolicLink();
+  const r = spawnSync(process.execPath, [nextBin, "build", ...(linked ? ["--webpack"] : [])], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
   if (r.status !== 0) throw new StartupError("The build failed; see the messages above.");
   markBuilt();
 }

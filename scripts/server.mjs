@@ -1,6 +1,7 @@
 // The HTTP server behind `npm start`: Next.js plus the one place that decides the client's
 // address, so rate limits and the audit log cannot be fooled by a forged X-Forwarded-For.
 import { createServer } from "node:http";
+import pg from "pg";
 import next from "next";
 
 const port = Number(process.env.PORT || 3000);
@@ -15,11 +16,33 @@ function clientAddress(req) {
   return chain[Math.max(0, chain.length - 1 - hops)];
 }
 
+// Benchmarks only (MAMORI_SQL_COUNT=1): count every statement this process sends to
+// PostgreSQL. Patched before Next loads; "pg" is in serverExternalPackages, so the route
+// handlers use this same module rather than a bundled copy.
+const countSql = process.env.MAMORI_SQL_COUNT === "1";
+let statements = 0;
+if (countSql) {
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (...args) {
+    statements++;
+    return query.apply(this, args);
+  };
+}
+const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
+
+function stats(req, res) {
+  if (!LOOPBACK.has(req.socket.remoteAddress || "")) return false;
+  res.writeHead(200, { "content-type": "application/json", connection: "close" });
+  res.end(JSON.stringify({ pid: process.pid, statements, rss: process.memoryUsage().rss }));
+  return true;
+}
+
 const app = next({ dev: process.env.MAMORI_DEV === "1", hostname: host === "0.0.0.0" ? "localhost" : host, port });
 await app.prepare();
 const handle = app.getRequestHandler();
 
 const server = createServer((req, res) => {
+  if (countSql && req.url === "/__mamori/stats" && stats(req, res)) return;
   req.headers["x-forwarded-for"] = clientAddress(req);
   if (hops === 0) {
     // No proxy in front: what the client says about the original request is not to be trusted.
@@ -28,6 +51,11 @@ const server = createServer((req, res) => {
   }
   handle(req, res);
 });
+// Idle keep-alive connections outlive a load balancer's (60 s on AWS ALB and most others), so the
+// balancer, not Mamori, closes them: otherwise it may reuse a socket we just closed and fail
+// the request. headersTimeout must exceed keepAliveTimeout (Node's rule).
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 server.on("error", (e) => {
   console.error(e.code === "EADDRINUSE" ? `Port ${port} is already in use: stop the other program or set PORT to a free port.` : `Mamori could not listen on ${host}:${port}: ${e.message}`);
   process.exit(1);
@@ -35,4 +63,11 @@ server.on("error", (e) => {
 server.listen(port, host, () => {
   process.send?.({ ready: true });
 });
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.close(() => process.exit(0)));
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    // Requests under way finish; a client holding its connection open does not hold us up.
+    setTimeout(() => process.exit(0), 10_000).unref();
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+  });
+}

@@ -1,6 +1,8 @@
-// npm start: secrets, database (given or embedded), migrations, build when needed, serve.
-import { spawn } from "node:child_process";
+// npm start: secrets, database (given or embedded), migrations, build when needed, then one
+// server process per core (node:cluster shares the port), restarted when one dies.
+import cluster, { type Worker } from "node:cluster";
 import { createServer } from "node:net";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { dataDir, loadSecrets } from "../lib/secrets";
 import { checkDatabase, StartupError } from "../lib/db/check";
@@ -27,6 +29,20 @@ function checkPortFree(port: number, host: string): Promise<void> {
   });
 }
 
+/** Server processes: MAMORI_WORKERS, else one per core; always 1 on the embedded database or in dev. */
+export function workerCount(raw: string | undefined, embedded: boolean, dev: boolean): number {
+  if (raw !== undefined && raw !== "" && !(Number.isInteger(Number(raw)) && Number(raw) >= 1)) {
+    throw new StartupError(`MAMORI_WORKERS must be a whole number of 1 or more (got "${raw}").`);
+  }
+  // PGlite serves every connection in one single-threaded session: more processes only queue.
+  if (embedded || dev) return 1;
+  return raw ? Number(raw) : availableParallelism();
+}
+
+// A worker that keeps dying right after starting is a configuration problem, not bad luck.
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
+
 async function main() {
   const port = parsePort(process.env.PORT);
   const host = process.env.HOST || "0.0.0.0";
@@ -52,38 +68,69 @@ async function main() {
     throw e;
   }
 
-  const child = spawn(process.execPath, [path.join("scripts", "server.mjs")], {
-    stdio: ["inherit", "inherit", "inherit", "ipc"],
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      AUTH_SECRET: secrets.authSecret,
-      MAMORI_DATA_KEY: secrets.dataKey,
-      AUTH_TRUST_HOST: "true",
-      NEXT_TELEMETRY_DISABLED: "1",
-      PORT: String(port),
-      HOST: host,
-      MAMORI_DEV: dev ? "1" : "",
-      // pglite-socket interleaves the protocol messages of concurrent connections outside a
-      // transaction (seen: "unnamed prepared statement does not exist"), so one connection.
-      ...(embedded ? { MAMORI_DB_POOL: "1" } : {}),
-    },
-  });
-  child.on("message", (m: { ready?: boolean }) => {
-    if (m.ready) console.log(`Mamori is running at http://localhost:${port} (database: ${embedded ? `embedded, in ${path.join(dir, "pglite")}` : "DATABASE_URL"})`);
-  });
+  const workers = workerCount(process.env.MAMORI_WORKERS, !!embedded, dev);
+  if (embedded && Number(process.env.MAMORI_WORKERS) > 1) console.log("The embedded database serves one process: starting 1 worker (set DATABASE_URL for more).");
+  cluster.setupPrimary({ exec: path.resolve("scripts", "server.mjs"), execArgv: [] });
+  const env = {
+    DATABASE_URL: url,
+    AUTH_SECRET: secrets.authSecret,
+    MAMORI_DATA_KEY: secrets.dataKey,
+    AUTH_TRUST_HOST: "true",
+    NEXT_TELEMETRY_DISABLED: "1",
+    PORT: String(port),
+    HOST: host,
+    MAMORI_DEV: dev ? "1" : "",
+    // pglite-socket interleaves the protocol messages of concurrent connections outside a
+    // transaction (seen: "unnamed prepared statement does not exist"), so one connection.
+    ...(embedded ? { MAMORI_DB_POOL: "1" } : {}),
+  };
+
   let stopping = false;
+  let exitCode = 0;
+  let ready = 0;
+  const restarts: number[] = [];
+  const fork = (): Worker => {
+    const w = cluster.fork(env);
+    w.on("message", (m: { ready?: boolean }) => {
+      if (m?.ready && ++ready === workers) {
+        console.log(`Mamori is running at http://localhost:${port} with ${workers} worker${workers > 1 ? "s" : ""} (database: ${embedded ? `embedded, in ${path.join(dir, "pglite")}` : "DATABASE_URL"})`);
+      }
+    });
+    return w;
+  };
+  const finish = async (code: number) => {
+    await stopDb();
+    process.exit(code);
+  };
+  cluster.on("exit", (w, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) void finish(exitCode);
+      return;
+    }
+    const now = Date.now();
+    restarts.push(now);
+    while (restarts[0]! < now - RESTART_WINDOW_MS) restarts.shift();
+    if (restarts.length > MAX_RESTARTS) {
+      console.error(`Mamori stopped: server processes exited ${restarts.length} times within a minute (last: ${signal ?? `code ${code}`}).`);
+      stopping = true;
+      exitCode = 1;
+      for (const other of Object.values(cluster.workers ?? {})) other?.process.kill("SIGTERM");
+      if (Object.keys(cluster.workers ?? {}).length === 0) void finish(exitCode);
+      return;
+    }
+    console.error(`A server process (pid ${w.process.pid}) exited (${signal ?? `code ${code}`}); starting another.`);
+    fork();
+  });
   const stop = (sig: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    child.kill(sig);
+    const alive = Object.values(cluster.workers ?? {});
+    if (alive.length === 0) return void finish(0);
+    for (const w of alive) w?.process.kill(sig);
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
-  child.on("exit", async (code) => {
-    await stopDb();
-    process.exit(stopping ? 0 : (code ?? 1));
-  });
+  for (let i = 0; i < workers; i++) fork();
 }
 
 main().catch((e) => {

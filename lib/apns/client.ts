@@ -2,8 +2,9 @@ import http2 from "node:http2";
 import tls from "node:tls";
 import { randomUUID } from "node:crypto";
 
-// APNs client for MDM wake-up pushes (PROTOCOL.md section 6): certificate-based auth over
-// one long-lived HTTP/2 connection, as Apple asks providers to do.
+// APNs client for MDM wake-up pushes (PROTOCOL.md section 6): certificate-based auth over a
+// few long-lived HTTP/2 connections with many streams each, as Apple asks providers to do
+// ("keep your connections open", "you can establish multiple connections").
 
 export const APNS_PRODUCTION_URL = "https://api.push.apple.com";
 export const APNS_SANDBOX_URL = "https://api.sandbox.push.apple.com";
@@ -38,8 +39,12 @@ export interface ApnsClientOptions {
   keyPem: string;
   /** Extra trusted CA (PEM), added to Node's bundled roots: for tests and private gateways. */
   ca?: string;
-  /** Streams in flight at once; further pushes wait. */
+  /** Streams in flight at once over all connections; further pushes wait. */
   concurrency?: number;
+  /** HTTP/2 connections opened as load needs them (default 4). */
+  connections?: number;
+  /** Our own cap on streams per connection; the server's SETTINGS_MAX_CONCURRENT_STREAMS wins when lower. */
+  streamsPerConnection?: number;
   /** Retries after the first attempt for 429/5xx/connection failures. */
   maxRetries?: number;
   baseBackoffMs?: number;
@@ -58,8 +63,9 @@ const CERT_ALERT = /ALERT_(BAD_CERTIFICATE|UNSUPPORTED_CERTIFICATE|CERTIFICATE_[
 type Attempt =
   | { kind: "response"; status: number; reason?: string; apnsId?: string; timestamp?: number }
   /** certificate: refused by a TLS alert. handshake: TCP up, but dropped before the server's
-   *  HTTP/2 SETTINGS, i.e. during or right after the TLS handshake (see SessionState). */
-  | { kind: "failed"; certificate: boolean; handshake: boolean; reason: string };
+   *  HTTP/2 SETTINGS, i.e. during or right after the TLS handshake (see SessionState).
+   *  unprocessed: the connection went away (GOAWAY, close) under a stream the server never answered. */
+  | { kind: "failed"; certificate: boolean; handshake: boolean; reason: string; unprocessed: boolean };
 
 // Node's own TLS servers (and some proxies) refuse a client certificate by closing the socket
 // without an alert. In TLS 1.3 the client has already seen the handshake finish by then, so
@@ -70,40 +76,40 @@ interface SessionState {
   error?: Error;
 }
 
-/** Minimal FIFO semaphore bounding concurrent streams. */
-class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-  get inUse(): number {
-    return this.active;
-  }
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next(); // hand the slot over directly: active stays the same
-      else this.active--;
-    }
-  }
+/** One HTTP/2 connection of the pool and the streams we have open on it. */
+interface Conn {
+  session: http2.ClientHttp2Session;
+  state: SessionState;
+  inFlight: number;
+  /** GOAWAY, close or error seen: running streams finish, no new ones. */
+  gone: boolean;
 }
+
+// Before the server's SETTINGS arrive, one stream per connection: APNs itself starts low and
+// raises its limit once the certificate is accepted, and a refused certificate costs one push.
+const STREAMS_BEFORE_SETTINGS = 1;
 
 export class ApnsClient {
   private readonly url: string;
   private readonly maxRetries: number;
   private readonly baseBackoffMs: number;
   private readonly requestTimeoutMs: number;
-  private readonly slots: Semaphore;
+  private readonly concurrency: number;
+  private readonly streamsPerConnection: number;
   private context?: tls.SecureContext;
-  private session?: http2.ClientHttp2Session;
-  private readonly states = new WeakMap<http2.ClientHttp2Session, SessionState>();
+  /** Fixed number of slots; an empty slot is connected when load needs it. */
+  private readonly slots: (Conn | undefined)[];
+  private readonly waiting: (() => void)[] = [];
+  private inFlight = 0;
   /** Set once the certificate is refused: every later push fails fast with this. */
   private dead?: { status: number; reason?: string };
   private closed = false;
   private pushing = 0;
+  private opened = 0;
+  private peakInFlight = 0;
+  /** Deadlines of the streams in flight, checked by one timer (a timer per stream costs more than the push). */
+  private readonly deadlines = new Map<http2.ClientHttp2Stream, { at: number; expire: () => void }>();
+  private sweeper?: NodeJS.Timeout;
 
   constructor(opts: ApnsClientOptions) {
     this.url = opts.url ?? APNS_PRODUCTION_URL;
@@ -111,7 +117,9 @@ export class ApnsClient {
     this.maxRetries = Math.max(0, opts.maxRetries ?? 3);
     this.baseBackoffMs = Math.max(0, opts.baseBackoffMs ?? 1000);
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 15_000;
-    this.slots = new Semaphore(Math.max(1, opts.concurrency ?? 50));
+    this.slots = new Array<Conn | undefined>(Math.max(1, opts.connections ?? 4)).fill(undefined);
+    this.streamsPerConnection = Math.max(1, opts.streamsPerConnection ?? 250);
+    this.concurrency = Math.max(1, opts.concurrency ?? this.slots.length * this.streamsPerConnection);
     try {
       // Built once: a key that does not match the certificate is found here, not per push.
       this.context = tls.createSecureContext({
@@ -131,6 +139,11 @@ export class ApnsClient {
   /** Why this client refuses to push (certificate rejected), if it does. */
   get refusal(): { status: number; reason?: string } | undefined {
     return this.dead;
+  }
+
+  /** Counters for tests and the benchmark: connections opened so far, most streams at once. */
+  get stats(): { connectionsOpened: number; peakInFlight: number; openConnections: number } {
+    return { connectionsOpened: this.opened, peakInFlight: this.peakInFlight, openConnections: this.slots.filter((c) => c && !c.gone).length };
   }
 
   async push(tokenHex: string, opts: PushOptions): Promise<PushResult> {
@@ -157,12 +170,15 @@ export class ApnsClient {
       let attempts = 0;
       let handshakeFailures = 0;
       for (;;) {
-        const attempt = await this.slots.run(async () => {
-          if (this.dead) return undefined; // queued behind the push that found the cert refused
-          attempts++;
-          return this.send(headers, body);
-        });
-        if (!attempt) return { outcome: "badCertificate", ...this.dead!, attempts };
+        const conn = await this.acquire();
+        if (!conn) return { outcome: "badCertificate", ...this.dead!, attempts }; // queued behind the push that found the cert refused
+        attempts++;
+        let attempt: Attempt;
+        try {
+          attempt = await this.send(conn, headers, body);
+        } finally {
+          this.release(conn);
+        }
         let outcome = classify(attempt);
         let result = details(attempt);
         if (attempt.kind === "failed" && attempt.handshake) handshakeFailures++;
@@ -174,29 +190,36 @@ export class ApnsClient {
         if (outcome === "badCertificate") {
           // Stop hammering Apple with a revoked/expired/wrong certificate.
           this.dead ??= { status: result.status, reason: result.reason };
-          this.dropSession(true);
+          this.dropAll(true);
         }
         if (outcome !== "retry") return { outcome, ...result, attempts };
         if (attempts > this.maxRetries) return { outcome: "retryLater", ...result, attempts };
-        await sleep(this.backoff(attempts));
+        // A stream the server refused (GOAWAY, connection gone) was never processed: go again
+        // at once on another connection. Throttling and server errors back off.
+        if (!(attempt.kind === "failed" && attempt.unprocessed)) await sleep(this.backoff(attempts));
       }
     } finally {
       this.pushing--;
       // A retry after close() may have opened a new session: close it once the last push ends.
-      if (this.closed && this.pushing === 0) this.dropSession();
+      if (this.closed && this.pushing === 0) this.dropAll();
     }
   }
 
-  /** Closes the connection gracefully; pushes already running finish, new ones throw. */
+  /** Closes the connections gracefully; pushes already running finish, new ones throw. */
   async close(): Promise<void> {
     this.closed = true;
-    const s = this.session;
-    this.session = undefined;
-    if (!s || s.destroyed) return;
-    await new Promise<void>((resolve) => {
-      s.once("close", () => resolve());
-      if (!s.closed) s.close();
-    });
+    if (this.deadlines.size === 0) this.stopSweeper();
+    const sessions = this.slots.map((c) => c?.session).filter((s): s is http2.ClientHttp2Session => !!s && !s.destroyed);
+    this.slots.fill(undefined);
+    await Promise.all(
+      sessions.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.once("close", () => resolve());
+            if (!s.closed) s.close();
+          }),
+      ),
+    );
   }
 
   private backoff(attempt: number): number {
@@ -204,46 +227,130 @@ export class ApnsClient {
     return d / 2 + (Math.random() * d) / 2; // jitter so many failed pushes don't retry in lockstep
   }
 
-  private connection(): http2.ClientHttp2Session {
-    const current = this.session;
-    if (current && !current.closed && !current.destroyed) return current;
+  private watch(req: http2.ClientHttp2Stream, expire: () => void): void {
+    this.deadlines.set(req, { at: Date.now() + this.requestTimeoutMs, expire });
+    if (this.sweeper) return;
+    const every = Math.max(10, Math.min(1000, this.requestTimeoutMs / 4));
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const [stream, d] of this.deadlines) if (d.at <= now) d.expire();
+      if (this.deadlines.size === 0 && this.closed) this.stopSweeper();
+    }, every);
+    this.sweeper.unref(); // the streams' connections keep the process alive, not this timer
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  /** A connection with a free stream, or undefined once the certificate is refused. FIFO. */
+  private async acquire(): Promise<Conn | undefined> {
+    for (let spins = 0; ; spins++) {
+      if (this.dead) return undefined;
+      // Queue behind earlier waiters, so a steady stream of new pushes cannot starve them.
+      if (spins > 0 || this.waiting.length === 0) {
+        const conn = this.pick();
+        if (conn) {
+          conn.inFlight++;
+          this.inFlight++;
+          if (this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+          if (conn.inFlight === 1) conn.session.ref(); // busy connections keep the process alive
+          return conn;
+        }
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  private release(conn: Conn): void {
+    conn.inFlight--;
+    this.inFlight--;
+    // Idle connections must not keep a script's event loop alive.
+    if (conn.inFlight === 0 && !conn.session.destroyed) conn.session.unref();
+    this.waiting.shift()?.();
+  }
+
+  /** Something changed for many waiters at once (settings, a lost connection, a refusal). */
+  private wakeAll(): void {
+    for (const w of this.waiting.splice(0)) w();
+  }
+
+  private capacity(conn: Conn): number {
+    if (!conn.state.settings) return STREAMS_BEFORE_SETTINGS;
+    const remote = conn.session.remoteSettings.maxConcurrentStreams ?? Infinity;
+    return Math.max(0, Math.min(this.streamsPerConnection, remote));
+  }
+
+  private pick(): Conn | undefined {
+    if (this.inFlight >= this.concurrency) return undefined;
+    let best: Conn | undefined;
+    let empty = -1;
+    let allBusy = true;
+    for (let i = 0; i < this.slots.length; i++) {
+      const c = this.slots[i];
+      if (!c || c.gone || c.session.destroyed || c.session.closed) {
+        if (c) this.slots[i] = undefined;
+        if (empty < 0) empty = i;
+        continue;
+      }
+      if (c.inFlight === 0) allBusy = false;
+      if (c.inFlight < this.capacity(c) && (!best || c.inFlight < best.inFlight)) best = c;
+    }
+    // Spread load: a new connection once every open one has streams running.
+    if (empty >= 0 && (allBusy || !best)) return (this.slots[empty] = this.connect());
+    return best;
+  }
+
+  private connect(): Conn {
     const session = http2.connect(this.url, { secureContext: this.context, settings: { enablePush: false } });
     const state: SessionState = { tcp: false, settings: false };
-    this.states.set(session, state);
+    const conn: Conn = { session, state, inFlight: 0, gone: false };
+    this.opened++;
     session.socket.once("connect", () => (state.tcp = true));
-    session.once("remoteSettings", () => (state.settings = true));
-    // Any of these makes the session unusable: the next push connects again.
+    session.on("remoteSettings", () => {
+      state.settings = true;
+      this.wakeAll(); // the server may allow more (or fewer) streams now
+    });
+    // Any of these makes the connection unusable for new streams: the next push opens another.
     session.on("error", (err) => {
       state.error = err;
-      this.forget(session);
+      this.forget(conn);
     });
-    session.on("goaway", () => this.forget(session));
-    session.on("close", () => this.forget(session));
-    this.session = session;
-    return session;
+    session.on("goaway", () => this.forget(conn));
+    session.on("close", () => this.forget(conn));
+    return conn;
   }
 
-  private forget(session: http2.ClientHttp2Session): void {
-    if (this.session === session) this.session = undefined;
+  private forget(conn: Conn): void {
+    if (conn.gone) return;
+    conn.gone = true;
+    const i = this.slots.indexOf(conn);
+    if (i >= 0) this.slots[i] = undefined;
+    this.wakeAll();
   }
 
-  private dropSession(now = false): void {
-    const s = this.session;
-    this.session = undefined;
-    if (!s || s.destroyed) return;
-    if (now) s.destroy();
-    else if (!s.closed) s.close();
+  private dropAll(now = false): void {
+    for (const [i, c] of this.slots.entries()) {
+      if (!c) continue;
+      this.slots[i] = undefined;
+      c.gone = true;
+      if (c.session.destroyed) continue;
+      if (now) c.session.destroy();
+      else if (!c.session.closed) c.session.close();
+    }
+    this.wakeAll();
   }
 
-  private send(headers: http2.OutgoingHttpHeaders, body: string): Promise<Attempt> {
+  private send(conn: Conn, headers: http2.OutgoingHttpHeaders, body: string): Promise<Attempt> {
+    const session = conn.session;
     return new Promise((resolve) => {
       let settled = false;
-      let session: http2.ClientHttp2Session | undefined;
+      let req: http2.ClientHttp2Stream | undefined;
       const finish = (a: Attempt) => {
         if (settled) return;
         settled = true;
-        // Idle connections must not keep a script's event loop alive; busy ones must.
-        if (session && !session.destroyed && this.slots.inUse <= 1) session.unref();
+        if (req) this.deadlines.delete(req);
         resolve(a);
       };
       // Under TLS 1.2 a refused handshake cancels the stream first and reports the alert on the
@@ -251,46 +358,44 @@ export class ApnsClient {
       // the alert arrives after "connect" and only the streams see it.)
       const fail = (err: unknown) =>
         setImmediate(() => {
-          const state = session && this.states.get(session);
-          finish(failure(state?.error ?? err, state));
+          const unprocessed = conn.gone && conn.state.settings; // GOAWAY/close on a working connection
+          finish(failure(conn.state.error ?? err, conn.state, unprocessed));
         });
-      let req: http2.ClientHttp2Stream;
       try {
-        session = this.connection();
-        session.ref();
         req = session.request(headers);
       } catch (err) {
-        if (session) this.forget(session);
+        this.forget(conn);
         return fail(err);
       }
+      const stream = req;
       let status = 0;
       let apnsId: string | undefined;
-      const chunks: Buffer[] = [];
-      req.setTimeout(this.requestTimeoutMs, () => {
+      let text = "";
+      this.watch(stream, () => {
         // A stalled connection will stall the next stream too: start over on a new one.
-        const s = session!;
-        this.forget(s);
-        if (s.connecting) s.destroy();
-        else s.close();
-        req.close(http2.constants.NGHTTP2_CANCEL);
-        finish({ kind: "failed", certificate: false, handshake: false, reason: "Timeout" });
+        this.forget(conn);
+        if (session.connecting) session.destroy();
+        else session.close();
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        finish({ kind: "failed", certificate: false, handshake: false, unprocessed: false, reason: "Timeout" });
       });
-      req.on("response", (h) => {
+      stream.on("response", (h) => {
         status = Number(h[":status"]);
         const id = h["apns-id"];
         apnsId = typeof id === "string" ? id : undefined;
       });
-      req.on("data", (chunk: Buffer) => chunks.push(chunk));
-      req.on("end", () => {
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk: string) => (text += chunk));
+      stream.on("end", () => {
         if (status === 0) return fail(new Error("stream ended without a response"));
-        const parsed = parseBody(Buffer.concat(chunks).toString("utf8"));
-        if (parsed.reason === "Shutdown") this.forget(session!); // server is going away
+        const parsed = parseBody(text);
+        if (parsed.reason === "Shutdown") this.forget(conn); // server is going away
         finish({ kind: "response", status, apnsId, ...parsed });
       });
-      req.on("error", fail);
-      // 'close' without 'end': RST_STREAM or a dropped connection.
-      req.on("close", () => fail(new Error(`stream closed (code ${req.rstCode})`)));
-      req.end(body);
+      stream.on("error", fail);
+      // 'close' without 'end': RST_STREAM (REFUSED_STREAM after a GOAWAY) or a dropped connection.
+      stream.on("close", () => fail(new Error(`stream closed (code ${stream.rstCode})`)));
+      stream.end(body);
     });
   }
 }
@@ -313,10 +418,10 @@ function details(a: Attempt): Omit<PushResult, "outcome" | "attempts"> {
   return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as typeof rest;
 }
 
-function failure(err: unknown, state?: SessionState): Attempt {
+function failure(err: unknown, state: SessionState, unprocessed: boolean): Attempt {
   const reason = errorCode(err);
-  const handshake = !!state && state.tcp && !state.settings;
-  return { kind: "failed", certificate: CERT_ALERT.test(reason), handshake, reason };
+  const handshake = state.tcp && !state.settings;
+  return { kind: "failed", certificate: CERT_ALERT.test(reason), handshake, unprocessed, reason };
 }
 
 function errorCode(err: unknown): string {

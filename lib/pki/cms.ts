@@ -1,4 +1,4 @@
-import { X509Certificate, constants, createCipheriv, createHash, createPrivateKey, publicEncrypt, randomBytes, sign, verify } from "node:crypto";
+import { X509Certificate, constants, createCipheriv, createHash, createPrivateKey, privateDecrypt, publicEncrypt, randomBytes, sign, verify } from "node:crypto";
 import forge from "node-forge";
 import { UserError, isUserError } from "@/lib/errors";
 import { certificatesFromInput, toPem } from "@/lib/pki/x509";
@@ -337,7 +337,7 @@ export function openEnvelopedData(der: Buffer, recipient: { certPem: string; key
   let contentKey: string;
   try {
     const ri = msg.recipients[index] as { encryptedContent: { content: string } };
-    contentKey = forge.pki.privateKeyFromPem(recipient.keyPem).decrypt(ri.encryptedContent.content);
+    contentKey = rsaPkcs1Decrypt(recipient.keyPem, Buffer.from(ri.encryptedContent.content, "binary")).toString("binary");
     if (contentKey.length !== keyLength) throw new Error("wrong key length");
   } catch {
     contentKey = randomBytes(keyLength).toString("binary");
@@ -349,6 +349,20 @@ export function openEnvelopedData(der: Buffer, recipient: { certPem: string; key
   } catch {
     throw new UserError("cms.notForUs");
   }
+}
+
+/**
+ * RSAES-PKCS1-v1_5 decryption (RFC 8017 7.2.2): the RSA operation in OpenSSL, the padding
+ * checked here. Node refuses PKCS#1 v1.5 private decryption since CVE-2023-46809, and forge's
+ * JavaScript RSA took about 55 ms a key, which made it the cost of every SCEP enrollment. A bad
+ * padding throws; the caller then goes on with a random key (above), so it does not show.
+ */
+function rsaPkcs1Decrypt(keyPem: string, encrypted: Buffer): Buffer {
+  const em = privateDecrypt({ key: keyPem, padding: constants.RSA_NO_PADDING }, encrypted);
+  // EM = 0x00 || 0x02 || PS (at least 8 non-zero bytes) || 0x00 || M
+  const sep = em.indexOf(0, 2);
+  if (em[0] !== 0 || em[1] !== 2 || sep < 10) throw new Error("bad padding");
+  return em.subarray(sep + 1);
 }
 
 /** The parts of forge's EnvelopedData message used here (its typings omit most of them). */

@@ -3,6 +3,7 @@ import forge from "node-forge";
 import { parsePlist, buildPlist, type PlistDict } from "../../lib/mdm/plist";
 import { signData, verifySignedData } from "../../lib/pki/cms";
 import { scepEnroll } from "../../lib/pki/scep-client";
+import { retryingFetch } from "./fetch";
 
 // A simulated iPhone or Mac that speaks only the public protocol: it downloads the profile,
 // gets its identity by SCEP, signs every request (Mdm-Signature) and answers commands.
@@ -16,6 +17,10 @@ export interface SimOptions {
   error?: string[];
   fetch?: typeof fetch;
   log?: (line: string) => void;
+  /** The identity key to certify by SCEP (PEM); a new RSA key otherwise. Load generators share one. */
+  keyPem?: string;
+  /** Called when a request is sent again after the server closed the reused connection. */
+  onRetry?: (err: unknown) => void;
 }
 
 export interface Profile {
@@ -48,10 +53,14 @@ export class SimulatedDevice {
   /** Profiles installed by InstallProfile, by PayloadIdentifier: the identities they carried. */
   readonly profiles = new Map<string, { displayName: string; identities: string[] }>();
 
-  constructor(readonly opts: SimOptions) {}
+  private readonly doFetch: typeof fetch;
+
+  constructor(readonly opts: SimOptions) {
+    this.doFetch = retryingFetch(opts.fetch ?? fetch, opts.onRetry);
+  }
 
   private get fetch() {
-    return this.opts.fetch ?? fetch;
+    return this.doFetch;
   }
 
   private log(line: string) {
@@ -66,7 +75,7 @@ export class SimulatedDevice {
     const signed = Buffer.from(await res.arrayBuffer());
     this.profile = readProfile(parsePlist(verifySignedData(signed).content));
     const p = this.profile;
-    this.identity = await scepEnroll({ url: p.scep.url, challenge: p.scep.challenge, subject: p.scep.subject.map((rdn) => rdn[0]!) as Array<[string, string]>, fetch: this.fetch });
+    this.identity = await scepEnroll({ url: p.scep.url, challenge: p.scep.challenge, subject: p.scep.subject.map((rdn) => rdn[0]!) as Array<[string, string]>, keyPem: this.opts.keyPem, fetch: this.fetch });
     this.log("identity certificate issued by SCEP");
     await this.checkin({ MessageType: "Authenticate", Topic: p.topic, UDID: this.udid, SerialNumber: this.serial, ...this.models() });
     await this.checkin({

@@ -44,6 +44,10 @@ export interface FakeApnsOptions {
   responseDelayMs?: number;
   /** E.g. "TLSv1.2": a refused client certificate then fails before the client sees "connect". */
   maxTlsVersion?: "TLSv1.2" | "TLSv1.3";
+  /** SETTINGS_MAX_CONCURRENT_STREAMS the server announces (Node's default: unlimited). */
+  maxConcurrentStreams?: number;
+  /** Each connection gets a GOAWAY (graceful close) after answering this many requests, as Apple's servers do now and then. */
+  goawayAfter?: number;
 }
 
 export interface FakeApns {
@@ -62,6 +66,10 @@ export interface FakeApns {
   readonly tlsErrors: number;
   /** Highest number of requests being handled at the same time. */
   readonly maxInFlight: number;
+  /** Highest number of requests handled at the same time on any one connection. */
+  readonly maxInFlightPerSession: number;
+  /** GOAWAYs sent because of goawayAfter. */
+  readonly goaways: number;
 }
 
 const MAX_PAYLOAD = 4096;
@@ -80,6 +88,7 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
     rejectUnauthorized: true,
     allowHTTP1: false,
     maxVersion: opts.maxTlsVersion,
+    settings: opts.maxConcurrentStreams ? { maxConcurrentStreams: opts.maxConcurrentStreams } : undefined,
   });
   const requests: RecordedRequest[] = [];
   const scripts = new Map<string, ScriptedResponse[]>();
@@ -90,12 +99,16 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
   let tlsErrors = 0;
   let inFlight = 0;
   let maxInFlight = 0;
+  let maxInFlightPerSession = 0;
+  let goaways = 0;
+  const perSession = new WeakMap<http2.ServerHttp2Session, { inFlight: number; answered: number }>();
   let dropNext = false;
 
   server.on("connection", () => connections++);
   server.on("tlsClientError", () => tlsErrors++);
   server.on("session", (session) => {
     sessionIndex.set(session, sessions++);
+    perSession.set(session, { inFlight: 0, answered: 0 });
     live.add(session);
     session.on("close", () => live.delete(session));
     session.on("error", () => {});
@@ -105,8 +118,11 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
     const session = stream.session as http2.ServerHttp2Session;
     const chunks: Buffer[] = [];
     let size = 0;
+    const mine = perSession.get(session)!;
     inFlight++;
+    mine.inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
+    maxInFlightPerSession = Math.max(maxInFlightPerSession, mine.inFlight);
     stream.on("error", () => {});
     stream.on("data", (c: Buffer) => {
       size += c.length;
@@ -130,6 +146,7 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
         dropNext = false;
         record.dropped = true;
         inFlight--;
+        mine.inFlight--;
         // Abrupt, like a dropped link: TCP RST on the raw socket under TLS, no GOAWAY, no answer.
         const raw = (session.socket as TLSSocket & { _parent?: Socket })._parent;
         if (raw) raw.resetAndDestroy();
@@ -144,10 +161,17 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
       }
       const answer = () => {
         inFlight--;
+        mine.inFlight--;
+        mine.answered++;
         record.status = verdict.status;
         record.reason = verdict.reason;
         if (stream.destroyed || stream.closed) return;
         const id = typeof headers["apns-id"] === "string" && UUID.test(headers["apns-id"]) ? headers["apns-id"] : randomUUID();
+        // Graceful: streams already received are answered, later ones are refused (REFUSED_STREAM).
+        if (opts.goawayAfter && mine.answered === opts.goawayAfter) {
+          goaways++;
+          setImmediate(() => session.close());
+        }
         if (verdict.status === 200) {
           stream.respond({ ":status": 200, "apns-id": id }, { endStream: true });
           return;
@@ -191,6 +215,12 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
     },
     get maxInFlight() {
       return maxInFlight;
+    },
+    get maxInFlightPerSession() {
+      return maxInFlightPerSession;
+    },
+    get goaways() {
+      return goaways;
     },
   };
 }

@@ -111,7 +111,7 @@ describe("ApnsClient", () => {
 
   it("reuses one TLS session for 200 pushes and keeps streams in flight within the bound", async () => {
     const f = await fake({ responseDelayMs: 5 });
-    const c = client(f, push, { concurrency: 10 });
+    const c = client(f, push, { concurrency: 10, connections: 1 });
     const tokens = Array.from({ length: 200 }, (_, i) => i.toString(16).padStart(64, "0"));
     const results = await Promise.all(tokens.map((t) => c.push(t, { pushMagic: magic, topic })));
     expect(results.every((r) => r.outcome === "delivered" && r.attempts === 1)).toBe(true);
@@ -120,6 +120,43 @@ describe("ApnsClient", () => {
     expect(f.connections).toBe(1);
     expect(new Set(f.requests.map((r) => r.session))).toEqual(new Set([0]));
     expect(f.maxInFlight).toBe(10); // concurrent up to the bound, never beyond
+  });
+
+  it("fans out over several connections with many streams each, within the server's stream limit", async () => {
+    const f = await fake({ responseDelayMs: 5, maxConcurrentStreams: 20 });
+    const c = client(f, push, { connections: 4 });
+    const tokens = Array.from({ length: 1000 }, (_, i) => i.toString(16).padStart(64, "0"));
+    const results = await Promise.all(tokens.map((t) => c.push(t, { pushMagic: magic, topic })));
+    expect(results.every((r) => r.outcome === "delivered" && r.attempts === 1)).toBe(true);
+    expect(f.sessions).toBe(4);
+    expect(new Set(f.requests.map((r) => r.session))).toEqual(new Set([0, 1, 2, 3]));
+    expect(f.maxInFlightPerSession).toBe(20); // many streams on one connection, never beyond SETTINGS_MAX_CONCURRENT_STREAMS
+    expect(f.maxInFlight).toBeGreaterThan(20);
+    expect(c.stats).toMatchObject({ connectionsOpened: 4, openConnections: 4 });
+  });
+
+  it("keeps delivering when connections get a GOAWAY mid-run, on new connections", async () => {
+    const f = await fake({ goawayAfter: 150, maxConcurrentStreams: 50 });
+    const c = client(f, push, { connections: 2 });
+    const tokens = Array.from({ length: 1000 }, (_, i) => (i + 1).toString(16).padStart(64, "0"));
+    const results = await Promise.all(tokens.map((t) => c.push(t, { pushMagic: magic, topic })));
+    expect(results.filter((r) => r.outcome !== "delivered")).toEqual([]);
+    expect(f.goaways).toBeGreaterThanOrEqual(5);
+    expect(f.sessions).toBeGreaterThanOrEqual(7);
+    // Every token got through; a connection answers its quota plus the streams already in flight.
+    const ok = new Set(f.requests.filter((r) => r.status === 200).map((r) => r.token));
+    expect(ok.size).toBe(1000);
+    const perSession = new Map<number, number>();
+    for (const r of f.requests) if (r.status) perSession.set(r.session, (perSession.get(r.session) ?? 0) + 1);
+    expect(Math.max(...perSession.values())).toBeLessThanOrEqual(150 + 50);
+  });
+
+  it("reads a stream limit the server raises after connecting (APNs starts low)", async () => {
+    const f = await fake({ responseDelayMs: 5, maxConcurrentStreams: 1 });
+    const c = client(f, push, { connections: 1 });
+    const tokens = Array.from({ length: 30 }, (_, i) => (i + 7).toString(16).padStart(64, "0"));
+    expect((await Promise.all(tokens.map((t) => c.push(t, { pushMagic: magic, topic })))).every((r) => r.outcome === "delivered")).toBe(true);
+    expect(f.maxInFlightPerSession).toBe(1);
   });
 
   it("maps BadDeviceToken and DeviceTokenNotForTopic to invalidToken without retrying", async () => {
