@@ -4,6 +4,7 @@ import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { StartupError } from "../lib/db/check";
+import { DEVICE_BUNDLE, buildDeviceEndpoint } from "./build-device";
 
 // Rebuild only when what goes into the build changed since the last one.
 const INPUTS = ["app", "components", "lib", "public", "proxy.ts", "next.config.ts", "postcss.config.mjs", "tsconfig.json", "package-lock.json"];
@@ -22,7 +23,7 @@ export function sourceHash(): string {
 }
 
 export function buildIsCurrent(): boolean {
-  if (!existsSync(path.join(".next", "BUILD_ID")) || !existsSync(STAMP)) return false;
+  if (!existsSync(path.join(".next", "BUILD_ID")) || !existsSync(STAMP) || !existsSync(DEVICE_BUNDLE)) return false;
   return JSON.parse(readFileSync(STAMP, "utf8")).hash === sourceHash();
 }
 
@@ -30,8 +31,8 @@ export function markBuilt(): void {
   writeFileSync(STAMP, JSON.stringify({ hash: sourceHash(), at: new Date().toISOString() }));
 }
 
-/** Runs `next build` unless the last build is of the same sources. */
-export function ensureBuilt(): void {
+/** Runs `next build` and bundles the device endpoints, unless the last build is of the same sources. */
+export async function ensureBuilt(): Promise<void> {
   if (buildIsCurrent()) return;
   console.log("Building Mamori (first start or changed sources; about a minute)…");
   const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
@@ -40,5 +41,6 @@ export function ensureBuilt(): void {
   const linked = existsSync("node_modules") && lstatSync("node_modules").isSymbolicLink();
   const r = spawnSync(process.execPath, [nextBin, "build", ...(linked ? ["--webpack"] : [])], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
   if (r.status !== 0) throw new StartupError("The build failed; see the messages above.");
+  await buildDeviceEndpoint();
   markBuilt();
 }

@@ -37,6 +37,13 @@ function stats(req, res) {
   return true;
 }
 
+// The device endpoints, bundled at build time (scripts/build-device.ts), are served here ahead of
+// Next.js; without the bundle (an older build) Next's route handlers answer them.
+const device = await import(new URL("../.next/mamori-device.mjs", import.meta.url).href).catch((e) => {
+  if (e.code !== "ERR_MODULE_NOT_FOUND") throw e;
+  return null;
+});
+
 const app = next({ dev: process.env.MAMORI_DEV === "1", hostname: host === "0.0.0.0" ? "localhost" : host, port });
 await app.prepare();
 const handle = app.getRequestHandler();
@@ -49,6 +56,8 @@ const server = createServer((req, res) => {
     delete req.headers["x-forwarded-host"];
     req.headers["x-forwarded-proto"] = "http";
   }
+  const deviceHandler = device?.deviceRoute(req.method, req.url);
+  if (deviceHandler) return void device.serveDevice(req, res, deviceHandler);
   handle(req, res);
 });
 // Idle keep-alive connections outlive a load balancer's (60 s on AWS ALB and most others), so the

@@ -62,7 +62,7 @@ async function main() {
   try {
     const applied = await migrate(url);
     if (applied.length) console.log(`Database migrated: ${applied.join(", ")}`);
-    if (!dev) ensureBuilt();
+    if (!dev) await ensureBuilt();
   } catch (e) {
     await stopDb();
     throw e;

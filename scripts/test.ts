@@ -30,7 +30,7 @@ async function main() {
     if (status !== 0 && !r?.numFailedTests) failed += 1; // the runner itself broke
   }
   if (only !== "--unit") {
-    ensureBuilt();
+    await ensureBuilt();
     const db = await createTestDatabase();
     rmSync(".data-e2e", { recursive: true, force: true });
     rmSync("test-results/e2e.json", { force: true });

@@ -5,23 +5,36 @@ import type { MdmAnswer } from "./service";
 
 export const MAX_MDM_BODY = 1024 * 1024;
 
+export type DeviceHandler = (body: Buffer, id: DeviceIdentity) => Promise<MdmAnswer>;
+
 /**
- * The shared shape of the device endpoints: read (1 MB at most), identify, handle, answer.
- * A refusal is 400 with the reason as text, never 401: a 401 makes the device unenroll.
+ * The shared shape of the device endpoints: identify, handle, answer. A refusal is 400 with the
+ * reason as text, never 401: a 401 makes the device unenroll. Used by the Next.js route
+ * handlers and by the plain Node.js endpoint that `npm start` serves them with (./node-endpoint).
  */
-export async function deviceEndpoint(req: Request, handle: (body: Buffer, id: DeviceIdentity) => Promise<MdmAnswer>): Promise<Response> {
+export async function answerDevice(headers: Headers, body: Buffer, handle: DeviceHandler): Promise<MdmAnswer> {
   try {
-    const body = await readBody(req, MAX_MDM_BODY);
-    const identity = await identifyDevice(req.headers, body);
-    const answer = await handle(body, identity);
-    return new Response(answer.body ?? null, { status: answer.status, headers: answer.contentType ? { "content-type": answer.contentType } : {} });
+    const identity = await identifyDevice(headers, body);
+    return await handle(body, identity);
   } catch (e) {
-    if (e instanceof BodyTooLarge) return new Response("body too large", { status: 413 });
     if (isUserError(e)) {
       console.warn(`MDM request refused: ${e.code} ${JSON.stringify(e.params)}`);
-      return new Response(e.code, { status: 400, headers: { "content-type": "text/plain" } });
+      return { status: 400, body: e.code, contentType: "text/plain" };
     }
     console.error("MDM request failed", e);
-    return new Response("internal error", { status: 500 });
+    return { status: 500, body: "internal error", contentType: "text/plain" };
   }
+}
+
+/** A device endpoint as a route handler: read (1 MB at most), then answerDevice. */
+export async function deviceEndpoint(req: Request, handle: DeviceHandler): Promise<Response> {
+  let body: Buffer;
+  try {
+    body = await readBody(req, MAX_MDM_BODY);
+  } catch (e) {
+    if (e instanceof BodyTooLarge) return new Response("body too large", { status: 413 });
+    throw e;
+  }
+  const answer = await answerDevice(req.headers, body, handle);
+  return new Response(answer.body ?? null, { status: answer.status, headers: answer.contentType ? { "content-type": answer.contentType } : {} });
 }

@@ -189,3 +189,49 @@ describe("SCEP", () => {
     await expect(scepEnroll({ url: "http://mdm.test/api/scep", challenge, subject: [["CN", e.id]], fetch: scepFetch })).rejects.toThrow();
   });
 });
+
+describe("the device endpoints served by Node's HTTP server (scripts/server.mjs, ahead of Next.js)", () => {
+  it("answers check-in and connect as the route handlers do, 413 past 1 MB, and leaves other requests to Next.js", async () => {
+    const { createServer } = await import("node:http");
+    const { deviceRoute, serveDevice } = await import("@/lib/mdm/node-endpoint");
+    const server = createServer((req, res) => {
+      const handle = deviceRoute(req.method, req.url);
+      if (handle) return void serveDevice(req, res, handle);
+      res.writeHead(404).end("next");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const id = await newIdentity();
+      const send = (path: string, body: Record<string, unknown>, signer = id) => {
+        const raw = Buffer.from(buildPlist(body as never));
+        return fetch(`${base}${path}`, { method: "PUT", body: raw, headers: { "mdm-signature": signData(raw, signer, { detached: true }).toString("base64") } });
+      };
+      expect((await send("/api/mdm/checkin", { MessageType: "Authenticate", Topic: TOPIC, UDID: "NODE-1", ProductName: "iPhone16,2" })).status).toBe(200);
+      expect((await send("/api/mdm/checkin", { MessageType: "TokenUpdate", Topic: TOPIC, UDID: "NODE-1", Token: Buffer.alloc(32, 9), PushMagic: "PM" })).status).toBe(200);
+      const device = await prisma().device.findUniqueOrThrow({ where: { udid: "NODE-1" } });
+      const cmd = await enqueueCommand(device.id, { requestType: "ProfileList", command: { RequestType: "ProfileList" } }, { actor, push: false });
+      const idle = await send("/api/mdm/connect?from=device", { Status: "Idle", UDID: "NODE-1" });
+      expect(idle.status).toBe(200);
+      expect(idle.headers.get("content-type")).toBe("application/xml; charset=utf-8");
+      expect(uuidOf(await idle.text())).toBe(cmd.id);
+      const done = await send("/api/mdm/connect", { Status: "Acknowledged", UDID: "NODE-1", CommandUUID: cmd.id, ProfileList: [] });
+      expect(done.status).toBe(200);
+      expect(await done.text()).toBe("");
+      expect((await prisma().command.findUniqueOrThrow({ where: { id: cmd.id } })).status).toBe("ACKNOWLEDGED");
+      // Refusals: 400 with the reason, never 401.
+      const other = await send("/api/mdm/connect", { Status: "Idle", UDID: "NODE-1" }, await newIdentity());
+      expect([other.status, await other.text()]).toEqual([400, "mdm.identityMismatch"]);
+      const unsigned = await fetch(`${base}/api/mdm/connect`, { method: "PUT", body: "<plist/>" });
+      expect([unsigned.status, await unsigned.text()]).toEqual([400, "mdm.noIdentity"]);
+      const big = await fetch(`${base}/api/mdm/connect`, { method: "PUT", body: new Uint8Array(1024 * 1024 + 1) });
+      expect(big.status).toBe(413);
+      // Anything else goes on to Next.js.
+      expect((await fetch(`${base}/api/mdm/connect`)).status).toBe(404);
+      expect((await fetch(`${base}/api/mdm/other`, { method: "PUT", body: "x" })).status).toBe(404);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});

@@ -84,7 +84,7 @@ const alive = (pid: number) => existsSync(`/proc/${pid}`);
 describe.skipIf(!process.env.TEST_DATABASE_URL)("several server processes", () => {
   let db: TestDatabase;
   beforeAll(async () => {
-    ensureBuilt();
+    await ensureBuilt();
     db = await createTestDatabase();
   }, 300_000);
   afterAll(async () => {
