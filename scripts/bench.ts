@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { createTestDatabase } from "../tests/support/test-database";
 import { createTestCa } from "../tests/support/test-ca";
@@ -49,6 +49,7 @@ function freePort(): Promise<number> {
 }
 
 async function main() {
+  const loadBefore = loadavg()[0]!;
   const tmp = mkdtempSync(path.join(tmpdir(), "mamori-bench-"));
   const running: Running[] = [];
   const db = await createTestDatabase();
@@ -199,7 +200,7 @@ async function main() {
   }
 
   print(results);
-  const settings = `${WORKERS} server process(es), ${availableParallelism()} cores, Node ${process.version}; --devices ${DRAIN_DEVICES} --enroll ${ENROLL} --push ${PUSH_DEVICES} --concurrency ${CONCURRENCY}`;
+  const settings = `${WORKERS} server process(es), ${availableParallelism()} cores, Node ${process.version}; --devices ${DRAIN_DEVICES} --enroll ${ENROLL} --push ${PUSH_DEVICES} --concurrency ${CONCURRENCY}; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after (the run itself adds about 2; more means other work shared the machine)`;
   append(path.join("docs", "BENCHMARKS.md"), new Date().toISOString().replace(/\.\d+Z$/, "Z"), settings, results);
   const missed = results.filter((r) => !met(r)).length;
   console.log(missed ? `${missed} target(s) missed` : "all targets met");
