@@ -4,9 +4,9 @@
 // PostgreSQL: TEST_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres), on
 // which a throwaway database is made and dropped. Server processes: MAMORI_WORKERS or one per core.
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { createTestDatabase } from "../tests/support/test-database";
 import { createTestCa } from "../tests/support/test-ca";
@@ -38,6 +38,16 @@ const results: Result[] = [];
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** CPU seconds a process has used so far (Linux), NaN where unknown. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
+  } catch {
+    return NaN;
+  }
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer();
@@ -49,6 +59,7 @@ function freePort(): Promise<number> {
 }
 
 async function main() {
+  const loadBefore = loadavg()[0]!;
   const tmp = mkdtempSync(path.join(tmpdir(), "mamori-bench-"));
   const running: Running[] = [];
   const db = await createTestDatabase();
@@ -171,12 +182,15 @@ async function main() {
       // 5. Push every device of the topic to the local HTTP/2 fake (separate process). A server
       // keeps its APNs connections open, so they are opened (and the code warmed) first.
       await pushDevices(fleet.slice(0, 1000));
+      const cpuBefore = after.map((p) => cpuSeconds(p.pid));
       t = performance.now();
       const pushed = await pushAllDevices();
       const pushSecs = (performance.now() - t) / 1000;
       const total = pushed.delivered + pushed.failed;
       results.push({ name: `pushes, connections open (${total} devices)`, value: total / pushSecs, unit: "pushes/s", target: 5_000, higherIsBetter: true });
       results.push({ name: "push failures", value: pushed.failed, unit: "", target: 0, higherIsBetter: false });
+      // What else ran meanwhile: server processes busy here (scheduled jobs) share the two cores.
+      results.push({ name: "server CPU while pushing (all processes)", value: sum(after.map((p, i) => cpuSeconds(p.pid) - cpuBefore[i]!)) / pushSecs, unit: "cores" });
       await closeApnsClients();
     } finally {
       await disconnect();
@@ -199,7 +213,7 @@ async function main() {
   }
 
   print(results);
-  const settings = `${WORKERS} server process(es), ${availableParallelism()} cores, Node ${process.version}; --devices ${DRAIN_DEVICES} --enroll ${ENROLL} --push ${PUSH_DEVICES} --concurrency ${CONCURRENCY}`;
+  const settings = `${WORKERS} server process(es), ${availableParallelism()} cores, Node ${process.version}; --devices ${DRAIN_DEVICES} --enroll ${ENROLL} --push ${PUSH_DEVICES} --concurrency ${CONCURRENCY}; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after (the run itself adds about 2; more means other work shared the machine)`;
   append(path.join("docs", "BENCHMARKS.md"), new Date().toISOString().replace(/\.\d+Z$/, "Z"), settings, results);
   const missed = results.filter((r) => !met(r)).length;
   console.log(missed ? `${missed} target(s) missed` : "all targets met");

@@ -29,14 +29,19 @@ function checkPortFree(port: number, host: string): Promise<void> {
   });
 }
 
-/** Server processes: MAMORI_WORKERS, else one per core; always 1 on the embedded database or in dev. */
-export function workerCount(raw: string | undefined, embedded: boolean, dev: boolean): number {
-  if (raw !== undefined && raw !== "" && !(Number.isInteger(Number(raw)) && Number(raw) >= 1)) {
-    throw new StartupError(`MAMORI_WORKERS must be a whole number of 1 or more (got "${raw}").`);
-  }
+/** MAMORI_WORKERS as asked for (undefined: one per core); checked before anything starts. */
+function parseWorkers(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new StartupError(`MAMORI_WORKERS must be a whole number of 1 or more (got "${raw}").`);
+  return n;
+}
+
+/** Server processes: as asked, else one per core; always 1 on the embedded database or in dev. */
+function workerCount(requested: number | undefined, embedded: boolean, dev: boolean): number {
   // PGlite serves every connection in one single-threaded session: more processes only queue.
   if (embedded || dev) return 1;
-  return raw ? Number(raw) : availableParallelism();
+  return requested ?? availableParallelism();
 }
 
 // A worker that keeps dying right after starting is a configuration problem, not bad luck.
@@ -45,6 +50,7 @@ const RESTART_WINDOW_MS = 60_000;
 
 async function main() {
   const port = parsePort(process.env.PORT);
+  const requestedWorkers = parseWorkers(process.env.MAMORI_WORKERS);
   const host = process.env.HOST || "0.0.0.0";
   const dir = dataDir();
   const secrets = loadSecrets(dir);
@@ -68,8 +74,8 @@ async function main() {
     throw e;
   }
 
-  const workers = workerCount(process.env.MAMORI_WORKERS, !!embedded, dev);
-  if (embedded && Number(process.env.MAMORI_WORKERS) > 1) console.log("The embedded database serves one process: starting 1 worker (set DATABASE_URL for more).");
+  const workers = workerCount(requestedWorkers, !!embedded, dev);
+  if (embedded && (requestedWorkers ?? 1) > 1) console.log("The embedded database serves one process: starting 1 worker (set DATABASE_URL for more).");
   cluster.setupPrimary({ exec: path.resolve("scripts", "server.mjs"), execArgv: [] });
   const env = {
     DATABASE_URL: url,

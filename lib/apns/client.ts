@@ -413,9 +413,12 @@ function classify(a: Attempt): PushOutcome | "retry" {
 
 function details(a: Attempt): Omit<PushResult, "outcome" | "attempts"> {
   if (a.kind === "failed") return { status: 0, reason: a.reason };
-  const { kind: _kind, ...rest } = a;
-  // Leave out absent fields rather than carrying `undefined` keys around.
-  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as typeof rest;
+  // Leave out absent fields rather than carrying `undefined` keys around (built by hand: this runs per push).
+  const d: Omit<PushResult, "outcome" | "attempts"> = { status: a.status };
+  if (a.reason !== undefined) d.reason = a.reason;
+  if (a.apnsId !== undefined) d.apnsId = a.apnsId;
+  if (a.timestamp !== undefined) d.timestamp = a.timestamp;
+  return d;
 }
 
 function failure(err: unknown, state: SessionState, unprocessed: boolean): Attempt {

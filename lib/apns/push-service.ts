@@ -27,7 +27,7 @@ export interface PushManyOptions {
 }
 
 type Target = { id: string; topic: string | null; pushToken: string | null; pushMagic: string | null; tokenInvalidAt: Date | null };
-type Outcome = { id: string; at: Date; result: string; invalid: boolean };
+type Outcome = { id: string; at: number; result: string; invalid: boolean };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_BATCH = 1000;
@@ -48,7 +48,7 @@ async function recordOutcomes(rows: Outcome[]): Promise<void> {
   await prisma().$executeRaw`
     UPDATE devices AS d SET last_push_at = u.at, last_push_result = u.result, updated_at = now(),
       token_invalid_at = CASE WHEN u.invalid THEN u.at ELSE d.token_invalid_at END
-    FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.at.toISOString())}::timestamptz[],
+    FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => new Date(r.at).toISOString())}::timestamptz[],
                 ${rows.map((r) => r.result)}::text[], ${rows.map((r) => r.invalid)}::bool[]) AS u(id, at, result, invalid)
     WHERE d.id = u.id`;
 }
@@ -139,7 +139,7 @@ async function fanOut(
       if (r.outcome === "delivered") totals.delivered++;
       else totals.failed++;
       const invalid = r.outcome === "invalidToken" || r.outcome === "unregistered";
-      pending.push({ id: d.id, at: new Date(), result: r.reason ? `${r.outcome}:${r.reason}` : r.outcome, invalid });
+      pending.push({ id: d.id, at: Date.now(), result: r.reason ? `${r.outcome}:${r.reason}` : r.outcome, invalid });
       if (pending.length >= batchSize) void flush().catch(() => {}); // awaited below
       opts.onResult?.({ deviceId: d.id, outcome: r.outcome, reason: r.reason });
     }

@@ -31,6 +31,8 @@ describe("start-up refuses bad configuration with one clear sentence", () => {
     [{ DATABASE_URL: "mysql://root@127.0.0.1/x" }, "DATABASE_URL must start with postgresql:// (got mysql://)."],
     [{ DATABASE_URL: "postgresql://postgres@127.0.0.1:1/mamori" }, "Cannot reach the database at 127.0.0.1:1/mamori: nothing is listening there."],
     [{ PORT: "http" }, 'PORT must be a number from 1 to 65535 (got "http").'],
+    [{ MAMORI_WORKERS: "two" }, 'MAMORI_WORKERS must be a whole number of 1 or more (got "two").'],
+    [{ MAMORI_WORKERS: "0" }, 'MAMORI_WORKERS must be a whole number of 1 or more (got "0").'],
   ])("%o", async (env, sentence) => {
     const r = await start(env);
     expect(r.code).toBe(1);

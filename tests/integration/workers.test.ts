@@ -12,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from "@/tests/support/test-data
 // serves, a killed one is replaced, SIGTERM stops them all. Needs a build (made if missing).
 
 const tmp = mkdtempSync(path.join(tmpdir(), "mamori-workers-"));
+beforeAll(() => ensureBuilt(), 300_000); // once, before any start-up is timed
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function freePort(): Promise<number> {
@@ -84,9 +85,8 @@ const alive = (pid: number) => existsSync(`/proc/${pid}`);
 describe.skipIf(!process.env.TEST_DATABASE_URL)("several server processes", () => {
   let db: TestDatabase;
   beforeAll(async () => {
-    await ensureBuilt();
     db = await createTestDatabase();
-  }, 300_000);
+  });
   afterAll(async () => {
     await db?.drop();
   });
