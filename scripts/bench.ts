@@ -5,9 +5,9 @@
 // which a throwaway database is made and dropped. Server processes: MAMORI_WORKERS or one per core.
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import path from "node:path";
+import { freePort } from "../tests/support/listen";
 import { createTestDatabase } from "../tests/support/test-database";
 import { createTestCa } from "../tests/support/test-ca";
 import { serverIdentity, signPushCsr } from "../tests/support/push-fixtures";
@@ -48,15 +48,6 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function main() {
   const loadBefore = loadavg()[0]!;

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt } from "@/scripts/build-state";
+import { freePort } from "@/tests/support/listen";
 import { createTestDatabase, type TestDatabase } from "@/tests/support/test-database";
 
 // `npm start` with several server processes on a throwaway PostgreSQL database: each process
@@ -15,15 +15,6 @@ const tmp = mkdtempSync(path.join(tmpdir(), "mamori-workers-"));
 beforeAll(() => ensureBuilt(), 300_000); // once, before any start-up is timed
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function get(port: number, p: string, agent: Agent | false = false): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
