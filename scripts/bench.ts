@@ -94,6 +94,33 @@ async function main() {
       const base = `http://127.0.0.1:${port}`;
       console.log(`server: ${WORKERS} process(es) on ${base}; APNs fake on ${apns.url}`);
 
+      /** CPU of the server processes, PostgreSQL's backends and this load generator, and the servers' statements, from now on. */
+      const usage = async () => {
+        const backends = async () => (await prisma().$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`).map((r) => r.pid);
+        const pgPids = await backends();
+        const servers = await allStats(port, WORKERS);
+        const cpuOf = (pids: number[]) => sum(pids.map(cpuSeconds).filter((x) => !Number.isNaN(x)));
+        const start = { server: cpuOf(servers.map((p) => p.pid)), pg: cpuOf(pgPids), load: process.cpuUsage(), statements: sum(servers.map((p) => p.statements)) };
+        return {
+          since: async () => {
+            const now = await allStats(port, WORKERS);
+            const load = process.cpuUsage(start.load);
+            // Backends opened meanwhile count whole.
+            const opened = (await backends()).filter((pid) => !pgPids.includes(pid));
+            const cost = { server: cpuOf(servers.map((p) => p.pid)) - start.server, pg: cpuOf(pgPids) - start.pg + cpuOf(opened), load: (load.user + load.system) / 1e6, statements: sum(now.map((p) => p.statements)) - start.statements };
+            const ms = (secs: number, n: number) => (secs * 1000) / Math.max(1, n);
+            return {
+              ...cost,
+              per: (n: number, what: string): Result[] => [
+                { name: `CPU per ${what}: server processes`, value: ms(cost.server, n), unit: "ms" },
+                { name: `CPU per ${what}: PostgreSQL backends`, value: ms(cost.pg, n), unit: "ms" },
+                { name: `CPU per ${what}: load generator`, value: ms(cost.load, n), unit: "ms" },
+              ],
+            };
+          },
+        };
+      };
+
       // 1. Enrollment over the public protocol: profile, SCEP, Authenticate, TokenUpdate.
       const tokens: string[] = [];
       await pool(Array.from({ length: ENROLL }), 16, async () => void tokens.push((await createEnrollment({}, actor, ctx)).profileToken));
@@ -101,6 +128,7 @@ async function main() {
       const devices = newDevices(ENROLL, newRsaKeyPem(), timings); // one key: keygen is not what is measured
       let enrollFailures = 0;
       let firstError = "";
+      const enrollUsage = await usage();
       let t = performance.now();
       await pool(devices, CONCURRENCY, async (d, i) => {
         await d.enroll(`${base}/enroll/profile/${tokens[i]}`).catch((e: Error) => {
@@ -112,6 +140,10 @@ async function main() {
       if (firstError) console.log(`first enrollment failure: ${firstError}`);
       results.push({ name: `enrollment (${ENROLL} devices, ${CONCURRENCY} at once)`, value: ENROLL / enrollSecs, unit: "devices/s", target: Math.ceil(10_000 / 180), higherIsBetter: true });
       results.push({ name: "enrollment failures", value: enrollFailures, unit: "", target: 0, higherIsBetter: false });
+      // (The device-enrolled jobs that follow each enrollment may still be running: not counted here.)
+      const enrollCost = await enrollUsage.since();
+      results.push({ name: "SQL statements per enrollment (all processes)", value: enrollCost.statements / ENROLL, unit: "statements" });
+      results.push(...enrollCost.per(ENROLL, "enrollment"));
 
       // 2. Enqueue 10 DeviceInformation per device in one statement (what a bulk enqueue writes).
       const drained = devices.slice(0, DRAIN_DEVICES);
@@ -127,6 +159,7 @@ async function main() {
 
       // 3. Drain: 32 devices at a time connect and answer every command like an iPhone.
       const before = await allStats(port, WORKERS);
+      const drainUsage = await usage();
       const from = performance.now();
       let connectErrors = 0;
       for (let pass = 0; pass < 3; pass++) {
@@ -135,6 +168,7 @@ async function main() {
         if (left === 0) break;
       }
       const drainSecs = (performance.now() - from) / 1000;
+      const drainCost = await drainUsage.since();
       const after = await allStats(port, WORKERS);
       const [{ acks }] = await prisma().$queryRaw<[{ acks: number }]>`SELECT count(*)::int AS acks FROM commands WHERE device_id = ANY(${ids}::uuid[]) AND status = 'ACKNOWLEDGED'`;
       const lat = timings.sorted(from, performance.now());
@@ -146,6 +180,7 @@ async function main() {
       results.push({ name: "SQL statements per ack (all processes)", value: delta(before, after) / Math.max(1, acks), unit: "statements", target: 3, higherIsBetter: false });
       after.forEach((s, i) => results.push({ name: `server RSS, process ${i + 1} of ${after.length}`, value: s.rss / 1048576, unit: "MB", target: 350, higherIsBetter: false }));
       results.push({ name: "device connect errors", value: connectErrors, unit: "", target: 0, higherIsBetter: false });
+      results.push(...drainCost.per(acks, "ack"));
 
       // 4. Device latency while an administrator queues a command for 10,000 devices.
       await prisma().$executeRaw`

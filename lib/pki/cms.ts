@@ -1,4 +1,4 @@
-import { X509Certificate, constants, createCipheriv, createHash, createPrivateKey, privateDecrypt, publicEncrypt, randomBytes, sign, verify } from "node:crypto";
+import { type KeyObject, X509Certificate, constants, createCipheriv, createHash, createPrivateKey, privateDecrypt, publicEncrypt, randomBytes, sign, verify } from "node:crypto";
 import forge from "node-forge";
 import { UserError, isUserError } from "@/lib/errors";
 import { certificatesFromInput, toPem } from "@/lib/pki/x509";
@@ -167,6 +167,22 @@ export function verifySignedData(der: Buffer, opts: VerifyOptions = {}): Verifie
   return verifyParsed(parseSignedData(der), opts);
 }
 
+// Public keys of signer certificates already read: a device signs every request with the same one.
+const KEYS_MAX = 20_000;
+const g = globalThis as unknown as { __mamoriSignerKeys?: Map<string, KeyObject> };
+const signerKeys = (g.__mamoriSignerKeys ??= new Map());
+
+function publicKeyOf(der: Buffer): KeyObject {
+  const id = createHash("sha256").update(der).digest("base64");
+  let key = signerKeys.get(id);
+  if (!key) {
+    key = new X509Certificate(der).publicKey;
+    if (signerKeys.size >= KEYS_MAX) signerKeys.delete(signerKeys.keys().next().value!);
+    signerKeys.set(id, key);
+  }
+  return key;
+}
+
 export function verifyParsed(p: ParsedSignedData, opts: VerifyOptions = {}): VerifiedSignedData {
   try {
     return verifySigner(p, opts);
@@ -209,7 +225,7 @@ function verifySigner(p: ParsedSignedData, opts: VerifyOptions): VerifiedSignedD
 
   let ok = false;
   try {
-    ok = verify(digest, signedBytes, new X509Certificate(entry.der).publicKey, s.signature);
+    ok = verify(digest, signedBytes, publicKeyOf(entry.der), s.signature);
   } catch {
     ok = false;
   }
