@@ -76,7 +76,9 @@ async function main() {
 
   const workers = workerCount(requestedWorkers, !!embedded, dev);
   if (embedded && (requestedWorkers ?? 1) > 1) console.log("The embedded database serves one process: starting 1 worker (set DATABASE_URL for more).");
-  cluster.setupPrimary({ exec: path.resolve("scripts", "server.mjs"), execArgv: [] });
+  // A bounded old generation makes V8 collect before a process grows past a few hundred MB;
+  // left alone it lets garbage pile up toward a quarter of the machine's memory per process.
+  cluster.setupPrimary({ exec: path.resolve("scripts", "server.mjs"), execArgv: [`--max-old-space-size=${heapMb()}`] });
   const env = {
     DATABASE_URL: url,
     AUTH_SECRET: secrets.authSecret,
@@ -145,3 +147,9 @@ main().catch((e) => {
   if (process.env.MAMORI_DEBUG && !(e instanceof StartupError)) console.error(e);
   process.exit(1);
 });
+
+/** Old-generation limit per server process (MAMORI_HEAP_MB, default 256 MB). */
+function heapMb(): number {
+  const n = Number(process.env.MAMORI_HEAP_MB);
+  return Number.isInteger(n) && n >= 128 ? n : 256;
+}

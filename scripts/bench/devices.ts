@@ -35,6 +35,6 @@ export async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: 
   );
 }
 
-export function newDevices(n: number, keyPem: string, timings: Timings): SimulatedDevice[] {
-  return Array.from({ length: n }, () => new SimulatedDevice({ platform: "ios", fetch: timings.fetch, keyPem, onRetry: () => timings.retries++ }));
+export function newDevices(n: number, keyPem: string, timings: Timings, certificateHeader?: string): SimulatedDevice[] {
+  return Array.from({ length: n }, () => new SimulatedDevice({ platform: "ios", fetch: timings.fetch, keyPem, certificateHeader, onRetry: () => timings.retries++ }));
 }

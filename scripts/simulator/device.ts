@@ -21,6 +21,11 @@ export interface SimOptions {
   keyPem?: string;
   /** Called when a request is sent again after the server closed the reused connection. */
   onRetry?: (err: unknown) => void;
+  /**
+   * Behind a TLS-terminating proxy that verified the device's client certificate: send the
+   * certificate (URL-encoded PEM) in this header instead of signing each request (Mdm-Signature).
+   */
+  certificateHeader?: string;
 }
 
 export interface Profile {
@@ -97,8 +102,10 @@ export class SimulatedDevice {
 
   /** Any bytes, signed with this device's identity: for tests of what the server refuses. */
   async rawPut(url: string, body: Buffer, contentType = "application/x-apple-aspen-mdm", signer = this.identity!): Promise<Response> {
-    const sig = signData(body, signer, { detached: true }).toString("base64");
-    return this.fetch(url, { method: "PUT", body: new Uint8Array(body), headers: { "content-type": contentType, "mdm-signature": sig } });
+    const headers: Record<string, string> = { "content-type": contentType };
+    if (this.opts.certificateHeader) headers[this.opts.certificateHeader] = encodeURIComponent(signer.certPem);
+    else headers["mdm-signature"] = signData(body, signer, { detached: true }).toString("base64");
+    return this.fetch(url, { method: "PUT", body: new Uint8Array(body), headers });
   }
 
   /** What the profile said; tests replay its challenge and reach its URLs. */
