@@ -8,7 +8,7 @@ import { parseCheckin, parseConnect, type Authenticate, type TokenUpdate, type C
 import { envelope, type CommandDict } from "./commands";
 import { parseResult } from "./results";
 import { commandBody, jsonSafe } from "./queue";
-import { connect, lookupAnswer, type AnswerStatus, type ConnectInput, type DevicePatch } from "./storage";
+import { connect, lookupAnswer, RESULT_KEYS, type AnswerStatus, type ConnectInput, type DevicePatch } from "./storage";
 import { deviceEnrolled } from "./events";
 import type { DeviceIdentity } from "./identity";
 
@@ -223,8 +223,9 @@ export function unlockToken(device: Pick<Device, "unlockTokenSealed">): Buffer |
 }
 
 /**
- * The connect endpoint: records the device's answer and hands out its next command in two
- * statements (one for an Idle). See lib/mdm/storage.ts.
+ * The connect endpoint: records the device's answer and hands out its next command in one
+ * statement (see lib/mdm/storage.ts). The answered command's type is guessed from the result's
+ * key; in the rare case the command is of another type, the answer is read again as that type.
  */
 export async function handleConnect(body: Buffer, identity: DeviceIdentity, now = new Date()): Promise<MdmAnswer> {
   const report = parseConnect(parsePlist(body));
@@ -232,21 +233,27 @@ export async function handleConnect(body: Buffer, identity: DeviceIdentity, now 
   const input: ConnectInput = { udid: report.udid, fingerprint: identity.fingerprint, now, idle: report.status === "Idle" };
   if (report.userId) {
     // Commands go to the device channel only; a user channel just gets "nothing to do".
-    if (!(await lookupAnswer(report.udid, identity.fingerprint, null))) throw new UserError("mdm.identityMismatch");
-    return OK;
-  }
-  if (report.commandUuid && report.status !== "Idle") {
-    const bound = await lookupAnswer(report.udid, identity.fingerprint, report.commandUuid);
+    const bound = await lookupAnswer(report.udid, identity.fingerprint, null);
     if (!bound) throw new UserError("mdm.identityMismatch");
     if (FINISHED.has(bound.status)) throw new UserError("mdm.identityFinished");
-    // An answer for a command that is not this device's changes nothing; the device still gets its next one.
-    if (bound.answered) input.answer = answerFor(bound.answered.requestType, report, now);
+    return OK;
   }
-  const out = await connect(input);
+  if (report.commandUuid && report.status !== "Idle") input.answer = answerFor(guessType(report.response), report, now);
+  let out = await connect(input);
+  if (out.readAsInstead) {
+    input.answer = answerFor(out.readAsInstead, report, now);
+    out = await connect(input);
+  }
   if (!out.deviceId) throw new UserError("mdm.identityMismatch");
   if (out.finished) throw new UserError("mdm.identityFinished");
   if (!out.next) return OK;
   return plistAnswer(envelope(out.next.id, commandBody({ payload: out.next.payload as Prisma.JsonValue, sealedBody: out.next.sealedBody }) as CommandDict));
+}
+
+/** The request type an acknowledgement's result belongs to, by its key; null when it carries none. */
+function guessType(response: PlistDict): string | null {
+  for (const [type, key] of Object.entries(RESULT_KEYS)) if (key in response) return type;
+  return null;
 }
 
 const STATUS: Record<Exclude<ConnectReport["status"], "Idle">, AnswerStatus> = {
@@ -256,28 +263,34 @@ const STATUS: Record<Exclude<ConnectReport["status"], "Idle">, AnswerStatus> = {
   CommandFormatError: "ERROR",
 };
 
-/** What an answer writes: the command's outcome, and for inventory answers the inventory and device changes. */
-function answerFor(requestType: string, r: ConnectReport, now: Date): NonNullable<ConnectInput["answer"]> {
+/**
+ * What an answer writes: the command's outcome, and for a result read as `readAs` the read
+ * result, its inventory entry and device changes. Without `readAs` the statement itself marks an
+ * acknowledgement that lacks the result its type must carry, and applies the effects of
+ * acknowledgements without a result (EraseDevice, lost mode).
+ */
+function answerFor(readAs: string | null, r: ConnectReport, now: Date): NonNullable<ConnectInput["answer"]> {
   const status = STATUS[r.status as keyof typeof STATUS];
+  const raw = Object.keys(r.response).length ? jsonSafe(r.response) : undefined;
   const base = { commandUuid: r.commandUuid!, status, errorChain: r.errorChain };
-  if (status !== "ACKNOWLEDGED") {
-    return { ...base, ...(Object.keys(r.response).length && { result: jsonSafe(r.response) }) };
-  }
+  if (status !== "ACKNOWLEDGED") return { ...base, result: raw };
+  if (!readAs || !(readAs in RESULT_KEYS)) return { ...base, result: raw ?? {} };
   let parsed: unknown;
   try {
-    parsed = jsonSafe(parseResult(requestType, r.response));
+    parsed = jsonSafe(parseResult(readAs, r.response));
   } catch (e) {
     // An acknowledgement we cannot read is kept as an error that says so: the device is not told
     // "error" for an answer that was kept, and the admin sees why there is no result.
     const field = e instanceof UserError ? String(e.params.field ?? "") : "";
     return {
       ...base,
+      readAs,
       status: "ERROR",
-      result: jsonSafe(r.response),
-      errorChain: [{ code: null, domain: "Mamori", description: `The answer to ${requestType} could not be read${field ? ` (${field})` : ""}` }],
+      result: raw,
+      errorChain: [{ code: null, domain: "Mamori", description: `The answer to ${readAs} could not be read${field ? ` (${field})` : ""}` }],
     };
   }
-  return { ...base, result: parsed, ...effects(requestType, parsed, now) };
+  return { ...base, readAs, result: parsed, ...effects(readAs, parsed, now) };
 }
 
 const INVENTORY_KIND: Record<string, string> = {
@@ -288,7 +301,7 @@ const INVENTORY_KIND: Record<string, string> = {
   CertificateList: "certificates",
 };
 
-/** What an acknowledged command changes: its inventory entry and the device's own columns. */
+/** What a read result changes: its inventory entry and the device's own columns. */
 function effects(requestType: string, parsed: unknown, now: Date): { inventory?: { kind: string; data: unknown }; patch?: DevicePatch } {
   const kind = INVENTORY_KIND[requestType];
   const inventory = kind ? { kind, data: parsed } : undefined;
@@ -307,13 +320,6 @@ function effects(requestType: string, parsed: unknown, now: Date): { inventory?:
     }
     case "DeviceLocation":
       return { patch: { location: { ...(parsed as object), receivedAt: now.toISOString() } } };
-    case "EnableLostMode":
-      return { patch: { lost_mode: true } };
-    case "DisableLostMode":
-      // The position was asked for lost mode; leaving it ends the reason to keep it.
-      return { patch: { lost_mode: false, location: null } };
-    case "EraseDevice":
-      return { patch: { status: "WIPED", push_token: null, push_magic: null, unlock_token_sealed: null } };
     default:
       return { inventory };
   }

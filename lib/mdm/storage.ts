@@ -1,9 +1,9 @@
 import { pool } from "@/lib/db/client";
 
 // The device path's storage: a few named SQL statements on the shared pg pool, as NanoMDM keeps
-// storage/ apart from service/. A connect request that reports one answer and receives the next
-// command costs two statements (lookupAnswer, then connect); an Idle costs one. Expiry and the
-// give-up after MAX_SEND_ATTEMPTS are swept by a job (sweepCommands), not per request.
+// storage/ apart from service/. A connect request, Idle or one that reports an answer and
+// receives the next command, costs one statement (connect). Expiry and the give-up after
+// MAX_SEND_ATTEMPTS are swept by a job (sweepCommands), not per request.
 
 export const MAX_SEND_ATTEMPTS = 3;
 /** A sent command is handed out again only after this long without an answer. */
@@ -12,6 +12,31 @@ export const RESEND_AFTER_MS = 2 * 60_000;
 export const LAST_SEEN_EVERY_MS = 60_000;
 
 export type AnswerStatus = "ACKNOWLEDGED" | "ERROR" | "NOT_NOW";
+
+/**
+ * Request types whose acknowledgement carries a result to read, with the key that marks it. The
+ * device path guesses the answered command's type from that key, so one statement can record
+ * the read result; the statement checks the guess against the queued command.
+ */
+export const RESULT_KEYS = {
+  DeviceInformation: "QueryResponses",
+  SecurityInfo: "SecurityInfo",
+  InstalledApplicationList: "InstalledApplicationList",
+  ProfileList: "ProfileList",
+  CertificateList: "CertificateList",
+  DeviceLocation: "Latitude",
+} as const;
+
+/** What an acknowledged command without a result changes on the device. */
+const ACK_EFFECTS: Record<string, DevicePatch> = {
+  EraseDevice: { status: "WIPED", push_token: null, push_magic: null, unlock_token_sealed: null },
+  EnableLostMode: { lost_mode: true },
+  // The position was asked for lost mode; leaving it ends the reason to keep it.
+  DisableLostMode: { lost_mode: false, location: null },
+};
+const sqlText = (v: string) => `'${v.replace(/'/g, "''")}'`;
+const EFFECTS_SQL = `CASE ans.request_type ${Object.entries(ACK_EFFECTS).map(([t, p]) => `WHEN ${sqlText(t)} THEN ${sqlText(JSON.stringify(p))}::jsonb`).join(" ")} END`;
+const UNREADABLE_SQL = `CASE c.request_type ${Object.entries(RESULT_KEYS).map(([t, k]) => `WHEN ${sqlText(t)} THEN ${sqlText(` (${k})`)}`).join(" ")} END`;
 
 /** Device columns an answer may change, with their SQL types; written only when they differ. */
 export const DEVICE_FIELDS = {
@@ -81,6 +106,8 @@ export interface ConnectInput {
   answer?: {
     commandUuid: string;
     status: AnswerStatus;
+    /** The request type the result was read as (from RESULT_KEYS); recorded only if the command is of it. */
+    readAs?: string;
     result?: unknown;
     errorChain?: unknown;
     /** Inventory kind and data to keep, for inventory answers. */
@@ -97,6 +124,11 @@ export interface ConnectOutput {
   finished: boolean;
   /** True when the answer changed a command (a repeat of a finished one changes nothing). */
   recorded: boolean;
+  /**
+   * The answered command is of another type than the result was read as: nothing was recorded
+   * or handed out; answer again with the result read as this type.
+   */
+  readAsInstead: string | null;
   next: HandedCommand | null;
 }
 
@@ -123,7 +155,7 @@ function cast(f: DeviceField): string {
  * statement the snapshot still shows it as SENT.
  */
 export async function connect(input: ConnectInput): Promise<ConnectOutput> {
-  const { rows } = await pool().query<{ device_id: string | null; device_status: string | null; recorded: boolean; id: string | null; request_type: string | null; payload: unknown; sealed_body: string | null }>({
+  const { rows } = await pool().query<{ device_id: string | null; device_status: string | null; recorded: boolean; read_as_instead: string | null; id: string | null; request_type: string | null; payload: unknown; sealed_body: string | null }>({
     name: "mdm-connect",
     text: CONNECT_SQL,
     values: connectValues(input),
@@ -133,6 +165,7 @@ export async function connect(input: ConnectInput): Promise<ConnectOutput> {
     deviceId: r.device_id,
     finished: r.device_status === "RETIRED" || r.device_status === "WIPED",
     recorded: r.recorded,
+    readAsInstead: r.read_as_instead,
     next: r.id ? { id: r.id, requestType: r.request_type!, payload: r.payload, sealedBody: r.sealed_body } : null,
   };
 }
@@ -166,17 +199,27 @@ export async function loadInventory(deviceId: string): Promise<{ inventory: Reco
 export const CONNECT_SQL = `
 WITH a AS (
   SELECT $3::uuid AS cmd, $4::"CommandStatus" AS st, $5::jsonb AS result, $6::jsonb AS error_chain,
-         $7::text AS inv_kind, $8::jsonb AS inv_data, $9::jsonb AS patch, $2::timestamptz AS now
+         $7::text AS inv_kind, $8::jsonb AS inv_data, $9::jsonb AS patch, $2::timestamptz AS now, $13::text AS read_as
 ), dev AS (
   SELECT id, status FROM devices WHERE udid = $1 AND identity_fingerprint = $10
 ), live AS (
   SELECT id FROM dev WHERE status NOT IN ('RETIRED', 'WIPED')
+), other AS (
+  -- The result was read as another type than the command's: record nothing, hand out nothing.
+  SELECT c.request_type FROM commands c, a
+  WHERE a.read_as IS NOT NULL AND c.id = a.cmd AND c.device_id = (SELECT id FROM live) AND c.request_type <> a.read_as
 ), ans AS (
-  UPDATE commands c SET status = a.st, responded_at = a.now,
-    result = COALESCE(a.result, c.result), error_chain = COALESCE(a.error_chain, c.error_chain),
+  UPDATE commands c SET
+    -- An acknowledgement without the result its type must carry is kept as an error that says so.
+    status = CASE WHEN a.st = 'ACKNOWLEDGED' AND a.read_as IS NULL AND ${UNREADABLE_SQL} IS NOT NULL THEN 'ERROR' ELSE a.st END,
+    error_chain = CASE WHEN a.st = 'ACKNOWLEDGED' AND a.read_as IS NULL AND ${UNREADABLE_SQL} IS NOT NULL
+      THEN jsonb_build_array(jsonb_build_object('code', NULL, 'domain', 'Mamori', 'description', 'The answer to ' || c.request_type || ' could not be read' || ${UNREADABLE_SQL}))
+      ELSE COALESCE(a.error_chain, c.error_chain) END,
+    responded_at = a.now, result = COALESCE(a.result, c.result),
     sealed_body = CASE WHEN a.st = 'NOT_NOW' THEN c.sealed_body ELSE NULL END
   FROM a WHERE a.cmd IS NOT NULL AND c.id = a.cmd AND c.device_id = (SELECT id FROM live) AND c.status IN ('SENT', 'NOT_NOW')
-  RETURNING c.id
+    AND NOT EXISTS (SELECT 1 FROM other)
+  RETURNING c.id, c.request_type, c.status
 ), inv AS (
   INSERT INTO device_inventory (device_id, kind, data, updated_at)
   SELECT (SELECT id FROM live), a.inv_kind, a.inv_data, a.now FROM a
@@ -184,7 +227,7 @@ WITH a AS (
   ON CONFLICT (device_id, kind) DO UPDATE SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at
   RETURNING 1
 ), ap AS (
-  SELECT a.patch FROM a WHERE a.patch IS NOT NULL AND EXISTS (SELECT 1 FROM ans)
+  SELECT p.patch FROM (SELECT COALESCE(a.patch, ${EFFECTS_SQL}) AS patch FROM a, ans WHERE ans.status = 'ACKNOWLEDGED') p WHERE p.patch IS NOT NULL
 ), seen AS (
   UPDATE devices d SET
       last_check_in_at = CASE WHEN ${SEEN_DUE} THEN a.now ELSE d.last_check_in_at END,
@@ -196,6 +239,7 @@ WITH a AS (
 ), nxt AS (
   SELECT c.id FROM commands c, a
   WHERE c.device_id = (SELECT id FROM live) AND c.expires_at > a.now AND c.id IS DISTINCT FROM a.cmd
+    AND NOT EXISTS (SELECT 1 FROM other)
     AND (c.status = 'QUEUED'
       OR (c.status = 'NOT_NOW' AND $11::boolean)
       OR (c.status = 'SENT' AND c.sent_at <= $12::timestamptz AND c.attempts < ${MAX_SEND_ATTEMPTS}))
@@ -205,7 +249,8 @@ WITH a AS (
   FROM nxt WHERE c.id = nxt.id
   RETURNING c.id, c.request_type, c.payload, c.sealed_body
 )
-SELECT (SELECT id FROM dev) AS device_id, (SELECT status FROM dev) AS device_status, EXISTS (SELECT 1 FROM ans) AS recorded, claimed.*
+SELECT (SELECT id FROM dev) AS device_id, (SELECT status FROM dev) AS device_status, EXISTS (SELECT 1 FROM ans) AS recorded,
+       (SELECT request_type FROM other) AS read_as_instead, claimed.*
 FROM (SELECT 1) one LEFT JOIN claimed ON true`;
 
 export function connectValues(input: ConnectInput): unknown[] {
@@ -224,5 +269,6 @@ export function connectValues(input: ConnectInput): unknown[] {
     input.fingerprint,
     input.idle,
     new Date(now.getTime() - RESEND_AFTER_MS),
+    a?.readAs ?? null,
   ];
 }

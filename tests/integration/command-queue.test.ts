@@ -22,8 +22,8 @@ const at = (minutes: number) => new Date(Date.now() + minutes * 60_000);
 /** An Idle: starts a connection; returns the command handed out. */
 const idle = async (now = new Date()) => (await connect({ udid, fingerprint: FP, now, idle: true })).next;
 /** An answer for `id`; returns the next command handed out. */
-const answer = async (id: string, status: AnswerStatus, now = new Date(), result?: unknown) =>
-  (await connect({ udid, fingerprint: FP, now, idle: false, answer: { commandUuid: id, status, result } })).next;
+const answer = async (id: string, status: AnswerStatus, now = new Date(), result?: unknown, readAs?: string) =>
+  (await connect({ udid, fingerprint: FP, now, idle: false, answer: { commandUuid: id, status, result, readAs } })).next;
 const statusOf = async (id: string) => (await prisma().command.findUniqueOrThrow({ where: { id } })).status;
 
 beforeEach(async () => {
@@ -38,7 +38,7 @@ describe("command queue", () => {
     const first = await idle();
     expect(first).toMatchObject({ id: a.id, requestType: "DeviceInformation" });
     expect(await prisma().command.findUniqueOrThrow({ where: { id: a.id } })).toMatchObject({ status: "SENT", attempts: 1 });
-    expect((await answer(a.id.toLowerCase(), "ACKNOWLEDGED", new Date(), { name: "iPhone" }))?.id).toBe(b.id);
+    expect((await answer(a.id.toLowerCase(), "ACKNOWLEDGED", new Date(), { name: "iPhone" }, "DeviceInformation"))?.id).toBe(b.id);
     // A repeated answer for a finished command changes nothing.
     const again = await connect({ udid, fingerprint: FP, now: new Date(), idle: false, answer: { commandUuid: a.id, status: "ERROR", errorChain: [] } });
     expect(again.recorded).toBe(false);
@@ -88,6 +88,33 @@ describe("command queue", () => {
     expect(await prisma().auditEvent.count({ where: { action: "command.cancel" } })).toBe(1);
   });
 
+  it("records a result only as the command's own type, and marks an acknowledgement missing its result", async () => {
+    const [info, sec] = [await enqueue("DeviceInformation"), await enqueue("SecurityInfo")];
+    expect((await idle())?.id).toBe(info.id);
+    // Read as SecurityInfo, but the command is DeviceInformation: nothing recorded, nothing handed out.
+    const wrong = await connect({ udid, fingerprint: FP, now: new Date(), idle: false, answer: { commandUuid: info.id, status: "ACKNOWLEDGED", result: {}, readAs: "SecurityInfo" } });
+    expect(wrong).toMatchObject({ recorded: false, readAsInstead: "DeviceInformation", next: null });
+    expect(await statusOf(info.id)).toBe("SENT");
+    // Acknowledged without any result: an error that says which result is missing.
+    expect((await answer(info.id, "ACKNOWLEDGED"))?.id).toBe(sec.id);
+    expect(await prisma().command.findUniqueOrThrow({ where: { id: info.id } })).toMatchObject({
+      status: "ERROR",
+      errorChain: [{ code: null, domain: "Mamori", description: "The answer to DeviceInformation could not be read (QueryResponses)" }],
+    });
+  });
+
+  it("applies what an acknowledgement without a result does: lost mode, erase", async () => {
+    const [on, off, erase] = [await enqueue("EnableLostMode"), await enqueue("DisableLostMode"), await enqueue("EraseDevice")];
+    await prisma().device.update({ where: { id: deviceId }, data: { pushToken: "t", pushMagic: "m", location: { latitude: 1, longitude: 2 } } });
+    expect((await idle())?.id).toBe(on.id);
+    expect((await answer(on.id, "ACKNOWLEDGED"))?.id).toBe(off.id);
+    expect((await prisma().device.findUniqueOrThrow({ where: { id: deviceId } })).lostMode).toBe(true);
+    expect((await answer(off.id, "ACKNOWLEDGED"))?.id).toBe(erase.id);
+    expect(await prisma().device.findUniqueOrThrow({ where: { id: deviceId } })).toMatchObject({ lostMode: false, location: null });
+    expect(await answer(erase.id, "ACKNOWLEDGED")).toBeNull();
+    expect(await prisma().device.findUniqueOrThrow({ where: { id: deviceId } })).toMatchObject({ status: "WIPED", pushToken: null, pushMagic: null });
+  });
+
   it("two instances asking at once never get the same command", async () => {
     const ids = new Set<string>();
     for (let i = 0; i < 6; i++) ids.add((await enqueue("DeviceInformation")).id);
@@ -113,9 +140,9 @@ describe("command queue", () => {
 
   it("answers nothing to an identity that is not the device's, and to a retired device", async () => {
     await enqueue("DeviceInformation");
-    expect(await connect({ udid, fingerprint: "0".repeat(64), now: new Date(), idle: true })).toEqual({ deviceId: null, finished: false, recorded: false, next: null });
+    expect(await connect({ udid, fingerprint: "0".repeat(64), now: new Date(), idle: true })).toEqual({ deviceId: null, finished: false, recorded: false, readAsInstead: null, next: null });
     await prisma().device.update({ where: { id: deviceId }, data: { status: "RETIRED" } });
-    expect(await connect({ udid, fingerprint: FP, now: new Date(), idle: true })).toEqual({ deviceId, finished: true, recorded: false, next: null });
+    expect(await connect({ udid, fingerprint: FP, now: new Date(), idle: true })).toEqual({ deviceId, finished: true, recorded: false, readAsInstead: null, next: null });
     await expect(enqueue("DeviceLock")).rejects.toMatchObject({ code: "device.notManaged" });
   });
 

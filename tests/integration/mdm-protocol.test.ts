@@ -83,6 +83,26 @@ describe("connect", () => {
   });
 });
 
+describe("connect, when the result looks like another command's", () => {
+  it("reads it again as the answered command's type and hands out the next command once", async () => {
+    const id = await newIdentity();
+    await enroll("LOOKALIKE", id);
+    const device = await prisma().device.findUniqueOrThrow({ where: { udid: "LOOKALIKE" } });
+    const sec = await enqueueCommand(device.id, { requestType: "SecurityInfo", command: { RequestType: "SecurityInfo" } }, { actor, push: false });
+    const next = await enqueueCommand(device.id, { requestType: "ProfileList", command: { RequestType: "ProfileList" } }, { actor, push: false });
+    expect(uuidOf(await (await put("connect", { Status: "Idle", UDID: "LOOKALIKE" }, id)).text())).toBe(sec.id);
+    const r = await put("connect", { Status: "Acknowledged", UDID: "LOOKALIKE", CommandUUID: sec.id, QueryResponses: { DeviceName: "x" } }, id);
+    expect(r.status).toBe(200);
+    expect(uuidOf(await r.text())).toBe(next.id);
+    expect(await prisma().command.findUniqueOrThrow({ where: { id: sec.id } })).toMatchObject({
+      status: "ERROR",
+      errorChain: [{ code: null, domain: "Mamori", description: "The answer to SecurityInfo could not be read (SecurityInfo)" }],
+    });
+    expect(await prisma().deviceInventory.count({ where: { deviceId: device.id } })).toBe(0);
+    expect((await prisma().device.findUniqueOrThrow({ where: { id: device.id } })).name).not.toBe("x");
+  });
+});
+
 describe("check-in", () => {
   it("a checked-out identity is finished: no Authenticate, TokenUpdate or connect brings the device back", async () => {
     const id = await newIdentity();
