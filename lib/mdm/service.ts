@@ -8,7 +8,7 @@ import { parseCheckin, parseConnect, type Authenticate, type TokenUpdate, type C
 import { envelope, type CommandDict } from "./commands";
 import { parseResult } from "./results";
 import { commandBody, jsonSafe } from "./queue";
-import { connect, lookupAnswer, RESULT_KEYS, type AnswerStatus, type ConnectInput, type DevicePatch } from "./storage";
+import { connect, lookupDevice, RESULT_KEYS, type AnswerStatus, type ConnectInput, type DevicePatch } from "./storage";
 import { deviceEnrolled } from "./events";
 import type { DeviceIdentity } from "./identity";
 
@@ -233,7 +233,7 @@ export async function handleConnect(body: Buffer, identity: DeviceIdentity, now 
   const input: ConnectInput = { udid: report.udid, fingerprint: identity.fingerprint, now, idle: report.status === "Idle" };
   if (report.userId) {
     // Commands go to the device channel only; a user channel just gets "nothing to do".
-    const bound = await lookupAnswer(report.udid, identity.fingerprint, null);
+    const bound = await lookupDevice(report.udid, identity.fingerprint);
     if (!bound) throw new UserError("mdm.identityMismatch");
     if (FINISHED.has(bound.status)) throw new UserError("mdm.identityFinished");
     return OK;

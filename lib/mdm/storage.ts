@@ -69,10 +69,6 @@ export interface BoundDevice {
   platform: string;
 }
 
-export interface AnsweredCommand {
-  requestType: string;
-}
-
 export interface HandedCommand {
   id: string;
   requestType: string;
@@ -80,21 +76,15 @@ export interface HandedCommand {
   sealedBody: string | null;
 }
 
-/**
- * The device bound to this identity, and the request type of the command it answers (when that
- * command is this device's). One statement. Null when the identity is not this device's.
- */
-export async function lookupAnswer(udid: string, fingerprint: string, commandUuid: string | null): Promise<(BoundDevice & { answered: AnsweredCommand | null }) | null> {
-  const { rows } = await pool().query<{ id: string; status: string; platform: string; request_type: string | null }>({
-    name: "mdm-lookup-answer",
-    text: `SELECT d.id, d.status, d.platform, c.request_type
-           FROM devices d LEFT JOIN commands c ON c.id = $3::uuid AND c.device_id = d.id
-           WHERE d.udid = $1 AND d.identity_fingerprint = $2`,
-    values: [udid, fingerprint, commandUuid],
+/** The device bound to this identity, or null when the identity is not this UDID's. One statement. */
+export async function lookupDevice(udid: string, fingerprint: string): Promise<BoundDevice | null> {
+  const { rows } = await pool().query<{ id: string; status: string; platform: string }>({
+    name: "mdm-lookup-device",
+    text: `SELECT id, status, platform FROM devices WHERE udid = $1 AND identity_fingerprint = $2`,
+    values: [udid, fingerprint],
   });
   const r = rows[0];
-  if (!r) return null;
-  return { deviceId: r.id, status: r.status, platform: r.platform, answered: r.request_type ? { requestType: r.request_type } : null };
+  return r ? { deviceId: r.id, status: r.status, platform: r.platform } : null;
 }
 
 export interface ConnectInput {

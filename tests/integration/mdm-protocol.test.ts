@@ -118,6 +118,8 @@ describe("check-in", () => {
       expect(await r.text()).toBe("mdm.identityFinished");
     }
     expect((await prisma().device.findUniqueOrThrow({ where: { udid: "GONE" } })).status).toBe("RETIRED");
+    const user = await put("connect", { Status: "Idle", UDID: "GONE", UserID: "A1B2-USER" }, id);
+    expect([user.status, await user.text()]).toEqual([400, "mdm.identityFinished"]);
     // A new enrollment of the same device is welcome.
     expect((await enroll("GONE", await newIdentity())).status).toBe(200);
     expect((await prisma().device.findUniqueOrThrow({ where: { udid: "GONE" } })).status).toBe("ACTIVE");
@@ -231,6 +233,9 @@ describe("the device endpoints served by Node's HTTP server (scripts/server.mjs,
       expect((await send("/api/mdm/checkin", { MessageType: "TokenUpdate", Topic: TOPIC, UDID: "NODE-1", Token: Buffer.alloc(32, 9), PushMagic: "PM" })).status).toBe(200);
       const device = await prisma().device.findUniqueOrThrow({ where: { udid: "NODE-1" } });
       const cmd = await enqueueCommand(device.id, { requestType: "ProfileList", command: { RequestType: "ProfileList" } }, { actor, push: false });
+      // A Mac user channel gets "nothing to do": commands go to the device channel.
+      const userChannel = await send("/api/mdm/connect", { Status: "Idle", UDID: "NODE-1", UserID: "A1B2-USER" });
+      expect([userChannel.status, await userChannel.text()]).toEqual([200, ""]);
       const idle = await send("/api/mdm/connect?from=device", { Status: "Idle", UDID: "NODE-1" });
       expect(idle.status).toBe(200);
       expect(idle.headers.get("content-type")).toBe("application/xml; charset=utf-8");
