@@ -48,8 +48,24 @@ const app = next({ dev: process.env.MAMORI_DEV === "1", hostname: host === "0.0.
 await app.prepare();
 const handle = app.getRequestHandler();
 
+/** A path whose percent-escapes do not decode (e.g. /admin/devices/%ff) names nothing here. */
+function malformedPath(url) {
+  const path = (url || "/").split("?", 1)[0];
+  try {
+    decodeURIComponent(path);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 const server = createServer((req, res) => {
   if (countSql && req.url === "/__mamori/stats" && stats(req, res)) return;
+  // Next.js would fail on it with a 500; the answer is the client's mistake, so 400.
+  if (malformedPath(req.url)) {
+    res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("Bad request: the address is not valid.");
+    return;
+  }
   req.headers["x-forwarded-for"] = clientAddress(req);
   if (hops === 0) {
     // No proxy in front: what the client says about the original request is not to be trusted.

@@ -148,6 +148,14 @@ test.describe.serial("first run, sign-in, languages, roles", () => {
     await expect(page).toHaveURL(/\/login/);
   });
 
+  test("an address with broken percent-escapes is a 400, never a 500", async ({ request }) => {
+    for (const path of ["/enroll/profile/%ff", "/go/t/%ff", "/api/my/devices/%ff/commands", "/my/devices/%ff", "/admin/devices/%ff", "/admin/users/%ff", "/api/mdm/connect/%E0%A4%A"]) {
+      const r = await request.get(path, { maxRedirects: 0 });
+      expect(r.status(), path).toBe(400);
+    }
+    expect((await request.put("/api/mdm/connect%ff", { data: "<plist/>" })).status()).toBe(400);
+  });
+
   test("health reports the database and its migration level", async ({ request }) => {
     const res = await request.get("/api/health");
     expect(res.status()).toBe(200);
