@@ -199,6 +199,8 @@ test.describe.serial("invitations and /go on a phone", () => {
     expect(second).not.toBe(url);
     await admin.context().close();
 
+    // A scanner checking the link (HEAD) does not spend it.
+    expect((await page.request.head(url, { maxRedirects: 0 })).status()).toBe(200);
     await page.goto(url);
     await expect(page).toHaveURL(/\/go\/device$/);
     await expect(page.getByText(`Enrolling for ${YUI.email}`)).toBeVisible();

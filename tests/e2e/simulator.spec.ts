@@ -52,6 +52,8 @@ test.describe.serial("Apple MDM protocol with simulated devices", () => {
     await installPushCertificate(page, ca, uuid);
     link = await enrollmentLink(page, OWNER.email);
     iphone = new SimulatedDevice({ platform: "ios" });
+    // A mail scanner checking the link (HEAD) does not spend it.
+    expect((await page.request.head(link)).status()).toBe(200);
     await iphone.enroll(link);
     await afterEnrollment(iphone.udid);
     const [device] = await sql<{ status: string; topic: string; owner: string; identity_fingerprint: string }>(

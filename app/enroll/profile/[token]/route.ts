@@ -27,3 +27,11 @@ export async function GET(_req: Request, { params }: { params: Promise<{ token: 
     return new Response(page(t("enrollment.profileError"), t(`errors.${e.code}`, e.params), locale), { status: 410, headers: { "content-type": "text/html; charset=utf-8" } });
   }
 }
+
+/**
+ * A mail scanner or link preview checking the link (HEAD) must not spend it: answered without
+ * looking the link up. (Next.js would otherwise run GET for a HEAD.)
+ */
+export function HEAD() {
+  return new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
+}

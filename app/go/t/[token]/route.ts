@@ -20,3 +20,8 @@ export async function GET(_req: Request, { params }: { params: Promise<{ token: 
     throw e;
   }
 }
+
+/** A HEAD (a scanner checking the link) never spends the QR code; only opening it does. */
+export function HEAD() {
+  return new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
+}
