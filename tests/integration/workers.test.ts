@@ -39,7 +39,9 @@ interface Started {
 
 async function start(env: Record<string, string | undefined>): Promise<Started> {
   // detached: its own process group, so a failed test can kill the whole tree (tsx, start.ts, workers).
-  const child = spawn(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/start.ts"], {
+  // tsx as a loader, not its CLI: the CLI relays signals to a child of its own, and under load that
+  // relay sometimes ended start.ts by the signal itself (exit 143) before its handler ran.
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
     detached: true,
     env: { ...process.env, MAMORI_DATA_DIR: path.join(tmp, "data"), HOST: "127.0.0.1", MAMORI_SQL_COUNT: "1", ...env },
   });
@@ -69,7 +71,7 @@ async function pids(port: number, n: number, tries = 40): Promise<Set<number>> {
 }
 
 const parentOf = (pid: number) => Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
-/** tsx runs start.ts in a child of its own, so the workers are the started process's grandchildren. */
+/** Whether `pid` descends from `ancestor` (within three generations). */
 const descendsFrom = (pid: number, ancestor: number) => [1, 2, 3].reduce((p, _) => (p === ancestor || p <= 1 ? p : parentOf(p)), parentOf(pid)) === ancestor;
 const alive = (pid: number) => existsSync(`/proc/${pid}`);
 
