@@ -2,6 +2,7 @@ import { prisma } from "@/lib/db/client";
 import { activeIdentity, markUnusable, type PushIdentityRecord } from "@/lib/push-certificates/service";
 import { getApnsClient } from "./provider";
 import type { PushResult } from "./client";
+import { isUuid } from "@/lib/ids";
 
 // Pushing devices so they check in: the database side of APNs. Targets are read in pages,
 // pushed through the client's connection pool with many pushes in flight, and outcomes
@@ -29,7 +30,6 @@ export interface PushManyOptions {
 type Target = { id: string; topic: string | null; pushToken: string | null; pushMagic: string | null; tokenInvalidAt: Date | null };
 type Outcome = { id: string; at: number; result: string; invalid: boolean };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_BATCH = 1000;
 // Measured against the local fake: 400 in flight (about 100 a connection) beat 1,000 (less memory churn).
 const DEFAULT_CONCURRENCY = 400;
@@ -187,7 +187,7 @@ async function* byTopic(topic: string, batchSize: number): AsyncGenerator<Target
 export async function pushDevice(deviceId: string): Promise<DevicePushResult> {
   const identity = await activeIdentity();
   if (!identity) return { deviceId, skipped: "noCertificate" };
-  if (!UUID.test(deviceId)) return { deviceId, skipped: "notFound" };
+  if (!isUuid(deviceId)) return { deviceId, skipped: "notFound" };
   let result: DevicePushResult = { deviceId, skipped: "notFound" };
   await fanOut(identity, byIds([deviceId], 1), { concurrency: 1, onResult: (r) => (result = r) });
   return result;
@@ -203,7 +203,7 @@ export async function pushDevices(deviceIds: string[], opts: PushManyOptions = {
   const ids = [...new Set(deviceIds)];
   const identity = await activeIdentity();
   if (!identity) return { delivered: 0, failed: 0, skipped: ids.length };
-  const valid = ids.filter((id) => UUID.test(id));
+  const valid = ids.filter(isUuid);
   const seen = { n: 0 };
   const r = await fanOut(identity, byIds(valid, Math.max(1, opts.batchSize ?? DEFAULT_BATCH)), {
     ...opts,

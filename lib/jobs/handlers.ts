@@ -30,7 +30,6 @@ interface Started {
 /** Devices pushed per round: progress is written between rounds. */
 const PUSH_BATCH = 500;
 
-
 const HOUR_S = 3600;
 
 // Pushes to the given devices, or (no deviceIds) to every device of the active certificate's topic.

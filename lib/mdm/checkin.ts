@@ -1,6 +1,7 @@
 import type { PlistDict } from "@/lib/mdm/plist";
 import { compact, invalid, optBool, optData, optString, reqData, reqString } from "@/lib/mdm/fields";
 import { type ErrorChainItem, parseErrorChain } from "@/lib/mdm/results";
+import { isUuid } from "@/lib/ids";
 
 // Check-in (CheckInURL) and connect (ServerURL) bodies, already parsed by parsePlist, turned
 // into typed messages. Field names and presence follow Apple's mdm/checkin/*.yaml; where the
@@ -146,19 +147,16 @@ const ENVELOPE_KEYS = new Set([
   "ErrorChain",
 ]);
 
-const COMMAND_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A connect (command-and-report-results) body. */
 export function parseConnect(obj: PlistDict): ConnectReport {
   const status = reqString(obj, "Status");
   if (!(CONNECT_STATUSES as readonly string[]).includes(status)) throw invalid("Status");
   const commandUuid = optString(obj, "CommandUUID");
-  // A result for nothing cannot be matched to a queued command.
-  if (status !== "Idle" && status !== "CommandFormatError" && !commandUuid?.trim()) throw invalid("CommandUUID");
-  // Mamori only ever sends UUIDs; anything else names no command of ours and must not reach SQL.
-  // (CommandFormatError may carry what the device could not read: then it names nothing.)
-  const isUuid = commandUuid !== undefined && COMMAND_UUID.test(commandUuid);
-  if (status !== "Idle" && status !== "CommandFormatError" && !isUuid) throw invalid("CommandUUID");
+  // A result must name the command it answers, and Mamori only ever sends UUIDs: anything else
+  // names no command of ours and must not reach SQL. (CommandFormatError may carry what the
+  // device could not read: then it names nothing.)
+  const named = isUuid(commandUuid);
+  if (status !== "Idle" && status !== "CommandFormatError" && !named) throw invalid("CommandUUID");
   const chain = obj.ErrorChain;
   if (chain !== undefined && !Array.isArray(chain)) throw invalid("ErrorChain");
 
@@ -168,7 +166,7 @@ export function parseConnect(obj: PlistDict): ConnectReport {
     ...deviceRef(obj),
     ...userChannel(obj),
     status: status as ConnectStatus,
-    commandUuid: status === "Idle" || !isUuid ? undefined : commandUuid,
+    commandUuid: status === "Idle" || !named ? undefined : commandUuid,
     requestType: optString(obj, "RequestType"),
     errorChain: chain === undefined ? undefined : parseErrorChain(chain),
     response,

@@ -1,5 +1,6 @@
 import { X509Certificate, createHash } from "node:crypto";
 import { UserError, isUserError } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { verifyMdmSignature } from "@/lib/pki/cms";
 import { deviceCa } from "@/lib/pki/device-ca";
 
@@ -16,7 +17,6 @@ export interface DeviceIdentity {
   notAfter: Date;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The PEM a trusted proxy passed on (nginx $ssl_client_escaped_cert is URL-encoded). Only
@@ -65,7 +65,7 @@ async function checkCertificate(certPem: string, now: Date): Promise<Checked> {
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject)?.[1] ?? "";
   const entry: Checked = {
     fingerprint: createHash("sha256").update(cert.raw).digest("hex"),
-    enrollmentId: UUID.test(cn) ? cn.toLowerCase() : null,
+    enrollmentId: isUuid(cn) ? cn.toLowerCase() : null,
     notBefore: new Date(cert.validFrom),
     notAfter: new Date(cert.validTo),
     caFingerprint: ca.fingerprint,

@@ -40,10 +40,6 @@ function revive(v: unknown): unknown {
   return v;
 }
 
-// Commands are queued in ./enqueue; re-exported for callers not yet moved there
-// (lib/mdm/service.ts, scripts/bench.ts).
-export { enqueueCommand } from "./enqueue";
-
 /** The Command dictionary to send, secrets unsealed. */
 export function commandBody(c: Pick<Command, "payload" | "sealedBody">): Record<string, unknown> {
   if (c.sealedBody) return revive(JSON.parse(open(c.sealedBody, SEALED).toString("utf8"))) as Record<string, unknown>;

@@ -82,8 +82,8 @@ export async function handleCheckin(body: Buffer, identity: DeviceIdentity, now 
   }
 }
 
-type Existing = { id: string; udid: string | null; ownerId: string | null; status: string; identityFingerprint: string | null };
-const EXISTING = { id: true, udid: true, ownerId: true, status: true, identityFingerprint: true } as const;
+type Existing = { id: string; udid: string | null; ownerId: string | null; status: string };
+const EXISTING = { id: true, udid: true, ownerId: true, status: true } as const;
 
 async function refuse(code: string, m: Authenticate, details: Record<string, unknown>): Promise<never> {
   await audit({ actor: SYSTEM, action: "device.authenticate", result: "DENIED", target: { type: "device", label: m.serialNumber ?? m.udid }, details: { reason: code, udid: m.udid, ...details } });

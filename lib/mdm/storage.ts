@@ -66,7 +66,6 @@ export type DevicePatch = Partial<Record<DeviceField, string | number | boolean 
 export interface BoundDevice {
   deviceId: string;
   status: string;
-  platform: string;
 }
 
 export interface HandedCommand {
@@ -78,13 +77,13 @@ export interface HandedCommand {
 
 /** The device bound to this identity, or null when the identity is not this UDID's. One statement. */
 export async function lookupDevice(udid: string, fingerprint: string): Promise<BoundDevice | null> {
-  const { rows } = await pool().query<{ id: string; status: string; platform: string }>({
+  const { rows } = await pool().query<{ id: string; status: string }>({
     name: "mdm-lookup-device",
-    text: `SELECT id, status, platform FROM devices WHERE udid = $1 AND identity_fingerprint = $2`,
+    text: `SELECT id, status FROM devices WHERE udid = $1 AND identity_fingerprint = $2`,
     values: [udid, fingerprint],
   });
   const r = rows[0];
-  return r ? { deviceId: r.id, status: r.status, platform: r.platform } : null;
+  return r ? { deviceId: r.id, status: r.status } : null;
 }
 
 export interface ConnectInput {
@@ -186,7 +185,7 @@ export async function loadInventory(deviceId: string): Promise<{ inventory: Reco
   return { inventory, updatedAt: info?.updated_at ?? null };
 }
 
-export const CONNECT_SQL = `
+const CONNECT_SQL = `
 WITH a AS (
   SELECT $3::uuid AS cmd, $4::"CommandStatus" AS st, $5::jsonb AS result, $6::jsonb AS error_chain,
          $7::text AS inv_kind, $8::jsonb AS inv_data, $9::jsonb AS patch, $2::timestamptz AS now, $13::text AS read_as
@@ -243,7 +242,7 @@ SELECT (SELECT id FROM dev) AS device_id, (SELECT status FROM dev) AS device_sta
        (SELECT request_type FROM other) AS read_as_instead, claimed.*
 FROM (SELECT 1) one LEFT JOIN claimed ON true`;
 
-export function connectValues(input: ConnectInput): unknown[] {
+function connectValues(input: ConnectInput): unknown[] {
   const a = input.answer;
   const now = input.now;
   return [
