@@ -1,9 +1,12 @@
 import { isUserError } from "@/lib/errors";
 import { BodyTooLarge, readBody } from "@/lib/http/body";
+import { isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { identifyDevice, type DeviceIdentity } from "./identity";
 import type { MdmAnswer } from "./service";
 
 export const MAX_MDM_BODY = 1024 * 1024;
+/** Seconds a device is asked to wait while the database is away. */
+const RETRY_AFTER_S = 5;
 
 export type DeviceHandler = (body: Buffer, id: DeviceIdentity) => Promise<MdmAnswer>;
 
@@ -21,6 +24,11 @@ export async function answerDevice(headers: Headers, body: Buffer, handle: Devic
       console.warn(`MDM request refused: ${e.code} ${JSON.stringify(e.params)}`);
       return { status: 400, body: e.code, contentType: "text/plain" };
     }
+    // The database is restarting or unreachable: the device tries again later (never a 401).
+    if (isDatabaseUnavailable(e)) {
+      console.warn(`MDM request deferred, the database is unavailable: ${(e as Error).message}`);
+      return { status: 503, body: "database unavailable", contentType: "text/plain", retryAfter: RETRY_AFTER_S };
+    }
     console.error("MDM request failed", e);
     return { status: 500, body: "internal error", contentType: "text/plain" };
   }
@@ -36,5 +44,10 @@ export async function deviceEndpoint(req: Request, handle: DeviceHandler): Promi
     throw e;
   }
   const answer = await answerDevice(req.headers, body, handle);
-  return new Response(answer.body ?? null, { status: answer.status, headers: answer.contentType ? { "content-type": answer.contentType } : {} });
+  return new Response(answer.body ?? null, { status: answer.status, headers: answerHeaders(answer) });
+}
+
+/** The HTTP headers of an answer. */
+export function answerHeaders(a: MdmAnswer): Record<string, string> {
+  return { ...(a.contentType && { "content-type": a.contentType }), ...(a.retryAfter && { "retry-after": String(a.retryAfter) }) };
 }

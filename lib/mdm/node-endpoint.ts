@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { answerDevice, MAX_MDM_BODY, type DeviceHandler } from "./http";
+import { answerDevice, answerHeaders, MAX_MDM_BODY, type DeviceHandler } from "./http";
 import { handleCheckin, handleConnect } from "./service";
 
 // The device endpoints served straight from Node's HTTP server, ahead of Next.js: a device
@@ -51,7 +51,7 @@ export async function serveDevice(req: IncomingMessage, res: ServerResponse, han
       return;
     }
     const a = await answerDevice(headersOf(req), body, handle);
-    res.writeHead(a.status, a.contentType ? { "content-type": a.contentType } : {}).end(a.body ?? "");
+    res.writeHead(a.status, answerHeaders(a)).end(a.body ?? "");
   } catch (e) {
     console.error("MDM request failed", e);
     if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" }).end("internal error");

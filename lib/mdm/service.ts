@@ -21,6 +21,8 @@ export interface MdmAnswer {
   status: number;
   body?: string;
   contentType?: string;
+  /** Retry-After, in seconds (a 503 while the database is away). */
+  retryAfter?: number;
 }
 
 const OK: MdmAnswer = { status: 200 };
