@@ -59,6 +59,7 @@ function expectEachCommandOnce(t: Awaited<ReturnType<typeof tally>>) {
   expect(t.byStatus).toEqual({ ACKNOWLEDGED: DEVICES * COMMANDS });
   expect(t.handedTwice).toEqual([]);
   expect(t.neverReceived).toEqual([]);
+  expect(t.answersNotOnce).toEqual([]);
   expect(t.inconsistent).toBe(0);
 }
 

@@ -63,6 +63,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("two instances behind a load bal
       expect(t.byStatus).toEqual({ ACKNOWLEDGED: DEVICES * COMMANDS });
       expect(t.handedTwice).toEqual([]);
       expect(t.neverReceived).toEqual([]);
+      expect(t.answersNotOnce).toEqual([]);
       expect(t.inconsistent).toBe(0);
       expect(fleet.flatMap((d) => d.statuses).filter((s) => s !== 200)).toEqual([]);
       for (const n of balancer.served) expect(n).toBeGreaterThan(DEVICES); // both instances served devices

@@ -26,8 +26,23 @@ export interface FleetDevice {
   statuses: Array<number | "network">;
 }
 
+/**
+ * Test instrument: every committed recording of an answer (a change of responded_at) leaves a
+ * row in fleet_answers, so a test can prove each command was acknowledged exactly once.
+ */
+async function recordAnswers(): Promise<void> {
+  await pool().query(`
+    CREATE TABLE IF NOT EXISTS fleet_answers (command_id uuid NOT NULL, status text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
+    CREATE OR REPLACE FUNCTION fleet_answer() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO fleet_answers (command_id, status) VALUES (NEW.id, NEW.status::text); RETURN NEW; END $$;
+    DROP TRIGGER IF EXISTS fleet_answer ON commands;
+    CREATE TRIGGER fleet_answer AFTER UPDATE ON commands FOR EACH ROW
+      WHEN (OLD.responded_at IS DISTINCT FROM NEW.responded_at) EXECUTE FUNCTION fleet_answer();`);
+}
+
 /** `n` ACTIVE devices (status `status`), each with `commands` queued DeviceInformation commands. */
 export async function makeFleet(n: number, commands: number, status = "ACTIVE"): Promise<FleetDevice[]> {
+  await recordAnswers();
   const ca = await deviceCa();
   // One key for all: key generation is not what is tested; each certificate is still its own identity.
   const publicKeyPem = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }).toString();
@@ -126,6 +141,8 @@ export interface CommandTally {
   handedTwice: string[];
   /** Acknowledged commands their device never received (an ack it did not send). */
   neverReceived: string[];
+  /** Commands whose answer was recorded other than exactly once. */
+  answersNotOnce: string[];
   /** Acknowledged rows lacking what an ack writes. */
   inconsistent: number;
 }
@@ -133,10 +150,10 @@ export interface CommandTally {
 /** What the database and the devices' logs say about the fleet's commands. */
 export async function tally(devices: FleetDevice[]): Promise<CommandTally> {
   const ids = devices.map((d) => d.deviceId);
-  const { rows } = await pool().query<{ id: string; device_id: string; status: string; ok: boolean }>(
-    `SELECT id::text, device_id::text, status::text,
+  const { rows } = await pool().query<{ id: string; device_id: string; status: string; ok: boolean; answers: number }>(
+    `SELECT id::text, device_id::text, status::text, (SELECT count(*)::int FROM fleet_answers a WHERE a.command_id = c.id) AS answers,
             (status <> 'ACKNOWLEDGED' OR (responded_at >= sent_at AND sealed_body IS NULL AND result->>'name' LIKE 'Fleet %' AND attempts BETWEEN 1 AND 3)) AS ok
-     FROM commands WHERE device_id = ANY($1::uuid[])`,
+     FROM commands c WHERE device_id = ANY($1::uuid[])`,
     [ids],
   );
   const received = new Map<string, number>();
@@ -148,6 +165,7 @@ export async function tally(devices: FleetDevice[]): Promise<CommandTally> {
     byStatus,
     handedTwice: [...received].filter(([, n]) => n > 1).map(([u]) => u),
     neverReceived: rows.filter((r) => r.status === "ACKNOWLEDGED" && !received.has(r.id)).map((r) => r.id),
+    answersNotOnce: rows.filter((r) => r.answers !== 1).map((r) => r.id),
     inconsistent: rows.filter((r) => !r.ok).length,
   };
 }
