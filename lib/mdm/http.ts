@@ -7,6 +7,8 @@ import type { MdmAnswer } from "./service";
 export const MAX_MDM_BODY = 1024 * 1024;
 /** Seconds a device is asked to wait while the database is away. */
 const RETRY_AFTER_S = 5;
+const OUTAGE_LOG_EVERY_MS = 10_000;
+let lastOutageLog = 0;
 
 export type DeviceHandler = (body: Buffer, id: DeviceIdentity) => Promise<MdmAnswer>;
 
@@ -26,7 +28,12 @@ export async function answerDevice(headers: Headers, body: Buffer, handle: Devic
     }
     // The database is restarting or unreachable: the device tries again later (never a 401).
     if (isDatabaseUnavailable(e)) {
-      console.warn(`MDM request deferred, the database is unavailable: ${(e as Error).message}`);
+      // One line per interval, not one per device: an outage meets thousands of requests.
+      const now = Date.now();
+      if (now - lastOutageLog > OUTAGE_LOG_EVERY_MS) {
+        lastOutageLog = now;
+        console.warn(`MDM requests deferred (503), the database is unavailable: ${(e as Error).message}`);
+      }
       return { status: 503, body: "database unavailable", contentType: "text/plain", retryAfter: RETRY_AFTER_S };
     }
     console.error("MDM request failed", e);
