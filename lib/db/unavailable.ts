@@ -5,7 +5,7 @@
 const CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "57P01", "57P02", "57P03", "53300"]);
 // Prisma's codes for an unreachable server, a closed connection, a socket timeout, too many connections.
 const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2037"]);
-const MESSAGES = /Connection terminated|connection timeout|the database system is (starting up|shutting down|in recovery)|terminating connection due to/i;
+const MESSAGES = /Connection terminated|connection timeout|connection error and is not queryable|the database system is (starting up|shutting down|in recovery)|terminating connection due to/i;
 
 type Err = { code?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
 

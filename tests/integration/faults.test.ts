@@ -4,6 +4,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt } from "@/scripts/build-state";
+import { pool as inParallel } from "@/scripts/bench/devices";
 import { startServer, type Running } from "@/scripts/bench/processes";
 import { disconnect, pool } from "@/lib/db/client";
 import { migrate } from "@/lib/db/migrate";
@@ -13,7 +14,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { freePort } from "@/tests/support/listen";
 import { createTestDatabase } from "@/tests/support/test-database";
 import { startPgCluster } from "@/tests/support/pg-cluster";
-import { FLEET_SERVER_ENV, FLEET_TOPIC, devicePut, drain, eachLimit, makeFleet, tally, type FleetDevice } from "@/tests/support/device-fleet";
+import { FLEET_SERVER_ENV, FLEET_TOPIC, devicePut, drain, makeFleet, tally, type FleetDevice } from "@/tests/support/device-fleet";
 
 // Faults under a burst of 1,000 devices draining their commands through the production server
 // (npm start's cluster and device endpoint): the server killed with SIGKILL, and PostgreSQL
@@ -50,7 +51,7 @@ async function acknowledged(devices: FleetDevice[]): Promise<number> {
  */
 async function resendUnanswered(base: string, devices: FleetDevice[]): Promise<number> {
   const { rowCount } = await pool().query(`UPDATE commands SET sent_at = sent_at - interval '3 minutes' WHERE status = 'SENT' AND device_id = ANY($1::uuid[])`, [devices.map((d) => d.deviceId)]);
-  await eachLimit(devices, 32, (d) => drain(base, d, Date.now() + 60_000));
+  await inParallel(devices, 32, (d) => drain(base, d, Date.now() + 60_000));
   return rowCount ?? 0;
 }
 
@@ -117,7 +118,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("faults during a command burst",
       const env = serverEnv(db.url, port, 2);
       const base = `http://127.0.0.1:${port}`;
       server = await startServer(env);
-      const burst = eachLimit(fleet, CONCURRENCY, (d) => drain(base, d, Date.now() + 300_000));
+      const burst = inParallel(fleet, CONCURRENCY, (d) => drain(base, d, Date.now() + 300_000));
       await until(async () => (await acknowledged(fleet)) >= (DEVICES * COMMANDS) / 4, 120_000, "a quarter of the acknowledgements");
       process.kill(-server.child.pid!, "SIGKILL"); // the primary and every worker, no clean-up
       const atKill = await acknowledged(fleet);
@@ -156,7 +157,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("faults during a command burst",
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
       server = await startServer(serverEnv(url, port, 1));
-      const burst = eachLimit(fleet, CONCURRENCY, (d) => drain(base, d, Date.now() + 300_000));
+      const burst = inParallel(fleet, CONCURRENCY, (d) => drain(base, d, Date.now() + 300_000));
       await until(async () => (await acknowledged(fleet)) >= (DEVICES * COMMANDS) / 4, 120_000, "a quarter of the acknowledgements");
       cluster.stop("immediate");
       // Check-ins (through Prisma) are deferred the same way, with a hint when to come back.

@@ -3,13 +3,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt } from "@/scripts/build-state";
+import { pool as inParallel } from "@/scripts/bench/devices";
 import { startServer, type Running } from "@/scripts/bench/processes";
 import { disconnect, pool } from "@/lib/db/client";
 import { JOB_KINDS } from "@/lib/jobs/kinds";
 import { freePort } from "@/tests/support/listen";
 import { createTestDatabase } from "@/tests/support/test-database";
 import { startBalancer, type Balancer } from "@/tests/support/balancer";
-import { FLEET_SERVER_ENV, drain, eachLimit, idleOnce, makeFleet, tally } from "@/tests/support/device-fleet";
+import { FLEET_SERVER_ENV, drain, idleOnce, makeFleet, tally } from "@/tests/support/device-fleet";
 
 // Two Mamori instances (each `npm start`, one server process) on one PostgreSQL database, behind
 // a round-robin load balancer: a device's requests alternate between them. Each command is
@@ -53,7 +54,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("two instances behind a load bal
       }
       // Then every device answers what it holds and drains the rest, each request to the next instance.
       const deadline = Date.now() + 180_000;
-      await eachLimit(fleet, 50, async (d) => {
+      await inParallel(fleet, 50, async (d) => {
         const held = d.received.slice();
         if (held.length === 0) return drain(base, d, deadline);
         for (const u of held) await drain(base, d, deadline, u);

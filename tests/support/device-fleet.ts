@@ -126,14 +126,6 @@ export async function idleOnce(base: string, d: FleetDevice): Promise<string | n
   return CommandUUID;
 }
 
-/** Runs `fn` over the items, `concurrency` at a time. */
-export async function eachLimit<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
-
 export interface CommandTally {
   total: number;
   byStatus: Record<string, number>;
