@@ -13,10 +13,11 @@ import { buildPlist, type PlistDict } from "@/lib/mdm/plist";
 import { handleCheckin, handleConnect } from "@/lib/mdm/service";
 import { enqueueCommand } from "@/lib/mdm/enqueue";
 import { deviceRoute, serveDevice } from "@/lib/mdm/node-endpoint";
-import { caseCount, fuzz, quietRefusals, timeoutFor, type Rng, type RunResult } from "./support/fuzz";
+import { caseCount, fuzz, timeoutFor, type Rng, type RunResult } from "./support/fuzz";
 import { mutateBytes, mutateDer, mutateText, percentEncode, weirdString } from "./support/mutate";
 import { fuzzBody, seeds } from "./support/plist-gen";
 import { StateGuard } from "./support/state";
+import { quietRefusals } from "./support/quiet";
 
 useOwnDatabase();
 quietRefusals();

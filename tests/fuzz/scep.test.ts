@@ -9,9 +9,10 @@ import { type CaMaterial, createCsr, createSelfSigned, issueCertificate, newRsaK
 import { type CipherName, attrValue, envelopeData, signData } from "@/lib/pki/cms";
 import { MESSAGE_TYPES, SCEP_OID, pkiMessageFromQuery } from "@/lib/pki/scep";
 import { certificatesFromInput } from "@/lib/pki/x509";
-import { caseCount, fuzz, quietRefusals, timeoutFor, type Rng } from "./support/fuzz";
+import { caseCount, fuzz, timeoutFor, type Rng } from "./support/fuzz";
 import { mutateBytes, mutateDer, mutateText, weirdString } from "./support/mutate";
 import { StateGuard } from "./support/state";
+import { quietRefusals } from "./support/quiet";
 
 useOwnDatabase();
 quietRefusals();

@@ -17,9 +17,10 @@ import { generateRequest, pendingCsr, uploadPushCertificate, uploadVendorCertifi
 import { adePublicKeyPem, ensureAdeKey, uploadAdeToken } from "@/lib/ade/service";
 import { generateAdeKeyPair } from "@/lib/pki/ade-token";
 import { toPem } from "@/lib/pki/x509";
-import { caseCount, fuzz, quietRefusals, timeoutFor, type Rng, type RunResult } from "./support/fuzz";
+import { caseCount, fuzz, timeoutFor, type Rng, type RunResult } from "./support/fuzz";
 import { mutateBytes, mutateDer, mutateText, plistValue, weirdString } from "./support/mutate";
 import { StateGuard } from "./support/state";
+import { quietRefusals } from "./support/quiet";
 
 useOwnDatabase();
 quietRefusals();

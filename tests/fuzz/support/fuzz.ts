@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { beforeAll, vi } from "vitest";
 
 // Seeded, reproducible fuzzing: every case draws from its own PRNG, seeded by (run seed, target,
 // case index), so one failing case reruns alone with FUZZ_SEED=<seed> FUZZ_CASE=<index>.
@@ -9,13 +8,6 @@ export const FULL_CASES = 10_000;
 export const SEED = process.env.FUZZ_SEED ?? "mamori-13";
 export const FULL = process.env.FUZZ_FULL === "1";
 const ONLY = process.env.FUZZ_CASE === undefined ? null : Number(process.env.FUZZ_CASE);
-
-/** Refusals log a warning each (lib/mdm/http.ts); thousands of them drown the report. Errors still show. */
-export function quietRefusals(): void {
-  beforeAll(() => {
-    vi.spyOn(console, "warn").mockImplementation(() => {});
-  });
-}
 
 /** How many cases a target runs: `fast` in the normal test run, FULL_CASES (or FUZZ_CASES) with FUZZ_FULL=1. */
 export function caseCount(fast: number): number {
