@@ -59,7 +59,8 @@ export type RawQuery = URLSearchParams | Record<string, string | string[] | unde
 
 function valueOf(raw: RawQuery, key: string): string | undefined {
   const v = raw instanceof URLSearchParams ? (raw.get(key) ?? undefined) : raw[key];
-  const s = Array.isArray(v) ? v[0] : v;
+  // PostgreSQL text holds no NUL: a search for one (q=%00) would fail the query.
+  const s = (Array.isArray(v) ? v[0] : v)?.replace(/\0/g, "");
   return s === undefined || s.trim() === "" ? undefined : s;
 }
 
