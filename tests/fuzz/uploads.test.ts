@@ -17,7 +17,7 @@ import { generateRequest, pendingCsr, uploadPushCertificate, uploadVendorCertifi
 import { adePublicKeyPem, ensureAdeKey, uploadAdeToken } from "@/lib/ade/service";
 import { generateAdeKeyPair } from "@/lib/pki/ade-token";
 import { toPem } from "@/lib/pki/x509";
-import { caseCount, fuzz, timeoutFor, type Rng, type RunResult } from "./support/fuzz";
+import { caseCount, fuzz, timeoutFor, traceInput, type Rng, type RunResult } from "./support/fuzz";
 import { mutateBytes, mutateDer, mutateText, plistValue, weirdString } from "./support/mutate";
 import { StateGuard } from "./support/state";
 import { quietRefusals } from "./support/quiet";
@@ -126,6 +126,7 @@ describe("fuzzed PKCS#12 uploads (end users' certificates)", () => {
   it("every upload is accepted or refused with a UserError, and a refused one stores nothing", async () => {
     const r = await fuzz("pkcs12-upload", caseCount(250), async (rng) => {
       const file = fileFrom(rng, seeds);
+      traceInput(file);
       const input = { purpose: rng.pick(["SIGNING", "ENCRYPTION"] as const), name: rng.chance(0.2) ? weirdString(rng) : undefined, file, password: password(rng, "secret") };
       // The hourly upload limit would refuse everything after 30: the limit is tested elsewhere.
       await prisma().rateLimit.deleteMany({ where: { key: { startsWith: "usercert.upload:" } } });

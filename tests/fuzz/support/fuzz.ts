@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
 
 // Seeded, reproducible fuzzing: every case draws from its own PRNG, seeded by (run seed, target,
 // case index), so one failing case reruns alone with FUZZ_SEED=<seed> FUZZ_CASE=<index>.
@@ -61,6 +62,11 @@ export class Rng {
   }
 }
 
+/** Record the case's input: with FUZZ_TRACE set it is written next to the trace (FUZZ_TRACE.input). */
+export function traceInput(b: Buffer): void {
+  if (process.env.FUZZ_TRACE) writeFileSync(`${process.env.FUZZ_TRACE}.input`, b);
+}
+
 /** What one case did, for the failure message. */
 export interface Outcome {
   ok: boolean;
@@ -91,6 +97,8 @@ export async function fuzz(
   for (const i of indexes) {
     let kind: string;
     let why: string | undefined;
+    // FUZZ_TRACE=<file>: the case under way, to find one that hangs.
+    if (process.env.FUZZ_TRACE) writeFileSync(process.env.FUZZ_TRACE, `${target} ${i}\n`);
     try {
       const o = await one(new Rng(`${SEED}/${target}/${i}`), i);
       kind = o.kind;
