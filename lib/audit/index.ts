@@ -1,5 +1,6 @@
 import { prisma } from "@/lib/db/client";
 import type { AuditResult, Prisma } from "@/lib/db/generated/client";
+import { withoutNul, withoutNulDeep } from "@/lib/db/text";
 
 export interface Actor {
   id: string | null;
@@ -16,35 +17,25 @@ export interface AuditInput {
   details?: Record<string, unknown>;
 }
 
-/** The one way to write an audit event. `action` is dotted: "auth.login", "setup.complete". */
+/**
+ * The one way to write an audit event. `action` is dotted: "auth.login", "setup.complete".
+ * Refusals record what was asked for, NULs (a path with %00) dropped: see lib/db/text.ts.
+ */
 export async function audit(e: AuditInput, db: Pick<Prisma.TransactionClient, "auditEvent"> = prisma()) {
   await db.auditEvent.create({
     data: {
       actorId: e.actor.id,
-      actorLabel: text(e.actor.label).slice(0, 320),
+      actorLabel: withoutNul(e.actor.label).slice(0, 320),
       action: e.action,
       result: e.result ?? "SUCCESS",
       targetType: e.target?.type,
-      targetId: e.target?.id != null ? text(e.target.id) : undefined,
-      targetLabel: e.target?.label != null ? text(e.target.label) : undefined,
-      ip: e.ip != null ? text(e.ip) : undefined,
-      userAgent: e.userAgent != null ? text(e.userAgent).slice(0, 500) : undefined,
-      details: e.details ? (storable(e.details) as Prisma.InputJsonValue) : undefined,
+      targetId: e.target?.id != null ? withoutNul(e.target.id) : undefined,
+      targetLabel: e.target?.label != null ? withoutNul(e.target.label) : undefined,
+      ip: e.ip != null ? withoutNul(e.ip) : undefined,
+      userAgent: e.userAgent != null ? withoutNul(e.userAgent).slice(0, 500) : undefined,
+      details: e.details ? (withoutNulDeep(e.details) as Prisma.InputJsonValue) : undefined,
     },
   });
-}
-
-// Refusals record what was asked for, which may hold a NUL (a path with %00): PostgreSQL text and
-// jsonb cannot store one, and the refusal would fail with a 500 instead.
-const text = (s: string) => s.replace(/\0/g, "");
-
-function storable(v: unknown): unknown {
-  if (typeof v === "string") return text(v);
-  if (Array.isArray(v)) return v.map(storable);
-  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), storable(x)]));
-  }
-  return v;
 }
 
 export const ANONYMOUS: Actor = { id: null, label: "anonymous" };

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { prisma } from "@/lib/db/client";
+import { withoutNul } from "@/lib/db/text";
 import { audit, type Actor } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
 import { normalizeEmail } from "@/lib/auth/login";
@@ -137,7 +138,7 @@ export async function deleteUser(id: string, confirm: string, actor: Actor, ctx:
 
 /** The users page: substring search over name, email and username; newest last within role. */
 export async function listUsers(opts: { q?: string; page?: number; status?: "active" | "disabled" | "" }) {
-  const q = opts.q?.replace(/\0/g, "").trim().slice(0, 200); // PostgreSQL text holds no NUL
+  const q = opts.q && withoutNul(opts.q).trim().slice(0, 200);
   const where: Prisma.UserWhereInput = {
     ...(q && { OR: [{ email: { contains: q, mode: "insensitive" } }, { displayName: { contains: q, mode: "insensitive" } }, { username: { contains: q, mode: "insensitive" } }] }),
     ...(opts.status === "active" && { disabled: false }),
