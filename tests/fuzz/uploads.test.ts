@@ -175,7 +175,7 @@ describe("fuzzed push-certificate and vendor-certificate uploads", () => {
       const seed = rng.pick(pushSeeds);
       const file = rng.chance(0.3) && seed[0] === 0x2d ? Buffer.from(mutateText(rng, seed.toString("latin1")), "latin1") : fileFrom(rng, [seed, ...pushSeeds]);
       const appleId = rng.chance(0.8) ? "mdm@example.jp" : weirdString(rng);
-      const notes = rng.chance(0.8) ? "" : String(plistValue(rng));
+      const notes = rng.chance(0.8) ? "" : weirdString(rng);
       return judge(() => uploadPushCertificate({ file, appleId, notes }, admin, ctx), reset);
     });
     report(r);
@@ -237,8 +237,10 @@ describe("fuzzed ADE server tokens", () => {
       case 2:
         return encrypted;
       case 3:
-      case 4:
-        return smime(mutateDer(rng, der));
+      case 4: {
+        const mutated = mutateDer(rng, der);
+        return mutated.length ? smime(mutated) : Buffer.alloc(0);
+      }
       case 5:
         return Buffer.from(mutateText(rng, encrypted.toString("latin1")), "latin1");
       case 6:
