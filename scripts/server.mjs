@@ -3,6 +3,7 @@
 import { createServer } from "node:http";
 import pg from "pg";
 import next from "next";
+import { checkedMultipart, isMultipartPost } from "./form-guard.mjs";
 
 const port = Number(process.env.PORT || 3000);
 const host = process.env.HOST || "0.0.0.0";
@@ -74,6 +75,13 @@ const server = createServer((req, res) => {
   }
   const deviceHandler = device?.deviceRoute(req.method, req.url);
   if (deviceHandler) return void device.serveDevice(req, res, deviceHandler);
+  if (isMultipartPost(req)) {
+    checkedMultipart(req).then(
+      (c) => (c.req ? handle(c.req, res) : res.writeHead(c.status, { "content-type": "text/plain; charset=utf-8", connection: "close" }).end(c.status === 413 ? "Body too large." : "Bad request: the form data is not valid.")),
+      () => res.destroy(),
+    );
+    return;
+  }
   handle(req, res);
 });
 // Idle keep-alive connections outlive a load balancer's (60 s on AWS ALB and most others), so the

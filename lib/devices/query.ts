@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { prisma } from "@/lib/db/client";
+import { withoutNul } from "@/lib/db/text";
 import { DeviceStatus, Platform } from "@/lib/db/generated/enums";
 import { UserError } from "@/lib/errors";
 import type { Prisma } from "@/lib/db/generated/client";
@@ -59,7 +60,8 @@ export type RawQuery = URLSearchParams | Record<string, string | string[] | unde
 
 function valueOf(raw: RawQuery, key: string): string | undefined {
   const v = raw instanceof URLSearchParams ? (raw.get(key) ?? undefined) : raw[key];
-  const s = Array.isArray(v) ? v[0] : v;
+  const first = Array.isArray(v) ? v[0] : v;
+  const s = first === undefined ? undefined : withoutNul(first);
   return s === undefined || s.trim() === "" ? undefined : s;
 }
 

@@ -53,7 +53,8 @@ async function deliver(
 /** Newest first, for the admin's mail log / development outbox. */
 export async function listMail(opts: { take?: number; skip?: number } = {}, db: Db = prisma()) {
   const take = Math.min(Math.max(Math.trunc(opts.take ?? 50), 1), 200);
-  const skip = Math.max(Math.trunc(opts.skip ?? 0), 0);
+  // A page number from the URL may be anything ("1e309"): past the last page is just empty.
+  const skip = Math.min(Math.max(Math.trunc(opts.skip ?? 0) || 0, 0), 1_000_000);
   const [messages, total] = await Promise.all([
     db.mailMessage.findMany({ orderBy: [{ createdAt: "desc" }, { id: "desc" }], take, skip }),
     db.mailMessage.count(),

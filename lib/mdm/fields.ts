@@ -9,10 +9,17 @@ export function invalid(field: string): UserError {
   return new UserError("mdm.invalidMessage", { field });
 }
 
+/**
+ * Longest string a strict field may carry. Apple's are identifiers and names of a few dozen
+ * characters; this bound keeps every one under PostgreSQL's btree entry limit (2,704 bytes at
+ * 4 bytes a character) for the indexed columns they are written to (topic, UDID, serial number).
+ */
+export const MAX_FIELD_CHARS = 512;
+
 export function optString(d: PlistDict, key: string): string | undefined {
   const v = d[key];
   if (v === undefined) return undefined;
-  if (typeof v !== "string") throw invalid(key);
+  if (typeof v !== "string" || v.length > MAX_FIELD_CHARS) throw invalid(key);
   return v;
 }
 

@@ -60,7 +60,12 @@ async function checkCertificate(certPem: string, now: Date): Promise<Checked> {
   const ca = await currentCa(now.getTime());
   const hit = checked.get(key);
   if (hit && hit.caFingerprint === ca.fingerprint) return hit;
-  const cert = new X509Certificate(certPem);
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch {
+    throw new UserError("mdm.badCertificate"); // a proxy's header, or DER forge read and OpenSSL does not
+  }
   if (!cert.checkIssued(ca.cert) || !cert.verify(ca.cert.publicKey)) throw new UserError("mdm.foreignCertificate");
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject)?.[1] ?? "";
   const entry: Checked = {

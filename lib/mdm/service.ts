@@ -7,6 +7,7 @@ import { parsePlist, buildPlist, type PlistDict } from "./plist";
 import { parseCheckin, parseConnect, type Authenticate, type TokenUpdate, type ConnectReport } from "./checkin";
 import { envelope, type CommandDict } from "./commands";
 import { parseResult } from "./results";
+import { MAX_FIELD_CHARS } from "./fields";
 import { commandBody, jsonSafe } from "./queue";
 import { connect, lookupDevice, RESULT_KEYS, type AnswerStatus, type ConnectInput, type DevicePatch } from "./storage";
 import { deviceEnrolled } from "./events";
@@ -316,8 +317,13 @@ function effects(requestType: string, parsed: unknown, now: Date): { inventory?:
         ["product_name", "productName"], ["serial_number", "serialNumber"], ["imei", "imei"], ["meid", "meid"], ["phone_number", "phoneNumber"],
         ["capacity_gb", "capacityGb"], ["supervised", "supervised"], ["lost_mode", "lostModeEnabled"],
       ];
-      // A query the device left out keeps what is known.
-      for (const [col, key] of cols) if (info[key] !== undefined && info[key] !== null) patch[col] = info[key] as string;
+      // A query the device left out keeps what is known. A string too long for the column's index
+      // (no device sends one) is kept in the inventory only.
+      for (const [col, key] of cols) {
+        const v = info[key];
+        if (v === undefined || v === null || (typeof v === "string" && v.length > MAX_FIELD_CHARS)) continue;
+        patch[col] = v as string;
+      }
       return { inventory, patch };
     }
     case "DeviceLocation":

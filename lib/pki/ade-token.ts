@@ -107,6 +107,8 @@ const FIELDS = {
   accessSecret: "access_secret",
 } as const;
 
+const TOKEN_VALUE = /^[\x21-\x7e]{1,1024}$/;
+
 function parseTokenJson(content: string): AdeToken {
   // Inside "-----BEGIN MESSAGE-----"/"-----END MESSAGE-----" when present; else the outermost braces.
   const wrapped = /-----BEGIN MESSAGE-----([\s\S]*?)-----END MESSAGE-----/.exec(content);
@@ -126,7 +128,9 @@ function parseTokenJson(content: string): AdeToken {
   const out: Partial<Record<keyof typeof FIELDS, string>> = {};
   for (const [prop, key] of Object.entries(FIELDS) as [keyof typeof FIELDS, string][]) {
     const v = obj[key];
-    if (typeof v !== "string" || v === "") throw new UserError("adeToken.badContent");
+    // Apple's are ASCII tokens; anything else (a NUL, a lone surrogate) would fail the OAuth
+    // signature or the database write later with a 500 instead of this refusal.
+    if (typeof v !== "string" || !TOKEN_VALUE.test(v)) throw new UserError("adeToken.badContent");
     out[prop] = v;
   }
   const expiry = typeof obj.access_token_expiry === "string" ? new Date(obj.access_token_expiry) : null;

@@ -1,6 +1,6 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import forge from "node-forge";
-import { UserError } from "@/lib/errors";
+import { UserError, isUserError } from "@/lib/errors";
 import { type X509Info, describeDer, privateKeySpkiSha256 } from "@/lib/pki/x509";
 
 export interface Pkcs12Contents {
@@ -88,8 +88,9 @@ function asn1ToBuffer(obj: forge.asn1.Asn1): Buffer {
 function decodeBags(asn1: forge.asn1.Asn1, password: string): forge.pkcs12.Bag[] {
   let pfx: forge.pkcs12.Pkcs12Pfx;
   try {
-    pfx = withUtf8Pbes2Passwords(() => forge.pkcs12.pkcs12FromAsn1(asn1, false, password));
+    pfx = withIterationLimit(() => withUtf8Pbes2Passwords(() => forge.pkcs12.pkcs12FromAsn1(asn1, false, password)));
   } catch (e) {
+    if (isUserError(e)) throw e;
     const msg = e instanceof Error ? e.message : String(e);
     if (/not an PKCS#12 PFX/.test(msg)) throw new UserError("pkcs12.notPkcs12");
     if (/unsupported|only pkcs#12 pfx in password integrity/i.test(msg)) throw new UserError("pkcs12.unsupported");
@@ -120,3 +121,33 @@ function withUtf8Pbes2Passwords<T>(fn: () => T): T {
     pbe.getCipherForPBES2 = original;
   }
 }
+
+/**
+ * Most key-derivation rounds a file may ask for. Exporters use 2,000 to 10,000 (OpenSSL, Windows,
+ * Keychain, Java); forge runs 200,000 in about a second. The count is the file's to choose, and
+ * forge would spin on one of 2^31 (or a 70 KB INTEGER) for ever, blocking the server.
+ */
+export const MAX_KDF_ITERATIONS = 200_000;
+
+type Kdf = (...args: unknown[]) => unknown;
+
+/** Refuse, before deriving, any MAC, PKCS#12-PBE or PBKDF2 key asking for more rounds. */
+function withIterationLimit<T>(fn: () => T): T {
+  const f = forge as unknown as { pkcs12: Record<string, Kdf>; pki: { pbe: Record<string, Kdf> }; pkcs5: Record<string, Kdf> };
+  // [module, function name, index of the iteration count among its arguments]
+  const guarded = [[f.pkcs12, "generateKey", 3], [f.pki.pbe, "generatePkcs12Key", 3], [f.pkcs5, "pbkdf2", 2]] as const;
+  const originals = guarded.map(([mod, name]) => mod[name]!);
+  guarded.forEach(([mod, name, at], i) => {
+    mod[name] = (...args: unknown[]) => {
+      const n = Number(args[at]);
+      if (!(n >= 1 && n <= MAX_KDF_ITERATIONS)) throw new UserError("pkcs12.tooManyIterations", { max: MAX_KDF_ITERATIONS });
+      return originals[i]!(...args);
+    };
+  });
+  try {
+    return fn();
+  } finally {
+    guarded.forEach(([mod, name], i) => (mod[name] = originals[i]!));
+  }
+}
+

@@ -1,4 +1,5 @@
 import { prisma } from "@/lib/db/client";
+import { withoutNul } from "@/lib/db/text";
 import { audit, type Actor } from "@/lib/audit";
 import { open, seal } from "@/lib/crypto";
 import { UserError, isUserError } from "@/lib/errors";
@@ -121,7 +122,7 @@ export interface UploadInput {
 export async function uploadPushCertificate(input: UploadInput, actor: Actor, ctx: RequestContext, now = new Date()) {
   return refused("pushCert.upload", actor, ctx, async () => {
     if (input.file.length > MAX_CERT_BYTES) throw new UserError("pushCert.tooLarge", { maxKb: MAX_CERT_BYTES / 1024 });
-    const appleId = input.appleId.trim();
+    const appleId = withoutNul(input.appleId).trim();
     if (!appleId) throw new UserError("pushCert.appleIdRequired");
     return prisma().$transaction(async (tx) => {
       await lock(tx);
@@ -146,7 +147,7 @@ export async function uploadPushCertificate(input: UploadInput, actor: Actor, ct
           certPem: info.pem,
           keySealed: seal(pendingKeyPem!, CERT_KEY),
           appleId,
-          notes: input.notes.slice(0, 4000),
+          notes: withoutNul(input.notes).slice(0, 4000),
           uploadedByLabel: actor.label,
           uploadedAt: now,
         },
@@ -161,7 +162,7 @@ export async function uploadPushCertificate(input: UploadInput, actor: Actor, ct
 export async function updateNotes(id: string, notes: string, actor: Actor, ctx: RequestContext) {
   const cert = await prisma().pushCertificate.findUnique({ where: { id } });
   if (!cert) throw new UserError("pushCert.notFound");
-  await prisma().pushCertificate.update({ where: { id }, data: { notes: notes.slice(0, 4000) } });
+  await prisma().pushCertificate.update({ where: { id }, data: { notes: withoutNul(notes).slice(0, 4000) } });
   await audit({ actor, action: "pushCert.notes", target: target(id, cert.topic), ...ctx });
 }
 

@@ -1,5 +1,6 @@
 import { createPrivateKey } from "node:crypto";
 import { prisma } from "@/lib/db/client";
+import { withoutNul } from "@/lib/db/text";
 import { audit, type Actor } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
 import { hit } from "@/lib/rate-limit";
@@ -65,7 +66,7 @@ export function checkPkcs12(data: Buffer, password: string, now = new Date()): P
 }
 
 function name(input: string | undefined, id: Pkcs12Contents): string {
-  const n = (input ?? "").trim() || id.cert.commonName || id.cert.subject;
+  const n = withoutNul(input ?? "").trim() || id.cert.commonName || id.cert.subject;
   if (n.length > NAME_MAX) throw new UserError("usercert.nameTooLong", { max: NAME_MAX });
   return n.slice(0, NAME_MAX);
 }
@@ -120,7 +121,7 @@ export async function editCertificate(
   ctx: Ctx,
 ): Promise<{ certificate: CertificateSummary; pushed: number }> {
   const current = await owned(user, certId, input.file ? "usercert.replace" : "usercert.rename", ctx);
-  const newName = input.name?.trim();
+  const newName = input.name === undefined ? undefined : withoutNul(input.name).trim();
   if (newName !== undefined && newName.length > NAME_MAX) throw new UserError("usercert.nameTooLong", { max: NAME_MAX });
   if (!input.file && !newName) throw new UserError("usercert.nothingToChange");
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { prisma } from "@/lib/db/client";
+import { withoutNul } from "@/lib/db/text";
 import { audit, type Actor } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
 import { normalizeEmail } from "@/lib/auth/login";
@@ -137,13 +138,13 @@ export async function deleteUser(id: string, confirm: string, actor: Actor, ctx:
 
 /** The users page: substring search over name, email and username; newest last within role. */
 export async function listUsers(opts: { q?: string; page?: number; status?: "active" | "disabled" | "" }) {
-  const q = opts.q?.trim().slice(0, 200);
+  const q = opts.q && withoutNul(opts.q).trim().slice(0, 200);
   const where: Prisma.UserWhereInput = {
     ...(q && { OR: [{ email: { contains: q, mode: "insensitive" } }, { displayName: { contains: q, mode: "insensitive" } }, { username: { contains: q, mode: "insensitive" } }] }),
     ...(opts.status === "active" && { disabled: false }),
     ...(opts.status === "disabled" && { disabled: true }),
   };
-  const page = Math.max(1, Math.trunc(opts.page ?? 1) || 1);
+  const page = Math.min(Math.max(1, Math.trunc(opts.page ?? 1) || 1), 100_000);
   const [users, total] = await Promise.all([
     prisma().user.findMany({ where, orderBy: [{ role: "asc" }, { email: "asc" }], take: PAGE_SIZE, skip: (page - 1) * PAGE_SIZE, include: { group: true, _count: { select: { devices: true } } } }),
     prisma().user.count({ where }),

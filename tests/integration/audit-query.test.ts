@@ -109,3 +109,20 @@ describe("paging and export batches", () => {
     expect(filtered).toEqual(["login-fail", "login-ok"]);
   });
 });
+
+describe("writing an event", () => {
+  it("stores a refusal whose target or details hold a NUL (a path with %00), without the NUL (found by tests/fuzz)", async () => {
+    const { audit } = await import("@/lib/audit");
+    await audit({
+      actor: { id: null, label: "nul\u0000actor" },
+      action: "fuzz.nul",
+      result: "DENIED",
+      target: { type: "userCertificate", id: "..\u0000", label: "a\u0000b" },
+      userAgent: "ua\u0000",
+      details: { reason: "notFound", path: "/x/\u0000", nested: [{ "k\u0000": "v\u0000" }], at: 1 },
+    });
+    const e = await prisma().auditEvent.findFirstOrThrow({ where: { action: "fuzz.nul" } });
+    expect(e).toMatchObject({ actorLabel: "nulactor", targetId: "..", targetLabel: "ab", userAgent: "ua" });
+    expect(e.details).toEqual({ reason: "notFound", path: "/x/", nested: [{ k: "v" }], at: 1 });
+  });
+});

@@ -55,6 +55,13 @@ describe("the filter in the URL", () => {
     expect(parseDeviceFilter({})).toEqual({ sort: "lastCheckIn", dir: "desc", page: 1 });
   });
 
+  it("drops a NUL (q=%00), which PostgreSQL cannot search for, instead of failing the list (found by tests/e2e/fuzz-routes)", async () => {
+    expect(parseDeviceFilter({ q: "\u0000" })).toEqual({ sort: "lastCheckIn", dir: "desc", page: 1 });
+    const f = parseDeviceFilter(new URLSearchParams("q=iP%00hone&page=99999999999999999999"));
+    expect(f.q).toBe("iPhone");
+    await expect(listDevices(f, await loadQueryContext(f, NOW))).resolves.toMatchObject({ page: 1 });
+  });
+
   it("writes back as a canonical query without defaults", () => {
     const f: DeviceFilter = { q: "x", mismatch: "1", checkIn: "newer", days: 7, sort: "lastCheckIn", dir: "desc", page: 2 };
     expect(filterQuery(f)).toEqual({ q: "x", checkIn: "newer", days: "7", mismatch: "1", page: "2" });

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { useOwnDatabase } from "../support/own-database";
 import { prisma } from "@/lib/db/client";
@@ -80,6 +80,42 @@ describe("connect", () => {
     // A second copy of the same answer changes nothing and is not an error either.
     expect((await put("connect", { Status: "Acknowledged", UDID: "MALFORMED", CommandUUID: info.id, QueryResponses: "x" }, id)).status).toBe(200);
     expect((await prisma().command.findUniqueOrThrow({ where: { id: info.id } })).status).toBe("ERROR");
+  });
+});
+
+describe("values too long for an indexed column (found by tests/fuzz)", () => {
+  // Random text: PostgreSQL compresses index entries, so only incompressible values overflow them.
+  const long = () => randomBytes(4000).toString("base64");
+
+  it("a check-in field longer than any Apple sends is refused as invalid, not a 500", async () => {
+    const id = await newIdentity();
+    for (const [field, body] of [
+      ["Topic", { MessageType: "Authenticate", Topic: long(), UDID: "LONG-1" }],
+      ["UDID", { MessageType: "Authenticate", Topic: TOPIC, UDID: long() }],
+      ["SerialNumber", { MessageType: "Authenticate", Topic: TOPIC, UDID: "LONG-1", SerialNumber: long() }],
+    ] as const) {
+      const r = await put("checkin", body, id);
+      expect([r.status, await r.text()], field).toEqual([400, "mdm.invalidMessage"]);
+    }
+    expect((await enroll("LONG-1", id)).status).toBe(200);
+    const r = await put("checkin", { MessageType: "TokenUpdate", Topic: long(), UDID: "LONG-1", Token: Buffer.alloc(32, 7), PushMagic: "PM" }, id);
+    expect([r.status, await r.text()]).toEqual([400, "mdm.invalidMessage"]);
+    expect(await prisma().device.findUniqueOrThrow({ where: { udid: "LONG-1" } })).toMatchObject({ topic: TOPIC, status: "ACTIVE" });
+  });
+
+  it("a DeviceInformation answer with such a value keeps it in the inventory only, and answers 200", async () => {
+    const id = await newIdentity();
+    await enroll("LONG-2", id);
+    const device = await prisma().device.findUniqueOrThrow({ where: { udid: "LONG-2" } });
+    const info = await enqueueCommand(device.id, { requestType: "DeviceInformation", command: { RequestType: "DeviceInformation", Queries: ["DeviceName", "OSVersion"] } }, { actor, push: false });
+    expect(uuidOf(await (await put("connect", { Status: "Idle", UDID: "LONG-2" }, id)).text())).toBe(info.id);
+    const name = long();
+    const r = await put("connect", { Status: "Acknowledged", UDID: "LONG-2", CommandUUID: info.id, QueryResponses: { DeviceName: name, OSVersion: "18.1", SerialNumber: long() } }, id);
+    expect(r.status).toBe(200);
+    expect(await prisma().device.findUniqueOrThrow({ where: { id: device.id } })).toMatchObject({ name: null, osVersion: "18.1", serialNumber: null });
+    expect((await prisma().command.findUniqueOrThrow({ where: { id: info.id } })).status).toBe("ACKNOWLEDGED");
+    const inv = await prisma().deviceInventory.findUniqueOrThrow({ where: { deviceId_kind: { deviceId: device.id, kind: "deviceInformation" } } });
+    expect((inv.data as { name: string }).name).toBe(name);
   });
 });
 

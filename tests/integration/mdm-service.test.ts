@@ -130,6 +130,21 @@ describe("identity from a TLS-terminating proxy", () => {
     delete process.env.MAMORI_CLIENT_CERT_HEADER;
     delete process.env.MAMORI_TRUSTED_PROXIES;
   });
+
+  it("refuses a header that is not a readable certificate as mdm.badCertificate, not a 500 (found by tests/fuzz)", async () => {
+    const id = await newIdentity();
+    process.env.MAMORI_CLIENT_CERT_HEADER = "x-ssl-client-cert";
+    process.env.MAMORI_TRUSTED_PROXIES = "1";
+    try {
+      for (const pem of [id.certPem.replace(/\n-----END/, "\n-----ENDX"), id.certPem.replace(/[A-Za-z0-9+/]{8}\n/, "!!!!\n"), "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"]) {
+        const headers = new Headers({ "x-ssl-client-cert": encodeURIComponent(pem) });
+        await expect(identifyDevice(headers, Buffer.from("<plist/>"))).rejects.toMatchObject({ name: "UserError", code: "mdm.badCertificate" });
+      }
+    } finally {
+      delete process.env.MAMORI_CLIENT_CERT_HEADER;
+      delete process.env.MAMORI_TRUSTED_PROXIES;
+    }
+  });
 });
 
 describe("connect", () => {

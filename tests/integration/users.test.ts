@@ -117,3 +117,11 @@ describe("users", () => {
     expect((await listUsers({ q: "zzz-nothing" })).total).toBe(0);
   });
 });
+
+describe("the users list", () => {
+  it("takes a NUL in the search and any page number without failing (found by tests/e2e/fuzz-routes)", async () => {
+    for (const [q, page] of [["\u0000", Infinity], ["a\u0000b", 1e20], ["", NaN]] as const) {
+      await expect(listUsers({ q, page })).resolves.toMatchObject({ users: expect.any(Array) });
+    }
+  });
+});

@@ -122,6 +122,13 @@ describe("parseCheckin", () => {
     expect(refusal(() => parseCheckin({ ...tu, AwaitingConfiguration: "false" }))).toEqual({ code: "mdm.invalidMessage", params: { field: "AwaitingConfiguration" } });
     expect(refusal(() => parseCheckin({ ...tu, UnlockToken: "x" }))).toEqual({ code: "mdm.invalidMessage", params: { field: "UnlockToken" } });
   });
+
+  it("refuses a string longer than any Apple sends (it would overflow the column's index)", () => {
+    const tu = load("tokenupdate-iphone.plist");
+    expect(parseCheckin({ ...tu, PushMagic: "p".repeat(512) }).messageType).toBe("TokenUpdate");
+    expect(refusal(() => parseCheckin({ ...tu, Topic: "t".repeat(513) }))).toEqual({ code: "mdm.invalidMessage", params: { field: "Topic" } });
+    expect(refusal(() => parseConnect({ Status: "Idle", UDID: "U".repeat(600) }))).toEqual({ code: "mdm.invalidMessage", params: { field: "UDID" } });
+  });
 });
 
 describe("check-in messages against Apple's YAML", () => {

@@ -134,5 +134,9 @@ describe("decryptAdeToken", () => {
     const { access_secret: _omit, ...missing } = CREDENTIALS;
     expect(codeOf(decrypt(JSON.stringify(missing)))).toBe("adeToken.badContent");
     expect(codeOf(decrypt(JSON.stringify({ ...CREDENTIALS, access_token_expiry: "someday" })))).toBe("adeToken.badContent");
+    // Not ASCII tokens (found by tests/fuzz): a lone surrogate broke the OAuth signature, a NUL the database write.
+    for (const odd of ["\ud800", "CK_\u0000x", "with space", "日本", "x".repeat(1025)]) {
+      expect(codeOf(decrypt(JSON.stringify({ ...CREDENTIALS, consumer_key: odd }))), odd.slice(0, 10)).toBe("adeToken.badContent");
+    }
   });
 });

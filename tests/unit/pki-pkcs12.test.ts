@@ -6,7 +6,7 @@ import path from "node:path";
 import forge from "node-forge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isUserError } from "@/lib/errors";
-import { readPkcs12 } from "@/lib/pki/pkcs12";
+import { MAX_KDF_ITERATIONS, readPkcs12 } from "@/lib/pki/pkcs12";
 import { publicKeyMatches } from "@/lib/pki/x509";
 import { type Issued, type TestCa, applePushSubject, createTestCa } from "@/tests/support/test-ca";
 import { codeOf } from "@/tests/support/refusal";
@@ -107,6 +107,25 @@ describe("readPkcs12", () => {
     const noMac = exportP12("nomac.p12", ["-nomac", ...WITH_KEY]).data;
     expectLeaf(readPkcs12(noMac, PASSWORD));
     expect(codeOf(() => readPkcs12(noMac, "wrong"))).toBe("pkcs12.wrongPassword");
+  });
+
+  it("refuses a file asking for more key-derivation rounds than it can afford, before deriving (found by tests/fuzz)", () => {
+    const many = ["-iter", String(MAX_KDF_ITERATIONS + 1), ...WITH_KEY];
+    // The MAC's count, PBES2/PBKDF2's (without a MAC), legacy PKCS#12 PBE's (without a MAC).
+    expect(codeOf(() => readPkcs12(exportP12("many.p12", many).data, PASSWORD))).toBe("pkcs12.tooManyIterations");
+    expect(codeOf(() => readPkcs12(exportP12("many-nomac.p12", ["-nomac", ...many]).data, PASSWORD))).toBe("pkcs12.tooManyIterations");
+    const legacy = ["-nomac", "-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES", ...many];
+    expect(codeOf(() => readPkcs12(exportP12("many-legacy.p12", legacy).data, PASSWORD))).toBe("pkcs12.tooManyIterations");
+    // The fuzzer's input: a MAC iteration count of 70,000 bytes, on which forge spun for ever.
+    const asn1 = forge.asn1.fromDer(exportP12("huge-count.p12", WITH_KEY).data.toString("binary"));
+    const macData = (asn1.value as forge.asn1.Asn1[])[2]!;
+    (macData.value as forge.asn1.Asn1[])[2] = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.INTEGER, false, "\x7f" + "\xff".repeat(69_999));
+    const huge = Buffer.from(forge.asn1.toDer(asn1).getBytes(), "binary");
+    const started = Date.now();
+    expect(codeOf(() => readPkcs12(huge, PASSWORD))).toBe("pkcs12.tooManyIterations");
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // Nothing stays patched: a normal file still reads.
+    expectLeaf(readPkcs12(exportP12("after.p12", WITH_KEY).data, PASSWORD));
   });
 
   it("reads a certificate-only file and picks the non-CA certificate", () => {
