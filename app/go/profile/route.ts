@@ -1,5 +1,7 @@
 import { headers } from "next/headers";
 import { isUserError } from "@/lib/errors";
+import { BodyTooLarge, readBody } from "@/lib/http/body";
+import { getT } from "@/lib/i18n/server";
 import { clientAddress } from "@/lib/request";
 import { enrollmentForTicket } from "@/lib/invitations/tickets";
 import { GO_COOKIE } from "@/lib/invitations/platform";
@@ -7,6 +9,18 @@ import { GO_COOKIE } from "@/lib/invitations/platform";
 export const dynamic = "force-dynamic";
 
 const PLATFORMS = new Set(["IOS", "MACOS"]);
+/** The form carries one short field; anything bigger is not our button. */
+const MAX_FORM_BYTES = 4096;
+
+/** The posted form, read with a cap (413 past it); null when it is not a form. */
+async function readForm(req: Request): Promise<FormData | null | "tooLarge"> {
+  try {
+    const body = await readBody(req, MAX_FORM_BYTES);
+    return await new Response(new Uint8Array(body), { headers: { "content-type": req.headers.get("content-type") ?? "" } }).formData();
+  } catch (e) {
+    return e instanceof BodyTooLarge ? "tooLarge" : null;
+  }
+}
 
 /**
  * The download button on /go/device (a plain form, so it works as Safari expects): a fresh
@@ -14,7 +28,11 @@ const PLATFORMS = new Set(["IOS", "MACOS"]);
  */
 export async function POST(req: Request) {
   const h = await headers();
-  const form = await req.formData().catch(() => null);
+  const form = await readForm(req);
+  if (form === "tooLarge") {
+    const t = await getT();
+    return new Response(t("errors.go.tooLarge", { maxKb: MAX_FORM_BYTES / 1024 }), { status: 413, headers: { "content-type": "text/plain; charset=utf-8" } });
+  }
   const platform = String(form?.get("platform") ?? "");
   const secret = req.headers.get("cookie")?.split(/;\s*/).find((c) => c.startsWith(`${GO_COOKIE}=`))?.slice(GO_COOKIE.length + 1);
   const back = (code: string) => new Response(null, { status: 303, headers: { location: `/go/device?error=${encodeURIComponent(code)}` } });
