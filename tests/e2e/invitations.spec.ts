@@ -216,12 +216,22 @@ test.describe.serial("invitations and /go on a phone", () => {
 
   test("signed in to the portal, a user shows a QR code for another device", async ({ page }) => {
     await signIn(page, YUI.email, YUI.password, /\/my$/);
+    // Looking at the page (twice) makes no ticket and writes no audit row: only the buttons do.
+    const count = async () => (await sql<{ n: string }>(
+      "SELECT (SELECT count(*) FROM enrollment_tickets t JOIN users u ON u.id = t.user_id WHERE u.email = $1) + (SELECT count(*) FROM audit_events WHERE actor_label = $1) AS n", [YUI.email]))[0]!.n;
+    const before = await count();
     await page.goto("/my/enroll");
     await expect(page.getByRole("heading", { name: "Add a device" })).toBeVisible();
+    await page.reload();
+    await expect(page.getByRole("heading", { name: "Add a device" })).toBeVisible();
+    expect(await count()).toBe(before);
+    await expect(page.getByTestId("qr-url")).toHaveCount(0);
+    await page.getByRole("button", { name: "Show a QR code" }).click();
     await expect(page.getByRole("img", { name: "QR code to enroll another device" }).locator("svg")).toBeVisible();
     const url = (await page.getByTestId("qr-url").textContent())!;
     expect(url).toMatch(/\/go\/t\/[\w-]+$/);
-    await page.getByRole("link", { name: "Enroll this device" }).click();
+    expect(await sql("SELECT 1 FROM audit_events WHERE action = 'enrollment.qr_create' AND actor_label = $1", [YUI.email])).toHaveLength(1);
+    await page.getByRole("button", { name: "Enroll this device" }).click();
     await expect(page).toHaveURL(/\/go\/device$/);
   });
 
