@@ -79,9 +79,14 @@ export async function inviteUsers(
     const pin = withPin ? newPin() : null;
     const expiresAt = new Date(now.getTime() + settings.validityDays * 86_400_000);
     const pinExpiresAt = pin ? new Date(Math.min(expiresAt.getTime(), now.getTime() + settings.pinValidityHours * 3_600_000)) : null;
-    const revoked = await prisma().invitation.updateMany({ where: { userId: user.id, revokedAt: null, enrolledAt: null }, data: { revokedAt: now } });
-    const inv = await prisma().invitation.create({
-      data: { userId: user.id, tokenHash: hash, pinHash: pin ? await hashPassword(pin) : null, pinExpiresAt, expiresAt, createdByLabel: actor.label },
+    const pinHash = pin ? await hashPassword(pin) : null;
+    // Revoke and create as one step, serialized per user (row lock): two sends racing leave
+    // exactly one open invitation, never two.
+    const { revoked, inv } = await prisma().$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM users WHERE id = ${user.id}::uuid FOR UPDATE`;
+      const revoked = await tx.invitation.updateMany({ where: { userId: user.id, revokedAt: null, enrolledAt: null }, data: { revokedAt: now } });
+      const inv = await tx.invitation.create({ data: { userId: user.id, tokenHash: hash, pinHash, pinExpiresAt, expiresAt, createdByLabel: actor.label } });
+      return { revoked, inv };
     });
     const mail = invitationMail(user.locale, {
       name: user.displayName,

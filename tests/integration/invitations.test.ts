@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { useOwnDatabase } from "../support/own-database";
 import { startFakeResend } from "../support/fake-resend";
 import { prisma } from "@/lib/db/client";
-import { hashPassword } from "@/lib/auth/password";
+import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { saveSetting } from "@/lib/settings";
 import { inviteUsers, invitationState, openInvitation, runInvitationReminders, startInvitations, verifyPin } from "@/lib/invitations/service";
 import { enrolledJobDone, finishedJob, startTestJobs } from "../support/jobs";
@@ -166,6 +166,32 @@ describe("invitations", () => {
     expect((await prisma().enrollment.findUniqueOrThrow({ where: { id: e.id } })).userId).toBe(u.id);
     await expect(enrollmentForTicket("forged", "IOS", ctx)).rejects.toMatchObject({ code: "go.ticketExpired" });
     expect(await readGoTicket(go.secret, new Date(Date.now() + 31 * 60_000))).toBeNull();
+  });
+});
+
+describe("races", () => {
+  it("two invitations sent at once for one user leave exactly one open", async () => {
+    const u = await newUser("race-invite@example.jp");
+    await Promise.all([inviteUsers([u.id], { pin: true, baseUrl: BASE }, admin, ctx), inviteUsers([u.id], { pin: true, baseUrl: BASE }, admin, ctx)]);
+    const all = await prisma().invitation.findMany({ where: { userId: u.id } });
+    expect(all).toHaveLength(2);
+    expect(all.filter((i) => !i.revokedAt)).toHaveLength(1);
+  });
+
+  it("two passwords set at once with one ticket: exactly one wins, the other changes nothing", async () => {
+    const u = await newUser("race-password@example.jp");
+    const { issueTicket } = await import("@/lib/invitations/tickets");
+    const go = await issueTicket(u.id, "GO", { id: u.id, label: u.email }, { needsPassword: true });
+    const results = await Promise.allSettled([
+      setPasswordWithTicket(go.secret, "first-long-passphrase", ctx),
+      setPasswordWithTicket(go.secret, "second-long-passphrase", ctx),
+    ]);
+    const won = results.flatMap((r, i) => (r.status === "fulfilled" ? [i] : []));
+    expect(won).toHaveLength(1);
+    expect(results.find((r) => r.status === "rejected")).toMatchObject({ reason: { code: "go.passwordAlreadySet" } });
+    const hash = (await prisma().user.findUniqueOrThrow({ where: { id: u.id } })).passwordHash;
+    expect(await verifyPassword(won[0] === 0 ? "first-long-passphrase" : "second-long-passphrase", hash)).toBe(true);
+    expect((await events("user.password_set")).filter((e) => e.targetId === u.id)).toHaveLength(1);
   });
 });
 
