@@ -273,6 +273,40 @@ describe("reminders", () => {
     expect(await events("invitation.remind")).toHaveLength(5);
   });
 
+  it("link to the address the invitation used when no public URL is set; never to a guessed localhost", async () => {
+    await prisma().invitation.deleteMany();
+    await saveSetting("invitations", { validityDays: 14, pinByDefault: false, pinValidityHours: 72, remindersEnabled: true, reminderIntervalDays: 2 }, admin, ctx);
+    const [recorded, legacy, local] = await Promise.all(["rb-recorded", "rb-legacy", "rb-local"].map((n) => newUser(`${n}@example.jp`)));
+    const start = new Date(Date.now() - 3 * 86_400_000);
+    await inviteUsers([recorded!.id, legacy!.id], { baseUrl: BASE }, admin, ctx, start);
+    // Sent before invitations kept their address: nothing to link to without a public URL.
+    await prisma().invitation.updateMany({ where: { userId: legacy!.id }, data: { baseUrl: null } });
+    // An admin on http://localhost in production: that address is not kept for mails.
+    const env = process.env.NODE_ENV;
+    (process.env as Record<string, string>).NODE_ENV = "production";
+    try {
+      await inviteUsers([local!.id], { baseUrl: "http://localhost:3000" }, admin, ctx, start);
+    } finally {
+      (process.env as Record<string, string | undefined>).NODE_ENV = env;
+    }
+    expect((await prisma().invitation.findFirstOrThrow({ where: { userId: local!.id } })).baseUrl).toBeNull();
+
+    const now = new Date();
+    expect(await runInvitationReminders(null, now)).toBe(1);
+    const mail = await prisma().mailMessage.findFirstOrThrow({ where: { to: { has: recorded!.email } }, orderBy: { createdAt: "desc" } });
+    expect(mail.text).toContain(`${BASE}/go?email=`);
+    expect(await prisma().mailMessage.count({ where: { to: { has: local!.email } } })).toBe(1); // the invitation only
+    // The other two wait, unclaimed, and the run says why.
+    const waiting = await prisma().invitation.findMany({ where: { userId: { in: [legacy!.id, local!.id] } } });
+    expect(waiting.map((i) => i.lastReminderAt)).toEqual([null, null]);
+    const warning = (await events("invitation.remind")).at(-1)!;
+    expect(warning).toMatchObject({ result: "FAILURE", details: { reason: "noPublicUrl", waiting: 2 } });
+    // Once a public URL is set, they go out with it.
+    expect(await runInvitationReminders("https://mdm2.example.jp", now)).toBe(2);
+    const later = await prisma().mailMessage.findFirstOrThrow({ where: { to: { has: legacy!.email } }, orderBy: { createdAt: "desc" } });
+    expect(later.text).toContain("https://mdm2.example.jp/go?email=");
+  });
+
   it("run hourly as the invitation-reminders job", async () => {
     const { definedJobs } = await import("@/lib/jobs/queue");
     await import("@/lib/jobs/handlers");
