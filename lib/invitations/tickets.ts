@@ -42,6 +42,14 @@ export async function createQrToken(userId: string, actor: Actor, ctx: Ctx, now 
   return t;
 }
 
+/** Why a QR token would be refused, without spending or auditing anything (null: it would work). */
+export async function qrTokenProblem(token: string, now = new Date()): Promise<"go.qrUsed" | "go.qrExpired" | "go.qrInvalid" | null> {
+  const t = await prisma().enrollmentTicket.findUnique({ where: { tokenHash: hashSecret(token) }, include: { user: { select: { disabled: true } } } });
+  if (!t || t.kind !== "QR" || t.user.disabled) return "go.qrInvalid";
+  if (t.usedAt) return "go.qrUsed";
+  return t.expiresAt <= now ? "go.qrExpired" : null;
+}
+
 /** Scanning the QR code: spends the token once (atomic UPDATE) and returns a GO ticket. */
 export async function redeemQrToken(token: string, ctx: Ctx, now = new Date()) {
   const hash = hashSecret(token);

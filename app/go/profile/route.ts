@@ -4,6 +4,8 @@ import { BodyTooLarge, readBody } from "@/lib/http/body";
 import { getT } from "@/lib/i18n/server";
 import { clientAddress } from "@/lib/request";
 import { enrollmentForTicket } from "@/lib/invitations/tickets";
+import { enrollmentProfile, profileResponse } from "@/lib/enrollment/profile";
+import { resolvePublicUrl } from "@/lib/settings";
 import { GO_COOKIE } from "@/lib/invitations/platform";
 
 export const dynamic = "force-dynamic";
@@ -24,7 +26,8 @@ async function readForm(req: Request): Promise<FormData | null | "tooLarge"> {
 
 /**
  * The download button on /go/device (a plain form, so it works as Safari expects): a fresh
- * one-time enrollment for the ticket's user, then on to the profile itself.
+ * one-time enrollment for the ticket's user, answered at once as the .mobileconfig. The
+ * enrollment's link is spent by this very tap, so no one-time URL is left lying around.
  */
 export async function POST(req: Request) {
   const h = await headers();
@@ -38,8 +41,9 @@ export async function POST(req: Request) {
   const back = (code: string) => new Response(null, { status: 303, headers: { location: `/go/device?error=${encodeURIComponent(code)}` } });
   if (!PLATFORMS.has(platform)) return back("go.platformUnsupported");
   try {
-    const e = await enrollmentForTicket(secret ? decodeURIComponent(secret) : null, platform as "IOS" | "MACOS", { ip: clientAddress(h), userAgent: h.get("user-agent") });
-    return new Response(null, { status: 303, headers: { location: `/enroll/profile/${e.profileToken}`, "cache-control": "no-store" } });
+    const ctx = { ip: clientAddress(h), userAgent: h.get("user-agent") };
+    const e = await enrollmentForTicket(secret ? decodeURIComponent(secret) : null, platform as "IOS" | "MACOS", ctx);
+    return profileResponse(await enrollmentProfile(e.profileToken, await resolvePublicUrl(h.get("host")), ctx));
   } catch (e) {
     if (isUserError(e)) return back(e.code);
     throw e;
