@@ -7,8 +7,8 @@ import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { saveSetting } from "@/lib/settings";
 import { inviteUsers, invitationState, openInvitation, runInvitationReminders, startInvitations, verifyPin } from "@/lib/invitations/service";
 import { enrolledJobDone, finishedJob, startTestJobs } from "../support/jobs";
-import { createQrToken, enrollmentForTicket, readGoTicket, redeemQrToken, setPasswordWithTicket } from "@/lib/invitations/tickets";
-import { createEnrollment, redeemProfileToken, consumeChallenge } from "@/lib/enrollment/service";
+import { createQrToken, enrollmentForTicket, qrTokenProblem, readGoTicket, redeemQrToken, setPasswordWithTicket } from "@/lib/invitations/tickets";
+import { createEnrollment, profileLinkProblem, redeemProfileToken, consumeChallenge } from "@/lib/enrollment/service";
 import { deviceCa } from "@/lib/pki/device-ca";
 import { issueCertificate } from "@/lib/pki/ca";
 import { signData } from "@/lib/pki/cms";
@@ -237,6 +237,29 @@ describe("QR codes", () => {
     await expect(redeemQrToken("made-up", ctx)).rejects.toMatchObject({ code: "go.qrInvalid" });
     const scans = await events("enrollment.qr_scan");
     expect(scans.map((e) => e.result)).toEqual(["SUCCESS", "FAILURE", "FAILURE", "FAILURE"]);
+  });
+
+  it("looking at a QR or profile link (what GET does) spends and audits nothing; using it does", async () => {
+    const u = await newUser("peek@example.jp", { password: "peek-user-password-1" });
+    const qr = await createQrToken(u.id, admin, ctx);
+    const scans = (await events("enrollment.qr_scan")).length;
+    expect(await qrTokenProblem(qr.secret)).toBeNull();
+    expect(await qrTokenProblem(qr.secret)).toBeNull();
+    expect(await events("enrollment.qr_scan")).toHaveLength(scans);
+    await redeemQrToken(qr.secret, ctx);
+    expect(await qrTokenProblem(qr.secret)).toBe("go.qrUsed");
+    expect(await qrTokenProblem("made-up")).toBe("go.qrInvalid");
+    expect(await qrTokenProblem(qr.secret.slice(0, -1))).toBe("go.qrInvalid");
+
+    const e = await createEnrollment({ userId: u.id, platform: "IOS" }, admin, ctx);
+    expect(await profileLinkProblem(e.profileToken)).toBeNull();
+    expect(await profileLinkProblem(e.profileToken)).toBeNull();
+    expect((await prisma().enrollment.findUniqueOrThrow({ where: { id: e.id } })).profileUsedAt).toBeNull();
+    await redeemProfileToken(e.profileToken);
+    expect(await profileLinkProblem(e.profileToken)).toBe("enrollment.linkUsed");
+    expect(await profileLinkProblem("made-up")).toBe("enrollment.linkInvalid");
+    const old = await createEnrollment({ userId: u.id, platform: "IOS" }, admin, ctx, new Date(Date.now() - 30 * 86_400_000));
+    expect(await profileLinkProblem(old.profileToken)).toBe("enrollment.linkInvalid");
   });
 
   it("two scans racing: one wins", async () => {
