@@ -207,8 +207,9 @@ test.describe.serial("invitations and /go on a phone", () => {
 
     // A scanner checking the link (HEAD) or prefetching it (GET, no cookies) does not spend it.
     expect((await page.request.head(url, { maxRedirects: 0 })).status()).toBe(200);
-    const scanner = await page.request.get(url, { maxRedirects: 0, headers: { cookie: "" } });
+    const scanner = await page.request.get(url, { maxRedirects: 0, headers: { cookie: "", "accept-language": "en" } });
     expect(scanner.status()).toBe(200);
+    expect(await scanner.text()).toContain('<form method="post"><button type="submit"');
     expect(await scanner.text()).toContain("Continue");
     expect((await page.context().cookies()).filter((c) => c.name.includes("go"))).toHaveLength(0);
     // The person scanning it taps Continue: that POST spends it.
