@@ -15,6 +15,8 @@ export type ActionState = {
   message?: string;
   /** A job the action started (lib/jobs/progress): the form shows its progress. */
   jobId?: string;
+  /** What the action made for the page to show (e.g. a QR code), handed to onSuccess. */
+  data?: Record<string, string>;
   /** What was typed, echoed back on failure so the form keeps it (never secrets). */
   values?: Record<string, string>;
 } | null;

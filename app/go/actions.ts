@@ -5,8 +5,7 @@ import { AuthError, CredentialsSignin } from "next-auth";
 import { z } from "zod";
 import { formAction } from "@/lib/actions";
 import { signIn } from "@/lib/auth";
-import { normalizeEmail } from "@/lib/auth/login";
-import { prisma } from "@/lib/db/client";
+import { findLoginUser, normalizeEmail } from "@/lib/auth/login";
 import { verifyPin } from "@/lib/invitations/service";
 import { continueAsSignedIn, issueTicket, setPasswordWithTicket } from "@/lib/invitations/tickets";
 import { goCookie, setGoCookie } from "./cookie";
@@ -45,8 +44,9 @@ export const goPasswordAction = formAction(
   async (input, { t }) => {
     const refused = await signInWithPassword(input.email, input.password, t);
     if (refused) return { ok: false, error: refused };
-    // Signed in by email or (directory users) by username: find whichever it was.
-    const user = await prisma().user.findFirstOrThrow({ where: { OR: [{ email: normalizeEmail(input.email) }, { username: input.email.trim() }] } });
+    // Signed in by email or (directory users) by username: the same lookup sign-in used.
+    const user = await findLoginUser(input.email);
+    if (!user) return { ok: false, error: t("errors.login.invalid") };
     const ticket = await issueTicket(user.id, "GO", { id: user.id, label: user.email });
     await setGoCookie(ticket.secret);
     redirect("/go/device");

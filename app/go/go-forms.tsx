@@ -19,7 +19,7 @@ export function GoPasswordForm({ email }: { email?: string }) {
   const t = useT();
   return (
     <ActionForm action={goPasswordAction} submitLabel={t("go.passwordSubmit")} pendingLabel={t("go.checking")} testId="go-password-form" variant="secondary">
-      <Field label={t("go.email")} name="email" type="email" autoComplete="username" defaultValue={email} required />
+      <Field label={t("login.email")} name="email" type="text" inputMode="email" autoCapitalize="none" spellCheck={false} autoComplete="username" defaultValue={email} required />
       <Field label={t("go.password")} name="password" type="password" autoComplete="current-password" required />
     </ActionForm>
   );

@@ -190,10 +190,14 @@ export async function listDevices(token: string, enterpriseName: string, maxPage
   for (let page = 0; page < maxPages; page++) {
     const q = new URLSearchParams({ pageSize: String(PAGE_SIZE), ...(pageToken && { pageToken }) });
     const json = await amapi(token, "GET", `${enterpriseName}/devices?${q}`);
-    const devices = Array.isArray(json.devices) ? json.devices : [];
+    // Google leaves `devices` out of an empty page (proto3 JSON drops empty lists); anything
+    // else that is not a list of named devices is a broken answer, never an empty fleet.
+    const devices = json.devices ?? [];
+    if (!Array.isArray(devices)) throw new UserError("android.badResponse", { detail: "devices.list devices" });
     for (const d of devices) {
-      const parsed = d && typeof d === "object" ? toDevice(d as Record<string, unknown>) : null;
-      if (parsed) out.push(parsed);
+      const parsed = d && typeof d === "object" && !Array.isArray(d) ? toDevice(d as Record<string, unknown>) : null;
+      if (!parsed) throw new UserError("android.badResponse", { detail: "devices.list device" });
+      out.push(parsed);
     }
     pageToken = str(json.nextPageToken);
     if (!pageToken) return out;

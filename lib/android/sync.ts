@@ -18,6 +18,8 @@ export interface SyncResult {
   updated: number;
   retired: number;
   skipped: number;
+  /** Not listed for the first time: retired if the next sync does not list them either. */
+  missing: number;
 }
 
 /** AMAPI device state → Mamori status. DELETED devices are not listed at all; see `retire`. */
@@ -49,7 +51,11 @@ export function ownerIdFromTokenData(data: string | null): string | null {
   }
 }
 
-/** Lists every AMAPI device and upserts it; devices no longer listed are retired. */
+/**
+ * Lists every AMAPI device and upserts it. A device no longer listed is retired only when two
+ * syncs in a row miss it: one odd answer (an empty listing from a glitch, a wrong enterprise)
+ * must not retire the fleet. A malformed answer aborts the job before anything changes.
+ */
 export async function syncAndroidDevices(now = new Date()): Promise<SyncResult | null> {
   const row = await prisma().androidEnterprise.findUnique({ where: { id: 1 } });
   if (!row) return null;
@@ -64,7 +70,7 @@ export async function syncAndroidDevices(now = new Date()): Promise<SyncResult |
   }
   // Oldest enrollment first: when a phone re-enrolls, its newer record wins the serial number.
   devices.sort((a, b) => (a.enrollmentTime?.getTime() ?? 0) - (b.enrollmentTime?.getTime() ?? 0));
-  const result: SyncResult = { created: 0, updated: 0, retired: 0, skipped: 0 };
+  const result: SyncResult = { created: 0, updated: 0, retired: 0, skipped: 0, missing: 0 };
   const users = new Set(
     (await prisma().user.findMany({ where: { id: { in: devices.map((d) => ownerIdFromTokenData(d.enrollmentTokenData)).filter((x): x is string => x !== null) } }, select: { id: true } })).map((u) => u.id),
   );
@@ -72,7 +78,7 @@ export async function syncAndroidDevices(now = new Date()): Promise<SyncResult |
     const outcome = await upsert(d, users, now);
     result[outcome]++;
   }
-  result.retired = await retire(row.enterpriseName, new Set(devices.map((d) => d.name)));
+  Object.assign(result, await retire(row.enterpriseName, new Set(devices.map((d) => d.name)), now));
   await prisma().androidEnterprise.update({ where: { id: 1 }, data: { lastSyncAt: now, lastSyncResult: `ok:${devices.length}` } });
   return result;
 }
@@ -87,6 +93,7 @@ async function upsert(d: AmapiDevice, users: Set<string>, now: Date): Promise<"c
     osVersion: d.androidVersion,
     status: statusOf(d),
     lastCheckInAt: d.lastStatusReportTime,
+    amapiMissingAt: null,
     ...(ownerId && users.has(ownerId) && { ownerId }),
   };
   const byName = await prisma().device.findUnique({ where: { amapiName: d.name }, select: { id: true } });
@@ -115,20 +122,27 @@ async function upsert(d: AmapiDevice, users: Set<string>, now: Date): Promise<"c
   return "created";
 }
 
-/** Devices of this enterprise that AMAPI no longer lists were deleted there: retired here. */
-async function retire(enterpriseName: string, listed: Set<string>): Promise<number> {
+/**
+ * Devices of this enterprise that AMAPI no longer lists were deleted there: the first sync that
+ * misses one marks it, the next one that misses it again retires it.
+ */
+async function retire(enterpriseName: string, listed: Set<string>, now: Date): Promise<{ retired: number; missing: number }> {
   const known = await prisma().device.findMany({
     where: { platform: "ANDROID", amapiName: { startsWith: `${enterpriseName}/devices/` }, status: { not: "RETIRED" } },
-    select: { id: true, amapiName: true, serialNumber: true },
+    select: { id: true, amapiName: true, serialNumber: true, amapiMissingAt: true },
   });
-  let n = 0;
+  const out = { retired: 0, missing: 0 };
   for (const d of known) {
     if (listed.has(d.amapiName!)) continue;
+    if (!d.amapiMissingAt) {
+      out.missing += (await prisma().device.updateMany({ where: { id: d.id, amapiMissingAt: null }, data: { amapiMissingAt: now } })).count;
+      continue;
+    }
     const { count } = await prisma().device.updateMany({ where: { id: d.id, status: { not: "RETIRED" } }, data: { status: "RETIRED" } });
     if (count) {
-      n++;
-      await audit({ actor: SYSTEM, action: "device.retire", target: { type: "device", id: d.id, label: d.serialNumber ?? d.amapiName }, details: { platform: "android", reason: "deleted in Android Management API" } });
+      out.retired++;
+      await audit({ actor: SYSTEM, action: "device.retire", target: { type: "device", id: d.id, label: d.serialNumber ?? d.amapiName }, details: { platform: "android", reason: "deleted in Android Management API", missingSince: d.amapiMissingAt.toISOString() } });
     }
   }
-  return n;
+  return out;
 }

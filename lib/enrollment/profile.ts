@@ -48,3 +48,10 @@ export async function enrollmentProfile(token: string, baseUrl: string, ctx: { i
     return signData(Buffer.from(xml, "utf8"), ca);
   });
 }
+
+/** The HTTP answer Safari installs from: a signed .mobileconfig as a download. */
+export function profileResponse(body: Buffer): Response {
+  return new Response(new Uint8Array(body), {
+    headers: { "content-type": "application/x-apple-aspen-config", "content-disposition": 'attachment; filename="Mamori.mobileconfig"', "cache-control": "no-store" },
+  });
+}

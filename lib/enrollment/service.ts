@@ -79,6 +79,13 @@ export async function redeemProfileToken(token: string, now = new Date(), db: Pi
   return { enrollment, challenge };
 }
 
+/** Why a profile link would be refused, without spending it (null: it would work). */
+export async function profileLinkProblem(token: string, now = new Date()): Promise<"enrollment.linkUsed" | "enrollment.linkInvalid" | null> {
+  const e = await prisma().enrollment.findUnique({ where: { profileTokenHash: hashSecret(token) }, select: { profileUsedAt: true, profileExpiresAt: true } });
+  if (e?.profileUsedAt) return "enrollment.linkUsed";
+  return !e || e.profileExpiresAt <= now ? "enrollment.linkInvalid" : null;
+}
+
 /**
  * Spends a SCEP challenge (once, before it expires) for the enrollment it was made for; returns
  * that enrollment's id or null. A request naming another enrollment spends nothing.

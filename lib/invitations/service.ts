@@ -7,7 +7,7 @@ import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { normalizeEmail } from "@/lib/auth/login";
 import { newSecret, hashSecret } from "@/lib/enrollment/tokens";
 import { sendMail } from "@/lib/mail";
-import { getSetting } from "@/lib/settings";
+import { getSetting, mailableUrl } from "@/lib/settings";
 import { defaultTimeZone } from "@/lib/config";
 import { formatDateTime } from "@/lib/i18n";
 import type { Invitation, User } from "@/lib/db/generated/client";
@@ -79,9 +79,16 @@ export async function inviteUsers(
     const pin = withPin ? newPin() : null;
     const expiresAt = new Date(now.getTime() + settings.validityDays * 86_400_000);
     const pinExpiresAt = pin ? new Date(Math.min(expiresAt.getTime(), now.getTime() + settings.pinValidityHours * 3_600_000)) : null;
-    const revoked = await prisma().invitation.updateMany({ where: { userId: user.id, revokedAt: null, enrolledAt: null }, data: { revokedAt: now } });
-    const inv = await prisma().invitation.create({
-      data: { userId: user.id, tokenHash: hash, pinHash: pin ? await hashPassword(pin) : null, pinExpiresAt, expiresAt, createdByLabel: actor.label },
+    const pinHash = pin ? await hashPassword(pin) : null;
+    // Revoke and create as one step, serialized per user (row lock): two sends racing leave
+    // exactly one open invitation, never two.
+    const { revoked, inv } = await prisma().$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM users WHERE id = ${user.id}::uuid FOR UPDATE`;
+      const revoked = await tx.invitation.updateMany({ where: { userId: user.id, revokedAt: null, enrolledAt: null }, data: { revokedAt: now } });
+      const inv = await tx.invitation.create({
+        data: { userId: user.id, tokenHash: hash, pinHash, pinExpiresAt, expiresAt, baseUrl: mailableUrl(opts.baseUrl) ? opts.baseUrl : null, createdByLabel: actor.label },
+      });
+      return { revoked, inv };
     });
     const mail = invitationMail(user.locale, {
       name: user.displayName,
@@ -182,8 +189,11 @@ export async function markInvitationsEnrolled(userId: string, now = new Date()):
  * One reminder per due invitation: not enrolled, not revoked, not expired, and the interval
  * since the last mail has passed. Each row is claimed (FOR UPDATE SKIP LOCKED, stamped in the
  * same statement) before its mail goes out, so concurrent runs never send one twice.
+ * Links go to the configured public URL, else to the address the invitation itself linked to;
+ * never to a guess (http://localhost:3000). Due invitations with neither wait, unclaimed, and
+ * each run says so in the audit log (invitation.remind, FAILURE, noPublicUrl) until one is set.
  */
-export async function runInvitationReminders(baseUrl: string, now = new Date()): Promise<number> {
+export async function runInvitationReminders(publicUrl: string | null, now = new Date()): Promise<number> {
   const s = await getSetting("invitations");
   if (!s.remindersEnabled) return 0;
   const due = new Date(now.getTime() - s.reminderIntervalDays * 86_400_000);
@@ -195,12 +205,14 @@ export async function runInvitationReminders(baseUrl: string, now = new Date()):
         SELECT i.id FROM invitations i JOIN users u ON u.id = i.user_id
         WHERE i.enrolled_at IS NULL AND i.revoked_at IS NULL AND i.sent_at IS NOT NULL AND NOT u.disabled
           AND i.expires_at > ${now} AND COALESCE(i.last_reminder_at, i.sent_at) <= ${due}
+          AND (${publicUrl}::text IS NOT NULL OR i.base_url IS NOT NULL)
         ORDER BY i.created_at LIMIT 50 FOR UPDATE OF i SKIP LOCKED)
       RETURNING id`;
-    if (!claimed.length) return sent;
+    if (!claimed.length) break;
     for (const { id } of claimed) {
       const inv = await prisma().invitation.findUniqueOrThrow({ where: { id }, include: { user: true } });
       const user = inv.user;
+      const baseUrl = publicUrl ?? inv.baseUrl!;
       const mail = invitationMail(user.locale, {
         name: user.displayName,
         email: user.email,
@@ -216,6 +228,13 @@ export async function runInvitationReminders(baseUrl: string, now = new Date()):
       sent++;
     }
   }
+  if (!publicUrl) {
+    const waiting = await prisma().invitation.count({
+      where: { enrolledAt: null, revokedAt: null, sentAt: { not: null }, baseUrl: null, expiresAt: { gt: now }, user: { disabled: false }, OR: [{ lastReminderAt: { lte: due } }, { lastReminderAt: null, sentAt: { lte: due } }] },
+    });
+    if (waiting) await audit({ actor: { id: null, label: "system" }, action: "invitation.remind", result: "FAILURE", details: { reason: "noPublicUrl", waiting } });
+  }
+  return sent;
 }
 
 /** The newest invitation per user, for the users list. */

@@ -42,6 +42,14 @@ export async function createQrToken(userId: string, actor: Actor, ctx: Ctx, now 
   return t;
 }
 
+/** Why a QR token would be refused, without spending or auditing anything (null: it would work). */
+export async function qrTokenProblem(token: string, now = new Date()): Promise<"go.qrUsed" | "go.qrExpired" | "go.qrInvalid" | null> {
+  const t = await prisma().enrollmentTicket.findUnique({ where: { tokenHash: hashSecret(token) }, include: { user: { select: { disabled: true } } } });
+  if (!t || t.kind !== "QR" || t.user.disabled) return "go.qrInvalid";
+  if (t.usedAt) return "go.qrUsed";
+  return t.expiresAt <= now ? "go.qrExpired" : null;
+}
+
 /** Scanning the QR code: spends the token once (atomic UPDATE) and returns a GO ticket. */
 export async function redeemQrToken(token: string, ctx: Ctx, now = new Date()) {
   const hash = hashSecret(token);
@@ -82,10 +90,14 @@ export async function setPasswordWithTicket(secret: string | undefined | null, p
   const problem = passwordProblem(password, { email: ticket.user.email, name: ticket.user.displayName });
   if (problem) throw new UserError(problem, { min: PASSWORD_MIN });
   if (password !== confirm) throw new UserError("password.mismatch");
-  await prisma().$transaction([
-    prisma().user.update({ where: { id: ticket.userId }, data: { passwordHash: await hashPassword(password) } }),
-    prisma().enrollmentTicket.update({ where: { id: ticket.id }, data: { needsPassword: false } }),
-  ]);
+  const passwordHash = await hashPassword(password);
+  // Claimed, not checked-then-set: of two racing requests only one finds the ticket still
+  // wanting a password (and the account still without one); the other changes nothing.
+  await prisma().$transaction(async (tx) => {
+    const claimed = await tx.enrollmentTicket.updateMany({ where: { id: ticket.id, needsPassword: true, usedAt: null }, data: { needsPassword: false } });
+    const set = claimed.count ? await tx.user.updateMany({ where: { id: ticket.userId, passwordHash: null }, data: { passwordHash } }) : claimed;
+    if (!set.count) throw new UserError("go.passwordAlreadySet");
+  });
   await audit({ actor: { id: ticket.userId, label: ticket.user.email }, action: "user.password_set", target: { type: "user", id: ticket.userId, label: ticket.user.email }, details: { via: "go" }, ...ctx });
   return ticket.user;
 }

@@ -10,7 +10,7 @@ import { runScheduledSync, syncDirectory } from "@/lib/directory/sync";
 import { inviteUsers, runInvitationReminders } from "@/lib/invitations/service";
 import { syncConfiguration } from "@/lib/configurations/service";
 import { syncAndroidDevices } from "@/lib/android/sync";
-import { resolvePublicUrl } from "@/lib/settings";
+import { configuredPublicUrl } from "@/lib/settings";
 import { afterEnroll } from "@/lib/enrollment/after-enroll";
 import { sweepCommands } from "@/lib/mdm/storage";
 import type { DeviceEnrolled } from "@/lib/mdm/events";
@@ -84,4 +84,4 @@ defineJob(JOB_KINDS.lostJobs, async () => void (await failLostJobs()), { cron: "
 defineJob(JOB_KINDS.expiryNotices, async () => void (await runExpiryNotices(new Date())), { cron: "0 * * * *", policy: "stately" });
 defineJob(JOB_KINDS.inactiveDevices, async () => void (await markInactiveDevices(new Date())), { cron: "20 * * * *", policy: "stately" });
 defineJob(JOB_KINDS.collection, async () => void (await runCollection(new Date())), { cron: "*/5 * * * *", policy: "stately" });
-defineJob(JOB_KINDS.invitationReminders, async () => void (await runInvitationReminders(await resolvePublicUrl(null), new Date())), { cron: "40 * * * *", policy: "stately" });
+defineJob(JOB_KINDS.invitationReminders, async () => void (await runInvitationReminders(await configuredPublicUrl(), new Date())), { cron: "40 * * * *", policy: "stately" });

@@ -261,6 +261,21 @@ export async function saveSetting<K extends SettingName>(
  * when set (the environment wins), else the one saved under Settings, else http://<Host>.
  */
 export async function resolvePublicUrl(fallbackHost?: string | null, db: Db = prisma()): Promise<string> {
-  if (process.env.MAMORI_PUBLIC_URL?.trim()) return publicUrl(fallbackHost);
-  return (await getSetting("general", db)).publicUrl ?? publicUrl(fallbackHost);
+  return (await configuredPublicUrl(db)) ?? publicUrl(fallbackHost);
+}
+
+/** MAMORI_PUBLIC_URL or the address saved under Settings; null when neither is set (no guess). */
+export async function configuredPublicUrl(db: Db = prisma()): Promise<string | null> {
+  if (process.env.MAMORI_PUBLIC_URL?.trim()) return publicUrl();
+  return (await getSetting("general", db)).publicUrl;
+}
+
+/** A loopback address (localhost, 127.0.0.1, ::1) reaches nobody from a mail in production. */
+export function mailableUrl(url: string): boolean {
+  if (process.env.NODE_ENV !== "production") return true;
+  try {
+    return !LOOPBACK.has(new URL(url).hostname);
+  } catch {
+    return false;
+  }
 }

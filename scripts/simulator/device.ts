@@ -74,7 +74,8 @@ export class SimulatedDevice {
 
   /** Profile download, SCEP, Authenticate, TokenUpdate: what installing the profile does. */
   async enroll(enrollmentUrl: string): Promise<void> {
-    const res = await this.fetch(enrollmentUrl);
+    // A GET only shows the Download button; its POST (what tapping it sends) is the download.
+    const res = await this.fetch(enrollmentUrl, { method: "POST" });
     if (!res.ok) throw new Error(`profile download failed: HTTP ${res.status} ${await res.text()}`);
     if (!res.headers.get("content-type")?.startsWith("application/x-apple-aspen-config")) throw new Error("not a configuration profile");
     const signed = Buffer.from(await res.arrayBuffer());

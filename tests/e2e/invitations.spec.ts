@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { createAdmin, createEndUser, sql } from "./db";
+import { hashPassword } from "../../lib/auth/password";
 import { installPushCertificate, signIn, afterEnrollment } from "./helpers";
 import { createTestCa } from "../support/test-ca";
 import { SimulatedDevice } from "../../scripts/simulator/device";
@@ -113,7 +114,8 @@ test.describe.serial("invitations and /go on a phone", () => {
     const dl = await download;
     expect(dl.suggestedFilename()).toBe("Mamori.mobileconfig");
     const profile = { url: dl.url(), body: readFileSync((await dl.path())!), type: "application/x-apple-aspen-config" };
-    expect(profile.url.startsWith(`${baseURL}/enroll/profile/`)).toBe(true);
+    // The tap is the download (a POST): no one-time URL is left for anything to fetch later.
+    expect(profile.url).toBe(`${baseURL}/go/profile`);
 
     const realFetch = fetch;
     const iphone = new SimulatedDevice({
@@ -128,8 +130,12 @@ test.describe.serial("invitations and /go on a phone", () => {
     expect(device).toEqual({ status: "ACTIVE", owner: YUI.email });
     const [inv] = await sql<{ enrolled_at: Date | null }>("SELECT enrolled_at FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.email = $1", [YUI.email]);
     expect(inv!.enrolled_at).not.toBeNull();
-    // The same profile link cannot be used twice.
-    expect((await realFetch(profile.url)).status).toBe(410);
+    // Every enrollment made for her was spent by that one download.
+    expect(await sql("SELECT 1 FROM enrollments e JOIN users u ON u.id = e.user_id WHERE u.email = $1 AND e.profile_used_at IS NULL", [YUI.email])).toHaveLength(0);
+    // Without the /go cookie the download button gives nothing.
+    const stranger = await realFetch(profile.url, { method: "POST", body: new URLSearchParams({ platform: "IOS" }), redirect: "manual" });
+    expect(stranger.status).toBe(303);
+    expect(stranger.headers.get("location")).toBe("/go/device?error=go.ticketExpired");
 
     // Signed in with the new password: the portal opens.
     await page.goto("/my");
@@ -199,9 +205,17 @@ test.describe.serial("invitations and /go on a phone", () => {
     expect(second).not.toBe(url);
     await admin.context().close();
 
-    // A scanner checking the link (HEAD) does not spend it.
+    // A scanner checking the link (HEAD) or prefetching it (GET, no cookies) does not spend it.
     expect((await page.request.head(url, { maxRedirects: 0 })).status()).toBe(200);
+    const scanner = await page.request.get(url, { maxRedirects: 0, headers: { cookie: "", "accept-language": "en" } });
+    expect(scanner.status()).toBe(200);
+    expect(await scanner.text()).toContain('<form method="post"><button type="submit"');
+    expect(await scanner.text()).toContain("Continue");
+    expect((await page.context().cookies()).filter((c) => c.name.includes("go"))).toHaveLength(0);
+    // The person scanning it taps Continue: that POST spends it.
     await page.goto(url);
+    await expect(page.getByRole("heading", { name: "Enroll a device" })).toBeVisible();
+    await page.getByRole("button", { name: "Continue" }).click();
     await expect(page).toHaveURL(/\/go\/device$/);
     await expect(page.getByText(`Enrolling for ${YUI.email}`)).toBeVisible();
     await page.context().clearCookies();
@@ -216,13 +230,45 @@ test.describe.serial("invitations and /go on a phone", () => {
 
   test("signed in to the portal, a user shows a QR code for another device", async ({ page }) => {
     await signIn(page, YUI.email, YUI.password, /\/my$/);
+    // Looking at the page (twice) makes no ticket and writes no audit row: only the buttons do.
+    const count = async () => (await sql<{ n: string }>(
+      "SELECT (SELECT count(*) FROM enrollment_tickets t JOIN users u ON u.id = t.user_id WHERE u.email = $1) + (SELECT count(*) FROM audit_events WHERE actor_label = $1) AS n", [YUI.email]))[0]!.n;
+    const before = await count();
     await page.goto("/my/enroll");
     await expect(page.getByRole("heading", { name: "Add a device" })).toBeVisible();
+    await page.reload();
+    await expect(page.getByRole("heading", { name: "Add a device" })).toBeVisible();
+    expect(await count()).toBe(before);
+    await expect(page.getByTestId("qr-url")).toHaveCount(0);
+    await page.getByRole("button", { name: "Show a QR code" }).click();
     await expect(page.getByRole("img", { name: "QR code to enroll another device" }).locator("svg")).toBeVisible();
     const url = (await page.getByTestId("qr-url").textContent())!;
     expect(url).toMatch(/\/go\/t\/[\w-]+$/);
-    await page.getByRole("link", { name: "Enroll this device" }).click();
+    expect(await sql("SELECT 1 FROM audit_events WHERE action = 'enrollment.qr_create' AND actor_label = $1", [YUI.email])).toHaveLength(1);
+    await page.getByRole("button", { name: "Enroll this device" }).click();
     await expect(page).toHaveURL(/\/go\/device$/);
+  });
+
+  test("a directory-style username typed in another case signs in at /go", async ({ page }) => {
+    // Usernames are stored lower case; the field takes an email address or a username.
+    await sql(`INSERT INTO users (id, email, username, display_name, role, password_hash, updated_at)
+      VALUES (gen_random_uuid(), 'k.mori@example.jp', 'k.mori', 'Kenji Mori', 'END_USER', $1, now()) ON CONFLICT (email) DO NOTHING`, [await hashPassword("kenji-mori-passphrase")]);
+    await page.goto("/go");
+    const form = page.getByTestId("go-password-form");
+    await expect(form.getByLabel("Email address or username")).toHaveAttribute("type", "text");
+    await form.getByLabel("Email address or username").fill("K.Mori");
+    await form.getByLabel("Password").fill("kenji-mori-passphrase");
+    await form.getByRole("button", { name: "Continue with password" }).click();
+    await expect(page).toHaveURL(/\/go\/device$/);
+    await expect(page.getByText("Enrolling for k.mori@example.jp")).toBeVisible();
+  });
+
+  test("an oversized download form is refused with 413 and a readable message", async ({ request }) => {
+    const big = await request.post("/go/profile", { headers: { "content-type": "application/x-www-form-urlencoded", "accept-language": "en-US,en;q=0.9" }, data: `platform=IOS&pad=${"x".repeat(64 * 1024)}`, maxRedirects: 0 });
+    expect(big.status()).toBe(413);
+    expect(await big.text()).toContain("The request is too large (maximum 4 KB)");
+    const ja = await request.post("/go/profile", { headers: { "content-type": "application/x-www-form-urlencoded", "accept-language": "ja" }, data: `platform=IOS&pad=${"x".repeat(64 * 1024)}`, maxRedirects: 0 });
+    expect(await ja.text()).toContain("リクエストが大きすぎます");
   });
 
   test("an admin signed in to the console continues at /go as themselves", async ({ page }) => {

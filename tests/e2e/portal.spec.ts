@@ -146,8 +146,9 @@ test.describe.serial("self-service portal", () => {
     await expect(phoneCard).toContainText("Last check-in");
     await expect(cards.filter({ hasText: "Hanako's MacBook Pro" })).toContainText("macOS 15.1");
     await expect(page.getByRole("link", { name: "Enroll another device" })).toHaveAttribute("href", "/my/enroll");
-    // The link leads to the QR code bound to her (single use, short-lived).
+    // The link leads to the QR code bound to her (single use, short-lived), made when she asks for it.
     await page.getByRole("link", { name: "Enroll another device" }).click();
+    await page.getByRole("button", { name: "Show a QR code" }).click();
     await expect(page.getByRole("img", { name: "QR code to enroll another device" }).locator("svg")).toBeVisible();
     await page.goBack();
     await expect(page).toHaveURL(/\/my$/);

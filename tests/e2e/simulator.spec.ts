@@ -47,13 +47,19 @@ test.describe.serial("Apple MDM protocol with simulated devices", () => {
     await expect(page.getByTestId("form-error")).toContainText("no active Apple push certificate");
   });
 
-  test("an iPhone enrolls with the profile, SCEP and check-in, and answers its first commands", async ({ page, baseURL }) => {
+  test("an iPhone enrolls with the profile, SCEP and check-in, and answers its first commands", async ({ page, request, baseURL }) => {
     await signIn(page, ADMIN.email, ADMIN.password);
     await installPushCertificate(page, ca, uuid);
     link = await enrollmentLink(page, OWNER.email);
     iphone = new SimulatedDevice({ platform: "ios" });
-    // A mail scanner checking the link (HEAD) does not spend it.
+    // A mail scanner checking the link (HEAD), or prefetching it (GET, no cookies), does not spend it:
+    // GET shows a page whose Download button POSTs to the same address.
     expect((await page.request.head(link)).status()).toBe(200);
+    const scanner = await request.get(link, { headers: { "accept-language": "en-US,en;q=0.9" } });
+    expect(scanner.status()).toBe(200);
+    expect(scanner.headers()["content-type"]).toContain("text/html");
+    expect(await scanner.text()).toContain("Download the profile");
+    // ...so the device's own download still works.
     await iphone.enroll(link);
     await afterEnrollment(iphone.udid);
     const [device] = await sql<{ status: string; topic: string; owner: string; identity_fingerprint: string }>(
@@ -87,6 +93,9 @@ test.describe.serial("Apple MDM protocol with simulated devices", () => {
     const again = await request.get(link, { headers: { "accept-language": "en-US,en;q=0.9" } });
     expect(again.status()).toBe(410);
     expect(await again.text()).toContain("already been used");
+    const post = await request.post(link, { headers: { "accept-language": "en-US,en;q=0.9" } });
+    expect(post.status()).toBe(410);
+    expect(post.headers()["content-type"]).toContain("text/html");
     const p = iphone.enrollmentProfile!;
     await expect(scepEnroll({ url: p.scep.url, challenge: p.scep.challenge, subject: [["CN", "whatever"]] })).rejects.toMatchObject({ code: "scep.failed" });
   });
@@ -150,7 +159,7 @@ test.describe.serial("Apple MDM protocol with simulated devices", () => {
     test.skip(!existsSync("/usr/bin/scepclient"), "scepclient is installed by .ci/run");
     await signIn(page, ADMIN.email, ADMIN.password);
     const url = await enrollmentLink(page);
-    const res = await request.get(url);
+    const res = await request.post(url);
     const text = (await res.body()).toString("latin1");
     const challenge = /<key>Challenge<\/key>\s*<string>([^<]+)<\/string>/.exec(text)![1]!;
     const cn = /<string>CN<\/string>\s*<string>([^<]+)<\/string>/.exec(text)![1]!;

@@ -246,6 +246,7 @@ describe("device sync", () => {
     await prisma().device.deleteMany({ where: { platform: "ANDROID" } });
     for (const list of fake.devices.values()) list.length = 0;
     fake.maxPageSize = 100;
+    fake.devicesBody = null;
     owner = await prisma().user.upsert({ where: { email: "taro@example.jp" }, create: { email: "taro@example.jp", displayName: "taro", role: "END_USER" }, update: {} });
     await reset(`android.token:user:${owner.id}`);
   });
@@ -259,7 +260,7 @@ describe("device sync", () => {
       fake.enroll(t.value, { serialNumber: `SN-PAGE-${i}`, androidVersion: "15", at: new Date(Date.UTC(2026, 0, 1 + i)) });
     }
     const r = await syncAndroidDevices(new Date());
-    expect(r).toEqual({ created: 5, updated: 0, retired: 0, skipped: 0 });
+    expect(r).toEqual({ created: 5, updated: 0, retired: 0, skipped: 0, missing: 0 });
     const lists = fake.requests.filter((q) => q.path.startsWith(`/v1/${ENTERPRISE}/devices`));
     expect(lists.slice(-3).map((q) => q.status)).toEqual([200, 200, 200]);
     expect(lists.at(-1)!.path).toContain("pageToken=");
@@ -271,7 +272,7 @@ describe("device sync", () => {
     expect(enrolls).toHaveLength(5);
     expect(enrolls[0]!.details).toMatchObject({ platform: "android" });
     // A second run changes nothing and audits nothing new.
-    expect(await syncAndroidDevices(new Date())).toEqual({ created: 0, updated: 5, retired: 0, skipped: 0 });
+    expect(await syncAndroidDevices(new Date())).toEqual({ created: 0, updated: 5, retired: 0, skipped: 0, missing: 0 });
     expect(await prisma().auditEvent.count({ where: { action: "device.enroll", targetId: { in: rows.map((d) => d.id) } } })).toBe(5);
   });
 
@@ -283,19 +284,58 @@ describe("device sync", () => {
     // The phone is reset and set up again: a new AMAPI device with the same serial; the old one lingers.
     const t2 = await createAndroidEnrollment(owner.id, { id: owner.id, label: owner.email }, ctx);
     const second = fake.enroll(t2.value, { serialNumber: "SN-RE-1", at: new Date("2026-03-01T00:00:00Z"), androidVersion: "15" });
-    expect(await syncAndroidDevices(new Date())).toEqual({ created: 0, updated: 2, retired: 0, skipped: 0 });
+    expect(await syncAndroidDevices(new Date())).toEqual({ created: 0, updated: 2, retired: 0, skipped: 0, missing: 0 });
     const rows = await prisma().device.findMany({ where: { serialNumber: "SN-RE-1" } });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ id: before.id, amapiName: second.name, osVersion: "15", status: "ACTIVE" });
     expect(await prisma().auditEvent.count({ where: { action: "device.reenroll", targetId: before.id } })).toBe(1);
     // The stale record no longer wins it back.
-    expect(await syncAndroidDevices(new Date())).toEqual({ created: 0, updated: 1, retired: 0, skipped: 1 });
+    expect(await syncAndroidDevices(new Date())).toEqual({ created: 0, updated: 1, retired: 0, skipped: 1, missing: 0 });
     expect((await prisma().device.findUniqueOrThrow({ where: { id: before.id } })).amapiName).toBe(second.name);
-    // Deleted in AMAPI (devices.list no longer lists it): retired here.
+    // Deleted in AMAPI (devices.list no longer lists it): marked by the first sync, retired by the next.
     fake.remove(String(first.name));
     fake.remove(String(second.name));
-    expect(await syncAndroidDevices(new Date())).toEqual({ created: 0, updated: 0, retired: 1, skipped: 0 });
+    expect(await syncAndroidDevices(new Date())).toEqual({ created: 0, updated: 0, retired: 0, skipped: 0, missing: 1 });
+    expect((await prisma().device.findUniqueOrThrow({ where: { id: before.id } })).status).toBe("ACTIVE");
+    expect(await syncAndroidDevices(new Date())).toEqual({ created: 0, updated: 0, retired: 1, skipped: 0, missing: 0 });
     expect((await prisma().device.findUniqueOrThrow({ where: { id: before.id } })).status).toBe("RETIRED");
+  });
+
+  it("a malformed devices.list answer fails the job and retires nothing", async () => {
+    await startTestJobs();
+    const t = await createAndroidEnrollment(owner.id, { id: owner.id, label: owner.email }, ctx);
+    const d = fake.enroll(t.value, { serialNumber: "SN-BAD-1" });
+    await syncAndroidDevices(new Date());
+    for (const body of ['[]', '"devices"', '{"devices":{}}', '{"devices":"none"}', '{"devices":[{"state":"ACTIVE"}]}', '{"devices":[null]}', 'not json']) {
+      fake.devicesBody = body;
+      const job = await finished(await startAndroidSync(admin, ctx));
+      expect(job, body).toMatchObject({ status: "FAILED" });
+      expect(job.error, body).toMatch(/^errors\.android\./);
+      expect((await prisma().device.findUniqueOrThrow({ where: { amapiName: String(d.name) } })), body).toMatchObject({ status: "ACTIVE", amapiMissingAt: null });
+    }
+    expect((await prisma().androidEnterprise.findUniqueOrThrow({ where: { id: 1 } })).lastSyncResult).toMatch(/^error:.*android\.badResponse/);
+  });
+
+  it("an empty listing (no devices key, as Google sends it) retires nothing unless the next sync is empty too", async () => {
+    const names: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = await createAndroidEnrollment(owner.id, { id: owner.id, label: owner.email }, ctx);
+      names.push(String(fake.enroll(t.value, { serialNumber: `SN-GONE-${i}` }).name));
+    }
+    await syncAndroidDevices(new Date());
+    fake.devicesBody = "{}";
+    expect(await syncAndroidDevices(new Date())).toEqual({ created: 0, updated: 0, retired: 0, skipped: 0, missing: 3 });
+    expect(await prisma().device.count({ where: { amapiName: { in: names }, status: "ACTIVE" } })).toBe(3);
+    // Listed again: the mark is cleared, so one more odd answer still retires nothing.
+    fake.devicesBody = null;
+    expect(await syncAndroidDevices(new Date())).toEqual({ created: 0, updated: 3, retired: 0, skipped: 0, missing: 0 });
+    expect(await prisma().device.count({ where: { amapiName: { in: names }, amapiMissingAt: { not: null } } })).toBe(0);
+    fake.devicesBody = "{}";
+    expect(await syncAndroidDevices(new Date())).toMatchObject({ retired: 0, missing: 3 });
+    // Missing twice in a row: deleted in Google, retired here, audited.
+    expect(await syncAndroidDevices(new Date())).toMatchObject({ retired: 3, missing: 0 });
+    expect(await prisma().device.count({ where: { amapiName: { in: names }, status: "RETIRED" } })).toBe(3);
+    expect(await prisma().auditEvent.count({ where: { action: "device.retire", details: { path: ["reason"], equals: "deleted in Android Management API" } } })).toBeGreaterThanOrEqual(3);
   });
 
   it("ignores an owner id that is not a Mamori user, and maps AMAPI states", async () => {

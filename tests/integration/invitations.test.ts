@@ -3,12 +3,12 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { useOwnDatabase } from "../support/own-database";
 import { startFakeResend } from "../support/fake-resend";
 import { prisma } from "@/lib/db/client";
-import { hashPassword } from "@/lib/auth/password";
+import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { saveSetting } from "@/lib/settings";
 import { inviteUsers, invitationState, openInvitation, runInvitationReminders, startInvitations, verifyPin } from "@/lib/invitations/service";
 import { enrolledJobDone, finishedJob, startTestJobs } from "../support/jobs";
-import { createQrToken, enrollmentForTicket, readGoTicket, redeemQrToken, setPasswordWithTicket } from "@/lib/invitations/tickets";
-import { createEnrollment, redeemProfileToken, consumeChallenge } from "@/lib/enrollment/service";
+import { createQrToken, enrollmentForTicket, qrTokenProblem, readGoTicket, redeemQrToken, setPasswordWithTicket } from "@/lib/invitations/tickets";
+import { createEnrollment, profileLinkProblem, redeemProfileToken, consumeChallenge } from "@/lib/enrollment/service";
 import { deviceCa } from "@/lib/pki/device-ca";
 import { issueCertificate } from "@/lib/pki/ca";
 import { signData } from "@/lib/pki/cms";
@@ -169,6 +169,32 @@ describe("invitations", () => {
   });
 });
 
+describe("races", () => {
+  it("two invitations sent at once for one user leave exactly one open", async () => {
+    const u = await newUser("race-invite@example.jp");
+    await Promise.all([inviteUsers([u.id], { pin: true, baseUrl: BASE }, admin, ctx), inviteUsers([u.id], { pin: true, baseUrl: BASE }, admin, ctx)]);
+    const all = await prisma().invitation.findMany({ where: { userId: u.id } });
+    expect(all).toHaveLength(2);
+    expect(all.filter((i) => !i.revokedAt)).toHaveLength(1);
+  });
+
+  it("two passwords set at once with one ticket: exactly one wins, the other changes nothing", async () => {
+    const u = await newUser("race-password@example.jp");
+    const { issueTicket } = await import("@/lib/invitations/tickets");
+    const go = await issueTicket(u.id, "GO", { id: u.id, label: u.email }, { needsPassword: true });
+    const results = await Promise.allSettled([
+      setPasswordWithTicket(go.secret, "first-long-passphrase", ctx),
+      setPasswordWithTicket(go.secret, "second-long-passphrase", ctx),
+    ]);
+    const won = results.flatMap((r, i) => (r.status === "fulfilled" ? [i] : []));
+    expect(won).toHaveLength(1);
+    expect(results.find((r) => r.status === "rejected")).toMatchObject({ reason: { code: "go.passwordAlreadySet" } });
+    const hash = (await prisma().user.findUniqueOrThrow({ where: { id: u.id } })).passwordHash;
+    expect(await verifyPassword(won[0] === 0 ? "first-long-passphrase" : "second-long-passphrase", hash)).toBe(true);
+    expect((await events("user.password_set")).filter((e) => e.targetId === u.id)).toHaveLength(1);
+  });
+});
+
 describe("through Resend", () => {
   it("sends the invitation through the Resend API when a key is set; a refused send is recorded as such", async () => {
     const fake = await startFakeResend({ apiKey: "re_invite_key" });
@@ -213,6 +239,29 @@ describe("QR codes", () => {
     expect(scans.map((e) => e.result)).toEqual(["SUCCESS", "FAILURE", "FAILURE", "FAILURE"]);
   });
 
+  it("looking at a QR or profile link (what GET does) spends and audits nothing; using it does", async () => {
+    const u = await newUser("peek@example.jp", { password: "peek-user-password-1" });
+    const qr = await createQrToken(u.id, admin, ctx);
+    const scans = (await events("enrollment.qr_scan")).length;
+    expect(await qrTokenProblem(qr.secret)).toBeNull();
+    expect(await qrTokenProblem(qr.secret)).toBeNull();
+    expect(await events("enrollment.qr_scan")).toHaveLength(scans);
+    await redeemQrToken(qr.secret, ctx);
+    expect(await qrTokenProblem(qr.secret)).toBe("go.qrUsed");
+    expect(await qrTokenProblem("made-up")).toBe("go.qrInvalid");
+    expect(await qrTokenProblem(qr.secret.slice(0, -1))).toBe("go.qrInvalid");
+
+    const e = await createEnrollment({ userId: u.id, platform: "IOS" }, admin, ctx);
+    expect(await profileLinkProblem(e.profileToken)).toBeNull();
+    expect(await profileLinkProblem(e.profileToken)).toBeNull();
+    expect((await prisma().enrollment.findUniqueOrThrow({ where: { id: e.id } })).profileUsedAt).toBeNull();
+    await redeemProfileToken(e.profileToken);
+    expect(await profileLinkProblem(e.profileToken)).toBe("enrollment.linkUsed");
+    expect(await profileLinkProblem("made-up")).toBe("enrollment.linkInvalid");
+    const old = await createEnrollment({ userId: u.id, platform: "IOS" }, admin, ctx, new Date(Date.now() - 30 * 86_400_000));
+    expect(await profileLinkProblem(old.profileToken)).toBe("enrollment.linkInvalid");
+  });
+
   it("two scans racing: one wins", async () => {
     const u = await newUser("qr-race@example.jp", { password: "qr-user-password-2" });
     const qr = await createQrToken(u.id, admin, ctx);
@@ -245,6 +294,40 @@ describe("reminders", () => {
     // After expiry, none.
     expect(await runInvitationReminders(BASE, new Date(start.getTime() + 15 * 86_400_000))).toBe(0);
     expect(await events("invitation.remind")).toHaveLength(5);
+  });
+
+  it("link to the address the invitation used when no public URL is set; never to a guessed localhost", async () => {
+    await prisma().invitation.deleteMany();
+    await saveSetting("invitations", { validityDays: 14, pinByDefault: false, pinValidityHours: 72, remindersEnabled: true, reminderIntervalDays: 2 }, admin, ctx);
+    const [recorded, legacy, local] = await Promise.all(["rb-recorded", "rb-legacy", "rb-local"].map((n) => newUser(`${n}@example.jp`)));
+    const start = new Date(Date.now() - 3 * 86_400_000);
+    await inviteUsers([recorded!.id, legacy!.id], { baseUrl: BASE }, admin, ctx, start);
+    // Sent before invitations kept their address: nothing to link to without a public URL.
+    await prisma().invitation.updateMany({ where: { userId: legacy!.id }, data: { baseUrl: null } });
+    // An admin on http://localhost in production: that address is not kept for mails.
+    const env = process.env.NODE_ENV;
+    (process.env as Record<string, string>).NODE_ENV = "production";
+    try {
+      await inviteUsers([local!.id], { baseUrl: "http://localhost:3000" }, admin, ctx, start);
+    } finally {
+      (process.env as Record<string, string | undefined>).NODE_ENV = env;
+    }
+    expect((await prisma().invitation.findFirstOrThrow({ where: { userId: local!.id } })).baseUrl).toBeNull();
+
+    const now = new Date();
+    expect(await runInvitationReminders(null, now)).toBe(1);
+    const mail = await prisma().mailMessage.findFirstOrThrow({ where: { to: { has: recorded!.email } }, orderBy: { createdAt: "desc" } });
+    expect(mail.text).toContain(`${BASE}/go?email=`);
+    expect(await prisma().mailMessage.count({ where: { to: { has: local!.email } } })).toBe(1); // the invitation only
+    // The other two wait, unclaimed, and the run says why.
+    const waiting = await prisma().invitation.findMany({ where: { userId: { in: [legacy!.id, local!.id] } } });
+    expect(waiting.map((i) => i.lastReminderAt)).toEqual([null, null]);
+    const warning = (await events("invitation.remind")).at(-1)!;
+    expect(warning).toMatchObject({ result: "FAILURE", details: { reason: "noPublicUrl", waiting: 2 } });
+    // Once a public URL is set, they go out with it.
+    expect(await runInvitationReminders("https://mdm2.example.jp", now)).toBe(2);
+    const later = await prisma().mailMessage.findFirstOrThrow({ where: { to: { has: legacy!.email } }, orderBy: { createdAt: "desc" } });
+    expect(later.text).toContain("https://mdm2.example.jp/go?email=");
   });
 
   it("run hourly as the invitation-reminders job", async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useOwnDatabase } from "../support/own-database";
 import { prisma } from "@/lib/db/client";
 import { completeSetup, needsSetup } from "@/lib/setup";
-import { attemptLogin, ACCOUNT_LIMIT } from "@/lib/auth/login";
+import { attemptLogin, findLoginUser, ACCOUNT_LIMIT } from "@/lib/auth/login";
 import { hit } from "@/lib/rate-limit";
 import { UserError } from "@/lib/errors";
 
@@ -54,6 +54,18 @@ describe("sign-in", () => {
     expect(u.role).toBe("END_USER");
     const last = await prisma().auditEvent.findFirstOrThrow({ where: { action: "auth.login" }, orderBy: { id: "desc" } });
     expect(last).toMatchObject({ result: "SUCCESS", actorId: u.id, ip: "192.0.2.10" });
+  });
+
+  it("a username typed in another case signs in, and /go finds the same account by it", async () => {
+    // Usernames are stored normalized (lower case); /go used to look them up as typed: a 500.
+    const dir = await prisma().user.create({
+      data: { email: "h.sato@example.jp", username: "h.sato", displayName: "H Sato", role: "END_USER", passwordHash: await (await import("@/lib/auth/password")).hashPassword("green-field-kite-77") },
+    });
+    const u = await attemptLogin({ email: " H.Sato ", password: "green-field-kite-77", ...ctx });
+    expect(u.id).toBe(dir.id);
+    expect((await findLoginUser(" H.Sato "))?.id).toBe(dir.id);
+    expect((await findLoginUser("H.SATO@EXAMPLE.JP"))?.id).toBe(dir.id);
+    expect(await findLoginUser("someone-else")).toBeNull();
   });
 
   it("answers an unknown account exactly like a wrong password", async () => {

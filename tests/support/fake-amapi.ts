@@ -60,6 +60,8 @@ export interface FakeAmapi {
   held: number;
   /** When set, devices.list answers with this Google error (an outage, say). */
   failDevices: { code: number; status: string; message: string } | null;
+  /** When set, devices.list answers 200 with exactly this body (a broken proxy or API change). */
+  devicesBody: string | null;
   close(): Promise<void>;
 }
 
@@ -184,6 +186,7 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
     enrollmentTokens,
     devices,
     failDevices: null,
+    devicesBody: null,
     maxPageSize: 100,
     held: 0,
     holdDevices() {
@@ -272,6 +275,10 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
       }
       if (kind === "devices" && !id && req.method === "GET") {
         if (fake.failDevices) return record((googleError(res, fake.failDevices.code, fake.failDevices.status, fake.failDevices.message), fake.failDevices.code));
+        if (fake.devicesBody !== null) {
+          res.writeHead(200, { "content-type": "application/json; charset=UTF-8" }).end(fake.devicesBody);
+          return record(200);
+        }
         const all = devices.get(enterprise.name)!;
         const sizeParam = url.searchParams.get("pageSize");
         if (sizeParam !== null && !/^\d+$/.test(sizeParam)) return record((googleError(res, 400, "INVALID_ARGUMENT", `Invalid value at 'page_size' (TYPE_INT32), "${sizeParam}"`), 400));

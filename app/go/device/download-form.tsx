@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 
 /**
- * A plain form post (Safari then follows the redirect to the profile and offers to install it).
+ * A plain form post: the answer is the profile itself, which Safari offers to install.
  * It shows a pending state while the profile is prepared; the page stays, so after a moment the
  * button is offered again (the link works once: a second tap fetches a fresh one).
  */

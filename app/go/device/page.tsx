@@ -19,7 +19,7 @@ const PLATFORMS = ["IOS", "MACOS", "ANDROID"] as const;
 type P = (typeof PLATFORMS)[number];
 const STEPS: Record<P, number> = { IOS: 4, MACOS: 4, ANDROID: 1 };
 const ANDROID_STEPS = ["step1", "step2", "step3"] as const;
-const SHOWN_ERRORS = new Set(["go.ticketExpired", "go.setPasswordFirst", "go.platformUnsupported"]);
+const SHOWN_ERRORS = new Set(["go.ticketExpired", "go.setPasswordFirst", "go.platformUnsupported", "enrollment.noPushCertificate"]);
 
 /** The platform's steps and the profile download, for the user holding a /go ticket. */
 export default async function GoDevicePage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {

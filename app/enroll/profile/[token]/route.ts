@@ -3,35 +3,43 @@ import { resolvePublicUrl } from "@/lib/settings";
 import { isUserError } from "@/lib/errors";
 import { translator, matchLocale } from "@/lib/i18n";
 import { clientAddress } from "@/lib/request";
-import { enrollmentProfile } from "@/lib/enrollment/profile";
+import { linkPage } from "@/lib/http/page";
+import { enrollmentProfile, profileResponse } from "@/lib/enrollment/profile";
+import { profileLinkProblem } from "@/lib/enrollment/service";
 
 export const dynamic = "force-dynamic";
 
-function page(title: string, text: string, lang: string) {
-  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!doctype html><html lang="${lang}"><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><body style="font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem"><h1>${esc(title)}</h1><p>${esc(text)}</p></body></html>`;
+// A one-time profile link is spent by use, not by fetching: GET (a person opening it, or a
+// mail scanner or link preview prefetching it) shows a page with a Download button; the
+// button's POST to this same address spends the link and answers the .mobileconfig, which
+// Safari offers to install. A used or unknown link is refused on either method.
+
+async function refusal(code: string, params: Record<string, string | number> = {}) {
+  const locale = matchLocale((await headers()).get("accept-language"));
+  const t = translator(locale);
+  return linkPage({ lang: locale, title: t("enrollment.profileError"), text: t(`errors.${code}`, params), status: 410 });
 }
 
-/** The enrollment profile behind a one-time link; a refusal is a readable page, in the browser's language. */
 export async function GET(_req: Request, { params }: { params: Promise<{ token: string }> }) {
+  const problem = await profileLinkProblem((await params).token.slice(0, 200));
+  if (problem) return refusal(problem);
+  const locale = matchLocale((await headers()).get("accept-language"));
+  const t = translator(locale);
+  return linkPage({ lang: locale, title: t("enrollment.profileReadyTitle"), text: t("enrollment.profileReady"), button: t("enrollment.profileDownload") });
+}
+
+/** The Download button (or a device tool) takes the profile: this spends the link. */
+export async function POST(_req: Request, { params }: { params: Promise<{ token: string }> }) {
   const h = await headers();
   try {
-    const body = await enrollmentProfile((await params).token, await resolvePublicUrl(h.get("host")), { ip: clientAddress(h), userAgent: h.get("user-agent") });
-    return new Response(new Uint8Array(body), {
-      headers: { "content-type": "application/x-apple-aspen-config", "content-disposition": 'attachment; filename="Mamori.mobileconfig"', "cache-control": "no-store" },
-    });
+    return profileResponse(await enrollmentProfile((await params).token.slice(0, 200), await resolvePublicUrl(h.get("host")), { ip: clientAddress(h), userAgent: h.get("user-agent") }));
   } catch (e) {
     if (!isUserError(e)) throw e;
-    const locale = matchLocale(h.get("accept-language"));
-    const t = translator(locale);
-    return new Response(page(t("enrollment.profileError"), t(`errors.${e.code}`, e.params), locale), { status: 410, headers: { "content-type": "text/html; charset=utf-8" } });
+    return refusal(e.code, e.params);
   }
 }
 
-/**
- * A mail scanner or link preview checking the link (HEAD) must not spend it: answered without
- * looking the link up. (Next.js would otherwise run GET for a HEAD.)
- */
+/** A HEAD is answered without looking the link up. (Next.js would otherwise run GET for a HEAD.) */
 export function HEAD() {
   return new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
 }

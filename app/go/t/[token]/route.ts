@@ -1,16 +1,30 @@
 import { headers } from "next/headers";
 import { isUserError } from "@/lib/errors";
+import { translator, matchLocale } from "@/lib/i18n";
 import { clientAddress } from "@/lib/request";
-import { redeemQrToken, GO_MINUTES } from "@/lib/invitations/tickets";
+import { linkPage } from "@/lib/http/page";
+import { qrTokenProblem, redeemQrToken, GO_MINUTES } from "@/lib/invitations/tickets";
 import { GO_COOKIE } from "@/lib/invitations/platform";
 
 export const dynamic = "force-dynamic";
 
-/** What a scanned QR code opens: spends the token once and continues at /go/device as that user. */
+// What a scanned QR code opens. Spent by use, not by fetching: GET (the camera's browser, or a
+// scanner prefetching it) shows a Continue button and changes nothing; its POST to this same
+// address spends the code once and continues at /go/device as that user.
+
+const go = (location: string, cookie?: string) =>
+  new Response(null, { status: 303, headers: { location, "cache-control": "no-store", ...(cookie && { "set-cookie": cookie }) } });
+
 export async function GET(_req: Request, { params }: { params: Promise<{ token: string }> }) {
+  const problem = await qrTokenProblem((await params).token.slice(0, 200));
+  if (problem) return go(`/go?error=${encodeURIComponent(problem)}`);
+  const locale = matchLocale((await headers()).get("accept-language"));
+  const t = translator(locale);
+  return linkPage({ lang: locale, title: t("go.qrTitle"), text: t("go.qrIntro"), button: t("go.qrContinue") });
+}
+
+export async function POST(_req: Request, { params }: { params: Promise<{ token: string }> }) {
   const h = await headers();
-  const go = (location: string, cookie?: string) =>
-    new Response(null, { status: 303, headers: { location, "cache-control": "no-store", ...(cookie && { "set-cookie": cookie }) } });
   try {
     const ticket = await redeemQrToken((await params).token.slice(0, 200), { ip: clientAddress(h), userAgent: h.get("user-agent") });
     const secure = h.get("x-forwarded-proto") === "https" ? "; Secure" : "";
@@ -21,7 +35,7 @@ export async function GET(_req: Request, { params }: { params: Promise<{ token: 
   }
 }
 
-/** A HEAD (a scanner checking the link) never spends the QR code; only opening it does. */
+/** A HEAD (a scanner checking the link) is answered without looking the code up. */
 export function HEAD() {
   return new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
 }

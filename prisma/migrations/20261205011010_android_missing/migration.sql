@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "devices" ADD COLUMN     "amapi_missing_at" TIMESTAMPTZ(3);
