@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 
 /** Where Mamori keeps its embedded database and generated secrets. */
@@ -10,6 +10,8 @@ export function dataDir(): string {
 export interface Secrets {
   authSecret: string;
   dataKey: string;
+  /** Present only while `npm run rotate-key` is unfinished: the key being rotated to. */
+  nextDataKey?: string;
 }
 
 /**
@@ -23,13 +25,19 @@ export function loadSecrets(dir: string, env: Record<string, string | undefined>
   const secrets: Secrets = {
     authSecret: env.AUTH_SECRET || stored.authSecret || randomBytes(32).toString("base64url"),
     dataKey: env.MAMORI_DATA_KEY || stored.dataKey || randomBytes(32).toString("base64"),
+    ...(!env.MAMORI_DATA_KEY && stored.nextDataKey && { nextDataKey: stored.nextDataKey }),
   };
   const toStore = { ...stored };
   if (!env.AUTH_SECRET) toStore.authSecret = secrets.authSecret;
   if (!env.MAMORI_DATA_KEY) toStore.dataKey = secrets.dataKey;
-  if (toStore.authSecret !== stored.authSecret || toStore.dataKey !== stored.dataKey) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(file, JSON.stringify(toStore, null, 2) + "\n", { mode: 0o600 });
-  }
+  if (toStore.authSecret !== stored.authSecret || toStore.dataKey !== stored.dataKey) writeSecrets(dir, toStore);
   return secrets;
+}
+
+/** Replaces `<dir>/secrets.json` whole (written aside, then renamed: never half a file). */
+export function writeSecrets(dir: string, secrets: Partial<Secrets>): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, "secrets.json");
+  writeFileSync(`${file}.tmp`, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
 }

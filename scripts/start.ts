@@ -83,6 +83,7 @@ async function main() {
     DATABASE_URL: url,
     AUTH_SECRET: secrets.authSecret,
     MAMORI_DATA_KEY: secrets.dataKey,
+    ...(secrets.nextDataKey && { MAMORI_DATA_KEY_NEXT: secrets.nextDataKey }),
     AUTH_TRUST_HOST: "true",
     NEXT_TELEMETRY_DISABLED: "1",
     PORT: String(port),

@@ -3,6 +3,10 @@ import { Resend } from "resend";
 import { prisma, type PrismaClient } from "@/lib/db/client";
 import type { MailMessage } from "@/lib/db/generated/client";
 import { getSetting } from "@/lib/settings";
+import { seal } from "@/lib/crypto";
+import { MAIL_HTML, MAIL_TEXT, openMail } from "./open";
+
+export { openMail };
 
 // Every mail is stored in mail_messages. With RESEND_API_KEY it is sent through Resend
 // (RESEND_BASE_URL, read by the resend package itself, points it elsewhere, e.g. a test fake);
@@ -23,16 +27,16 @@ export async function sendMail(mail: OutgoingMail, db: Db = prisma()): Promise<M
   const { from } = await getSetting("mail", db);
   // The row id doubles as Resend's idempotency key: a retried request cannot send twice.
   const id = randomUUID();
-  const data = { id, to: mail.to, from, subject: mail.subject, text: mail.text, html: mail.html ?? null };
+  const data = { id, to: mail.to, from, subject: mail.subject, text: seal(mail.text, MAIL_TEXT), html: mail.html ? seal(mail.html, MAIL_HTML) : null };
   const key = process.env.RESEND_API_KEY;
-  if (!key) return db.mailMessage.create({ data: { ...data, status: "OUTBOX" } });
+  if (!key) return openMail(await db.mailMessage.create({ data: { ...data, status: "OUTBOX" } }));
 
   const result = await deliver(key, { from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html }, id);
-  return db.mailMessage.create({
+  return openMail(await db.mailMessage.create({
     data: "providerId" in result
       ? { ...data, status: "SENT", providerId: result.providerId }
       : { ...data, status: "FAILED", error: result.error.slice(0, 2000) },
-  });
+  }));
 }
 
 async function deliver(
@@ -59,5 +63,5 @@ export async function listMail(opts: { take?: number; skip?: number } = {}, db: 
     db.mailMessage.findMany({ orderBy: [{ createdAt: "desc" }, { id: "desc" }], take, skip }),
     db.mailMessage.count(),
   ]);
-  return { messages, total };
+  return { messages: messages.map(openMail), total };
 }

@@ -30,3 +30,11 @@ export async function createAdmin(email: string, password: string, name = "Certi
     [email, name, await hashPassword(password)],
   );
 }
+
+/** Rows of mail_messages with their sealed bodies opened, with the server's data key. */
+export async function mailSql<T extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
+  const { readFileSync } = await import("node:fs");
+  const { openMail } = await import("../../lib/mail/open");
+  process.env.MAMORI_DATA_KEY ||= JSON.parse(readFileSync(".data-e2e/secrets.json", "utf8")).dataKey;
+  return (await sql<T>(text, values)).map((r) => openMail(r as never) as unknown as T);
+}

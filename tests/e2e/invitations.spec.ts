@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { expect, test, type Browser, type Page } from "@playwright/test";
-import { createAdmin, createEndUser, sql } from "./db";
+import { createAdmin, createEndUser, mailSql, sql } from "./db";
 import { hashPassword } from "../../lib/auth/password";
 import { installPushCertificate, signIn, afterEnrollment } from "./helpers";
 import { createTestCa } from "../support/test-ca";
@@ -33,7 +33,7 @@ async function adminPage(browser: Browser): Promise<Page> {
 }
 
 async function latestMail(email: string) {
-  const [m] = await sql<{ subject: string; text: string; html: string }>(`SELECT subject, text, html FROM mail_messages WHERE $1 = ANY("to") ORDER BY created_at DESC LIMIT 1`, [email]);
+  const [m] = await mailSql<{ subject: string; text: string; html: string }>(`SELECT subject, text, html FROM mail_messages WHERE $1 = ANY("to") ORDER BY created_at DESC LIMIT 1`, [email]);
   expect(m, `mail to ${email}`).toBeTruthy();
   return { ...m!, link: /(http\S+\/go\?invite=[\w-]+)/.exec(m!.text)?.[1] ?? "", pin: /PIN: (\d{6})/.exec(m!.text)?.[1] ?? "" };
 }

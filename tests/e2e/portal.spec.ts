@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
-import { createAdmin, createEndUser, sql } from "./db";
+import { createAdmin, createEndUser, mailSql, sql } from "./db";
 import { installPushCertificate, signIn, enrollmentLink, clearPushCertificates, forgetDevices, openPanel, afterEnrollment } from "./helpers";
 import { createTestCa } from "../support/test-ca";
 import { SimulatedDevice } from "../../scripts/simulator/device";
@@ -375,7 +375,7 @@ test.describe.serial("self-service portal", () => {
     await email.getByRole("button", { name: "Send confirmation link" }).click();
     await expect(email.getByTestId("form-message")).toHaveText("We sent a confirmation link to hanako.new@example.jp. Open it to finish the change.");
     await expect(page.getByTestId("current-email")).toHaveText(HANAKO.email);
-    const [mail] = await sql<{ text: string }>("SELECT text FROM mail_messages WHERE 'hanako.new@example.jp' = ANY(\"to\") ORDER BY created_at DESC LIMIT 1");
+    const [mail] = await mailSql<{ text: string }>("SELECT text FROM mail_messages WHERE 'hanako.new@example.jp' = ANY(\"to\") ORDER BY created_at DESC LIMIT 1");
     const link = /(http\S+\/email-change\/\S+)/.exec(mail!.text)![1]!;
 
     // The link works on its own, signed out, once.

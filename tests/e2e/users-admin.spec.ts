@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { createAdmin, sql } from "./db";
+import { createAdmin, mailSql, sql } from "./db";
 import { signIn } from "./helpers";
 
 // The admin users page: add several users at once, search, edit, disable and enable, invite,
@@ -47,7 +47,7 @@ test.describe.serial("users page", () => {
     await expect(invite.getByTestId("job-status")).toHaveText("Done");
     await page.reload();
     await expect(page.getByTestId("user-row")).toContainText("Sent");
-    const [mail] = await sql<{ text: string }>("SELECT text FROM mail_messages WHERE 'ren@example.jp' = ANY(\"to\")");
+    const [mail] = await mailSql<{ text: string }>("SELECT text FROM mail_messages WHERE 'ren@example.jp' = ANY(\"to\")");
     expect(mail!.text).toMatch(/\/go\?invite=/);
 
     // Edit

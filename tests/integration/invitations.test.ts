@@ -1,3 +1,4 @@
+import { openMail } from "@/lib/mail";
 import { generateKeyPairSync } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import { useOwnDatabase } from "../support/own-database";
@@ -30,7 +31,7 @@ async function newUser(email: string, opts: { password?: string; locale?: string
 
 /** The link and PIN as the user reads them in the outbox mail. */
 async function mailFor(email: string) {
-  const m = await prisma().mailMessage.findFirstOrThrow({ where: { to: { has: email } }, orderBy: { createdAt: "desc" } });
+  const m = openMail(await prisma().mailMessage.findFirstOrThrow({ where: { to: { has: email } }, orderBy: { createdAt: "desc" } }));
   const token = /\/go\?invite=([\w-]+)/.exec(m.text)?.[1];
   const pin = /(?:PIN: |PIN: )(\d{6})/.exec(m.text)?.[1] ?? null;
   return { mail: m, token: token!, pin };
@@ -282,7 +283,7 @@ describe("reminders", () => {
     const counts = await Promise.all([runInvitationReminders(BASE, now), runInvitationReminders(BASE, now), runInvitationReminders(BASE, now)]);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(3);
     expect(await prisma().mailMessage.count()).toBe(before + 3);
-    const reminder = await prisma().mailMessage.findFirstOrThrow({ where: { to: { has: "r1@example.jp" } }, orderBy: { createdAt: "desc" } });
+    const reminder = openMail(await prisma().mailMessage.findFirstOrThrow({ where: { to: { has: "r1@example.jp" } }, orderBy: { createdAt: "desc" } }));
     expect(reminder.subject).toContain("まだ完了していません");
     expect(reminder.text).toContain(`${BASE}/go`);
     // Not due again within the interval.
@@ -316,7 +317,7 @@ describe("reminders", () => {
 
     const now = new Date();
     expect(await runInvitationReminders(null, now)).toBe(1);
-    const mail = await prisma().mailMessage.findFirstOrThrow({ where: { to: { has: recorded!.email } }, orderBy: { createdAt: "desc" } });
+    const mail = openMail(await prisma().mailMessage.findFirstOrThrow({ where: { to: { has: recorded!.email } }, orderBy: { createdAt: "desc" } }));
     expect(mail.text).toContain(`${BASE}/go?email=`);
     expect(await prisma().mailMessage.count({ where: { to: { has: local!.email } } })).toBe(1); // the invitation only
     // The other two wait, unclaimed, and the run says why.
@@ -326,7 +327,7 @@ describe("reminders", () => {
     expect(warning).toMatchObject({ result: "FAILURE", details: { reason: "noPublicUrl", waiting: 2 } });
     // Once a public URL is set, they go out with it.
     expect(await runInvitationReminders("https://mdm2.example.jp", now)).toBe(2);
-    const later = await prisma().mailMessage.findFirstOrThrow({ where: { to: { has: legacy!.email } }, orderBy: { createdAt: "desc" } });
+    const later = openMail(await prisma().mailMessage.findFirstOrThrow({ where: { to: { has: legacy!.email } }, orderBy: { createdAt: "desc" } }));
     expect(later.text).toContain("https://mdm2.example.jp/go?email=");
   });
 

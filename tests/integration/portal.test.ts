@@ -1,3 +1,4 @@
+import { openMail } from "@/lib/mail";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useOwnDatabase } from "../support/own-database";
 import { prisma } from "@/lib/db/client";
@@ -140,7 +141,7 @@ describe("account", () => {
     const first = await requestEmailChange(hanako, "first@example.jp", "https://mdm.example.jp", ctx);
     const second = await requestEmailChange(hanako, "Hanako.New@Example.jp", "https://mdm.example.jp", ctx);
     expect(second.email).toBe("hanako.new@example.jp");
-    const mail = await prisma().mailMessage.findFirstOrThrow({ where: { to: { has: "hanako.new@example.jp" } } });
+    const mail = openMail(await prisma().mailMessage.findFirstOrThrow({ where: { to: { has: "hanako.new@example.jp" } } }));
     expect(mail.text).toContain(`https://mdm.example.jp/email-change/${second.token}`);
     expect(await prisma().emailChange.findFirst({ where: { tokenHash: second.token } })).toBeNull(); // only the hash is stored
     expect(await pendingEmailChange(first.token)).toBeNull();

@@ -1,3 +1,4 @@
+import { openMail } from "@/lib/mail";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -190,7 +191,7 @@ describe("push delivery", () => {
     expect(await pushDevice(a.id)).toEqual({ deviceId: a.id, skipped: "noCertificate" });
     expect(await prisma().auditEvent.count({ where: { action: "pushCert.unusable" } })).toBe(1);
     // The admins hear about it once (no admin users here: the configured recipients).
-    const mails = await prisma().mailMessage.findMany({ where: { subject: { contains: "refused the push certificate" } } });
+    const mails = (await prisma().mailMessage.findMany({ where: { subject: { contains: "refused the push certificate" } } })).map(openMail);
     expect(mails).toHaveLength(1);
     expect(mails[0]!.to).toEqual(["it-alerts@example.jp"]);
     expect(mails[0]!.text).toContain(topic);

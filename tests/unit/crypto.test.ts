@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
 import { open, openString, seal } from "@/lib/crypto";
 
 describe("seal/open (AES-256-GCM)", () => {
@@ -17,5 +18,17 @@ describe("seal/open (AES-256-GCM)", () => {
     raw[raw.length - 1]! ^= 1;
     expect(() => open("v1." + raw.toString("base64"), "push-key")).toThrow();
     expect(() => open("plain", "push-key")).toThrow(/format/);
+  });
+  it("opens with MAMORI_DATA_KEY_NEXT while a rotation is unfinished, and seals with the current key", () => {
+    const next = randomBytes(32);
+    const underNext = seal("rotated", "c", next);
+    expect(() => open(underNext, "c")).toThrow();
+    process.env.MAMORI_DATA_KEY_NEXT = next.toString("base64");
+    try {
+      expect(openString(underNext, "c")).toBe("rotated");
+      expect(() => open(seal("fresh", "c"), "c", [next])).toThrow();
+    } finally {
+      delete process.env.MAMORI_DATA_KEY_NEXT;
+    }
   });
 });
