@@ -74,22 +74,40 @@ export function auditActionLabel(t: T, action: string): string {
   return text === key ? action : text;
 }
 
-/** One page, newest first, and how many match. */
+/** Matches counted at most: past it the page says "more than", so no view counts the whole log. */
+export const AUDIT_COUNT_CAP = 10_000;
+
+/** One page, newest first, and how many match (at most AUDIT_COUNT_CAP; `capped` when there are more). */
 export async function findAuditEvents(where: Prisma.AuditEventWhereInput, page: number, pageSize: number) {
-  const [events, total] = await Promise.all([
+  const [events, counted] = await Promise.all([
     prisma().auditEvent.findMany({ where, orderBy: { id: "desc" }, take: pageSize, skip: (page - 1) * pageSize }),
-    prisma().auditEvent.count({ where }),
+    prisma().auditEvent.count({ where, take: AUDIT_COUNT_CAP + 1 }),
   ]);
-  return { events, total };
+  return { events, total: Math.min(counted, AUDIT_COUNT_CAP), capped: counted > AUDIT_COUNT_CAP };
 }
+
+/** Distinct values the filter offers, read from the start of an index: at most this many. */
+const MAX_CHOICES = 500;
+
+// A skip scan: each step jumps in the index to the next larger value, so the cost grows with
+// the number of distinct values, not with the size of the log.
+const distinctOf = (column: "action" | "target_type") => `
+  WITH RECURSIVE v(x, n) AS (
+    (SELECT ${column}, 1 FROM audit_events WHERE ${column} IS NOT NULL ORDER BY ${column} LIMIT 1)
+    UNION ALL
+    SELECT (SELECT ${column} FROM audit_events WHERE ${column} > v.x ORDER BY ${column} LIMIT 1), n + 1
+    FROM v WHERE v.x IS NOT NULL AND n < ${MAX_CHOICES}
+  ) SELECT x FROM v WHERE x IS NOT NULL`;
+
+export const AUDIT_CHOICES_SQL = { actions: distinctOf("action"), targetTypes: distinctOf("target_type") };
 
 /** What the filter selects can choose from: actions and target types that occur. */
 export async function auditFilterChoices() {
   const [actions, targetTypes] = await Promise.all([
-    prisma().auditEvent.findMany({ distinct: ["action"], select: { action: true }, orderBy: { action: "asc" } }),
-    prisma().auditEvent.findMany({ where: { targetType: { not: null } }, distinct: ["targetType"], select: { targetType: true }, orderBy: { targetType: "asc" } }),
+    prisma().$queryRawUnsafe<{ x: string }[]>(AUDIT_CHOICES_SQL.actions),
+    prisma().$queryRawUnsafe<{ x: string }[]>(AUDIT_CHOICES_SQL.targetTypes),
   ]);
-  return { actions: actions.map((a) => a.action), targetTypes: targetTypes.map((t) => t.targetType!) };
+  return { actions: actions.map((a) => a.x), targetTypes: targetTypes.map((t) => t.x) };
 }
 
 /**

@@ -24,7 +24,8 @@ export async function deviceDetail(id: string) {
   if (!device) return null;
   const [commands, events, active, inventory] = await Promise.all([
     prisma().command.findMany({ where: { deviceId: id }, orderBy: { seq: "desc" }, take: HISTORY_LIMIT }),
-    prisma().auditEvent.findMany({ where: { targetType: "device", targetId: id }, orderBy: { id: "desc" }, take: HISTORY_LIMIT }),
+    // By time: the (target_type, target_id, at) index hands them over in order.
+    prisma().auditEvent.findMany({ where: { targetType: "device", targetId: id }, orderBy: [{ at: "desc" }, { id: "desc" }], take: HISTORY_LIMIT }),
     prisma().pushCertificate.findFirst({ where: { status: "ACTIVE" }, select: { topic: true } }),
     loadInventory(id),
   ]);

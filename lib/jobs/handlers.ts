@@ -1,6 +1,6 @@
 import { defineJob } from "./queue";
 import { JOB_KINDS } from "./kinds";
-import { failLostJobs, runJob } from "./progress";
+import { failLostJobs, runJob, scheduledJobRow } from "./progress";
 import { activeIdentity } from "@/lib/push-certificates/service";
 import { pushDevices, pushableDeviceIds } from "@/lib/apns/push-service";
 import { markInactiveDevices } from "@/lib/devices/status";
@@ -13,6 +13,7 @@ import { syncAndroidDevices } from "@/lib/android/sync";
 import { configuredPublicUrl } from "@/lib/settings";
 import { afterEnroll } from "@/lib/enrollment/after-enroll";
 import { sweepCommands } from "@/lib/mdm/storage";
+import { pruneExpired } from "@/lib/retention";
 import type { DeviceEnrolled } from "@/lib/mdm/events";
 import type { Actor } from "@/lib/audit";
 
@@ -85,3 +86,8 @@ defineJob(JOB_KINDS.expiryNotices, async () => void (await runExpiryNotices(new 
 defineJob(JOB_KINDS.inactiveDevices, async () => void (await markInactiveDevices(new Date())), { cron: "20 * * * *", policy: "stately" });
 defineJob(JOB_KINDS.collection, async () => void (await runCollection(new Date())), { cron: "*/5 * * * *", policy: "stately" });
 defineJob(JOB_KINDS.invitationReminders, async () => void (await runInvitationReminders(await configuredPublicUrl(), new Date())), { cron: "40 * * * *", policy: "stately" });
+// Nightly (03:30 in Japan): deletes what the retention setting no longer keeps, progress on its jobs row.
+defineJob(JOB_KINDS.retention, async () => {
+  const row = await scheduledJobRow(JOB_KINDS.retention);
+  await runJob(row.id, (p) => pruneExpired(new Date(), p));
+}, { cron: "30 18 * * *", policy: "stately", expireInSeconds: 4 * HOUR_S });

@@ -14,6 +14,7 @@ export const JOB_KINDS = {
   collection: "device-collection",
   invitationReminders: "invitation-reminders",
   lostJobs: "lost-jobs",
+  retention: "retention",
 } as const;
 
 export type JobKind = (typeof JOB_KINDS)[keyof typeof JOB_KINDS];

@@ -33,6 +33,11 @@ export async function startJob(kind: string, actor: Actor, params: Record<string
   return job;
 }
 
+/** The row of a run nobody started (a scheduled tick), so the jobs page shows it too. */
+export async function scheduledJobRow(kind: string): Promise<Job> {
+  return prisma().job.create({ data: { kind, actorLabel: "system" } });
+}
+
 async function finish(jobId: string, data: Prisma.JobUpdateManyMutationInput) {
   await prisma().job.updateMany({ where: { id: jobId }, data: { ...data, finishedAt: new Date() } });
 }

@@ -142,7 +142,25 @@ const privacy = z.object({
   unlock: z.boolean({ error: "settings.invalid" }),
 });
 
-const SCHEMAS = { notifications, mail, devices, collection, licenses, general, invitations, privacy } as const;
+/** Days each kind of record is kept (lib/retention prunes what is older): [min, max]. */
+export const RETENTION_BOUNDS = {
+  commandDays: [7, 3650],
+  auditDays: [30, 3650],
+  ticketDays: [1, 365],
+  rateLimitDays: [1, 30],
+  mailDays: [7, 3650],
+} as const;
+
+const keepDays = ([min, max]: readonly [number, number]) =>
+  z.number({ error: "settings.retentionDaysInvalid" }).int({ error: "settings.retentionDaysInvalid" }).min(min, { error: "settings.retentionDaysInvalid" }).max(max, { error: "settings.retentionDaysInvalid" });
+
+// How long finished commands, audit events, spent or expired tickets, rate-limit counters and
+// mails are kept. Pending commands are never pruned, whatever their age.
+const retention = z.object(
+  Object.fromEntries(Object.entries(RETENTION_BOUNDS).map(([k, b]) => [k, keepDays(b)])) as { [K in keyof typeof RETENTION_BOUNDS]: ReturnType<typeof keepDays> },
+);
+
+const SCHEMAS = { notifications, mail, devices, collection, licenses, general, invitations, privacy, retention } as const;
 
 export type SettingName = keyof typeof SCHEMAS;
 export type Settings = { [K in SettingName]: z.output<(typeof SCHEMAS)[K]> };
@@ -158,6 +176,7 @@ export const DEFAULTS: Settings = {
   invitations: { validityDays: 14, pinByDefault: true, pinValidityHours: 72, remindersEnabled: true, reminderIntervalDays: 3 },
   // Location is personal data: off until an admin allows it.
   privacy: { location: false, wipe: true, retire: true, unlock: true },
+  retention: { commandDays: 90, auditDays: 365, ticketDays: 30, rateLimitDays: 1, mailDays: 90 },
 };
 
 function isName(name: string): name is SettingName {
@@ -216,6 +235,11 @@ function toUserError(name: SettingName, input: unknown, error: z.ZodError): User
     case "settings.invitationHoursInvalid":
       params.value = String(value ?? "");
       break;
+    case "settings.retentionDaysInvalid": {
+      const [min, max] = RETENTION_BOUNDS[field as keyof typeof RETENTION_BOUNDS] ?? [1, 3650];
+      Object.assign(params, { value: String(value ?? ""), min, max });
+      break;
+    }
     case "settings.licenseCountInvalid":
       params.value = String(value ?? "");
       params.max = MAX_LICENSES;

@@ -3,6 +3,7 @@ import { useOwnDatabase } from "../support/own-database";
 import { prisma } from "@/lib/db/client";
 import { DEFAULTS, getSetting, resolvePublicUrl, saveSetting } from "@/lib/settings";
 import { UserError } from "@/lib/errors";
+import { translator } from "@/lib/i18n";
 
 useOwnDatabase();
 
@@ -204,5 +205,42 @@ describe("saving the public URL", () => {
       if (saved === undefined) delete process.env.MAMORI_PUBLIC_URL;
       else process.env.MAMORI_PUBLIC_URL = saved;
     }
+  });
+});
+
+describe("saving retention", () => {
+  const keep = { commandDays: 30, auditDays: 400, ticketDays: 7, rateLimitDays: 2, mailDays: 60 };
+
+  it("defaults to 90 days of commands and mails, a year of audit", async () => {
+    expect(await getSetting("retention")).toEqual({ commandDays: 90, auditDays: 365, ticketDays: 30, rateLimitDays: 1, mailDays: 90 });
+  });
+
+  it("stores, reads back and audits", async () => {
+    expect(await saveSetting("retention", keep, actor, ctx)).toEqual(keep);
+    expect(await getSetting("retention")).toEqual(keep);
+    expect(await prisma().auditEvent.count({ where: { action: "settings.update", targetId: "retention" } })).toBe(1);
+  });
+
+  it.each([
+    ["auditDays", 29, 30, 3650],
+    ["auditDays", 3651, 30, 3650],
+    ["commandDays", 6, 7, 3650],
+    ["ticketDays", 0, 1, 365],
+    ["rateLimitDays", 31, 1, 30],
+    ["mailDays", 1.5, 7, 3650],
+    ["mailDays", "90", 7, 3650],
+  ] as const)("refuses %s = %j with its bounds, in Japanese and English", async (field, value, min, max) => {
+    const e = await refused(saveSetting("retention", { ...keep, [field]: value } as never, actor, ctx));
+    expect(e).toMatchObject({ code: "settings.retentionDaysInvalid", params: { field, value: String(value), min, max } });
+    expect(translator("en")(`errors.${e.code}`, e.params)).toBe(`"${value}" is not a valid number of days. Enter a whole number from ${min} to ${max}.`);
+    expect(translator("ja")(`errors.${e.code}`, e.params)).toBe(`「${value}」は日数として正しくありません。${min} から ${max} までの整数を入力してください。`);
+    expect(await prisma().setting.count()).toBe(0);
+    expect(await prisma().auditEvent.count()).toBe(0);
+  });
+
+  it("refuses a missing field", async () => {
+    const { mailDays: _, ...rest } = keep;
+    const e = await refused(saveSetting("retention", rest as never, actor, ctx));
+    expect(e).toMatchObject({ code: "settings.retentionDaysInvalid", params: { field: "mailDays" } });
   });
 });

@@ -33,8 +33,9 @@ export default async function Dashboard() {
       include: { user: { select: { email: true, displayName: true } }, devices: { select: { id: true } } },
     }),
     prisma().command.findMany({
+      // Newest queued first: an index range (status, created_at), however many commands failed.
       where: { status: "ERROR" },
-      orderBy: [{ respondedAt: { sort: "desc", nulls: "last" } }, { seq: "desc" }],
+      orderBy: { createdAt: "desc" },
       take: LIST,
       include: { device: { select: { id: true, name: true, serialNumber: true, udid: true } } },
     }),

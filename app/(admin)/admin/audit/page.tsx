@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { requireAdmin } from "@/lib/auth/session";
 import { getFormatter, getT, getTimeZone } from "@/lib/i18n/server";
-import { AUDIT_RESULTS, auditActionLabel, auditFilterChoices, auditFilterParams, auditWhere, findAuditEvents, invalidTimeBounds, parseAuditFilter } from "@/lib/audit/query";
+import { AUDIT_COUNT_CAP, AUDIT_RESULTS, auditActionLabel, auditFilterChoices, auditFilterParams, auditWhere, findAuditEvents, invalidTimeBounds, parseAuditFilter } from "@/lib/audit/query";
 import { AuditTable } from "@/components/audit-table";
 import { Card, PageHeader } from "@/components/page-header";
 import { Pager } from "@/components/pager";
@@ -16,9 +16,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const sp = await searchParams;
   const filter = parseAuditFilter(sp);
   const params = auditFilterParams(filter);
-  const page = Math.max(1, Math.min(10_000, Number(sp.page) || 1));
+  const page = Math.max(1, Math.min(AUDIT_COUNT_CAP / PAGE_SIZE, Number(sp.page) || 1));
   const badBounds = invalidTimeBounds(filter, timeZone);
-  const [{ events, total }, choices] = await Promise.all([findAuditEvents(auditWhere(filter, timeZone), page, PAGE_SIZE), auditFilterChoices()]);
+  const [{ events, total, capped }, choices] = await Promise.all([findAuditEvents(auditWhere(filter, timeZone), page, PAGE_SIZE), auditFilterChoices()]);
   const exportHref = "/api/admin/audit/export" + (Object.keys(params).length ? "?" + new URLSearchParams(params).toString() : "");
   return (
     <>
@@ -52,7 +52,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         <p className="mb-3 text-xs text-slate-600">{t("audit.timeZoneHint", { timeZone })}</p>
         {badBounds.length > 0 && <p role="alert" className="mb-3 rounded-lg bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-amber-200">{t("audit.badTime")}</p>}
         <div className="mb-3 flex flex-wrap items-center justify-between gap-3">
-          <p className="text-sm text-slate-700" data-testid="audit-total">{t("audit.total", { count: total })}</p>
+          <p className="text-sm text-slate-700" data-testid="audit-total">{t(capped ? "audit.totalAtLeast" : "audit.total", { count: total })}</p>
           <a href={exportHref} download className="rounded-lg px-3 py-2 text-sm font-medium text-brand-700 ring-1 ring-slate-300 hover:bg-slate-100" data-testid="audit-export">{t("audit.export")}</a>
         </div>
         {events.length ? <AuditTable events={events} t={t} fmt={(d) => fmt(d)} /> : <p className="text-sm text-slate-600">{t("audit.empty")}</p>}

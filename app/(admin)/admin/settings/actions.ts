@@ -59,6 +59,22 @@ export const saveLicenses = formAction(
   },
 );
 
+const DAY_FIELD = z.string().max(20);
+
+export const saveRetention = formAction(
+  {
+    name: "settings.update",
+    role: "admin",
+    schema: z.object({ commandDays: DAY_FIELD, auditDays: DAY_FIELD, ticketDays: DAY_FIELD, rateLimitDays: DAY_FIELD, mailDays: DAY_FIELD }),
+  },
+  async (input, { user, t, ip, userAgent }) => {
+    const value = Object.fromEntries(Object.entries(input).map(([k, v]) => [k, whole(v)])) as Record<keyof typeof input, number>;
+    await saveSetting("retention", value, { id: user.id, label: user.email }, { ip, userAgent });
+    revalidatePath("/admin/settings");
+    return { ok: true, message: t("settings.saved") };
+  },
+);
+
 export const saveGeneral = formAction(
   { name: "settings.update", role: "admin", schema: z.object({ publicUrl: z.string().max(2000) }) },
   async (input, { user, t, ip, userAgent }) => {

@@ -1,14 +1,14 @@
 import { requireAdmin } from "@/lib/auth/session";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { headers } from "next/headers";
-import { getSetting, MAX_COLLECTION_HOURS, MIN_COLLECTION_HOURS, resolvePublicUrl } from "@/lib/settings";
+import { getSetting, MAX_COLLECTION_HOURS, MIN_COLLECTION_HOURS, resolvePublicUrl, RETENTION_BOUNDS } from "@/lib/settings";
 import { licenseUsage } from "@/lib/licenses";
 import { listMail } from "@/lib/mail";
 import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
 import { Card, PageHeader } from "@/components/page-header";
 import { Pager } from "@/components/pager";
-import { saveCollection, saveDevices, saveGeneral, saveLicenses, saveMail, saveNotifications } from "./actions";
+import { saveCollection, saveDevices, saveGeneral, saveLicenses, saveMail, saveNotifications, saveRetention } from "./actions";
 
 const PAGE_SIZE = 20;
 const STATUS_STYLE = { OUTBOX: "text-amber-800", SENT: "text-brand-700", FAILED: "text-red-700" } as const;
@@ -17,7 +17,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
   await requireAdmin("/admin/settings");
   const [t, fmt] = [await getT(), await getFormatter()];
   const page = Math.max(1, Number((await searchParams).page) || 1);
-  const [notifications, mail, log, general, devices, collection, licenses, usage] = await Promise.all([
+  const [notifications, mail, log, general, devices, collection, licenses, usage, retention] = await Promise.all([
     getSetting("notifications"),
     getSetting("mail"),
     listMail({ take: PAGE_SIZE, skip: (page - 1) * PAGE_SIZE }),
@@ -26,6 +26,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
     getSetting("collection"),
     getSetting("licenses"),
     licenseUsage(),
+    getSetting("retention"),
   ]);
   const envUrl = process.env.MAMORI_PUBLIC_URL?.trim();
   const inUse = await resolvePublicUrl((await headers()).get("host"));
@@ -65,6 +66,16 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
             </ActionForm>
           </Card>
         </div>
+        <Card title={t("settings.retentionTitle")}>
+          <p className="mb-3 text-sm text-slate-600">{t("settings.retentionIntro")}</p>
+          <ActionForm action={saveRetention} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="retention-form">
+            <div className="grid gap-3 md:grid-cols-2">
+              {(Object.keys(RETENTION_BOUNDS) as (keyof typeof RETENTION_BOUNDS)[]).map((k) => (
+                <Field key={k} label={t(`settings.${k}`)} name={k} inputMode="numeric" defaultValue={retention[k]} hint={t("settings.retentionHint", { min: RETENTION_BOUNDS[k][0], max: RETENTION_BOUNDS[k][1] })} />
+              ))}
+            </div>
+          </ActionForm>
+        </Card>
         <Card title={t("settings.notificationsTitle")}>
           <p className="mb-3 text-sm text-slate-600">{t("settings.notificationsIntro")}</p>
           <ActionForm action={saveNotifications} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="notifications-form">
