@@ -1,7 +1,7 @@
 "use client";
 
 import { startTransition, useActionState, useEffect, useRef } from "react";
-import type { ActionState } from "@/lib/actions";
+import type { ActionState } from "@/lib/auth/guard";
 import { FormAlert } from "./field";
 import { SubmitButton } from "./submit-button";
 import { JobProgress } from "./job-progress";

@@ -1,3 +1,4 @@
+import { route } from "@/lib/auth/guard";
 import { headers } from "next/headers";
 import { isUserError } from "@/lib/errors";
 import { clientAddress } from "@/lib/request";
@@ -12,7 +13,7 @@ const PLATFORMS = new Set(["IOS", "MACOS"]);
  * The download button on /go/device (a plain form, so it works as Safari expects): a fresh
  * one-time enrollment for the ticket's user, then on to the profile itself.
  */
-export async function POST(req: Request) {
+export const POST = route.public("enrollment.goProfile", async (req) => {
   const h = await headers();
   const form = await req.formData().catch(() => null);
   const platform = String(form?.get("platform") ?? "");
@@ -26,4 +27,4 @@ export async function POST(req: Request) {
     if (isUserError(e)) return back(e.code);
     throw e;
   }
-}
+});

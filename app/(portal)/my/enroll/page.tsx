@@ -1,5 +1,5 @@
 import { headers } from "next/headers";
-import { requireEndUser } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { requestContext } from "@/lib/request";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { resolvePublicUrl } from "@/lib/settings";
@@ -11,7 +11,7 @@ export const dynamic = "force-dynamic";
 
 /** Add a device: the /go address to type on it, or a single-use QR code to scan with its camera. */
 export default async function MyEnrollPage() {
-  const user = await requireEndUser("/my/enroll");
+  const user = await view.endUser("/my/enroll");
   const [t, fmt] = [await getT(), await getFormatter()];
   const base = await resolvePublicUrl((await headers()).get("host"));
   const qr = await createQrToken(user.id, { id: user.id, label: user.email }, await requestContext());

@@ -1,3 +1,4 @@
+import { route } from "@/lib/auth/guard";
 import { headers } from "next/headers";
 import { resolvePublicUrl } from "@/lib/settings";
 import { isUserError } from "@/lib/errors";
@@ -13,10 +14,10 @@ function page(title: string, text: string, lang: string) {
 }
 
 /** The enrollment profile behind a one-time link; a refusal is a readable page, in the browser's language. */
-export async function GET(_req: Request, { params }: { params: Promise<{ token: string }> }) {
+export const GET = route.public("enrollment.profile", async (_req, { params }) => {
   const h = await headers();
   try {
-    const body = await enrollmentProfile((await params).token, await resolvePublicUrl(h.get("host")), { ip: clientAddress(h), userAgent: h.get("user-agent") });
+    const body = await enrollmentProfile((params.token ?? ""), await resolvePublicUrl(h.get("host")), { ip: clientAddress(h), userAgent: h.get("user-agent") });
     return new Response(new Uint8Array(body), {
       headers: { "content-type": "application/x-apple-aspen-config", "content-disposition": 'attachment; filename="Mamori.mobileconfig"', "cache-control": "no-store" },
     });
@@ -26,12 +27,12 @@ export async function GET(_req: Request, { params }: { params: Promise<{ token: 
     const t = translator(locale);
     return new Response(page(t("enrollment.profileError"), t(`errors.${e.code}`, e.params), locale), { status: 410, headers: { "content-type": "text/html; charset=utf-8" } });
   }
-}
+});
 
 /**
  * A mail scanner or link preview checking the link (HEAD) must not spend it: answered without
  * looking the link up. (Next.js would otherwise run GET for a HEAD.)
  */
-export function HEAD() {
+export const HEAD = route.public("enrollment.profile", () => {
   return new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
-}
+});
