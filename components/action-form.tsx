@@ -1,13 +1,13 @@
 "use client";
 
 import { startTransition, useActionState, useEffect, useRef } from "react";
-import type { ActionState } from "@/lib/actions";
+import type { ActionState } from "@/lib/auth/guard";
 import { FormAlert } from "./field";
 import { SubmitButton } from "./submit-button";
 import { JobProgress } from "./job-progress";
 
 /**
- * A form bound to a server action made with formAction: shows the pending label while it
+ * A form bound to a server action made with the guard's action.*: shows the pending label while it
  * runs, then the localized error or success message. Submitted through onSubmit rather than
  * the action prop so a refused form keeps what was typed and chosen (React resets forms
  * after an action-prop submission); it is cleared only on success. When the action started a

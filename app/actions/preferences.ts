@@ -2,7 +2,7 @@
 
 import { cookies } from "next/headers";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { LOCALES, LOCALE_COOKIE } from "@/lib/i18n";
 import { prisma } from "@/lib/db/client";
 import { audit } from "@/lib/audit";
@@ -10,8 +10,8 @@ import { audit } from "@/lib/audit";
 const YEAR = 365 * 24 * 3600;
 
 /** Switches the display language; remembered in a cookie, and on the account when signed in. */
-export const setLocale = formAction(
-  { name: "user.locale", role: "anonymous", schema: z.object({ locale: z.enum(LOCALES) }) },
+export const setLocale = action.public(
+  { name: "user.locale", schema: z.object({ locale: z.enum(LOCALES) }) },
   async ({ locale }, { user, ip, userAgent }) => {
     (await cookies()).set(LOCALE_COOKIE, locale, { path: "/", maxAge: YEAR, sameSite: "lax", httpOnly: false });
     if (user && user.locale !== locale) {

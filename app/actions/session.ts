@@ -1,12 +1,12 @@
 "use server";
 
+import { z } from "zod";
 import { signOut } from "@/lib/auth";
-import { currentUser } from "@/lib/auth/session";
+import { action } from "@/lib/auth/guard";
 import { audit } from "@/lib/audit";
-import { requestContext } from "@/lib/request";
 
-export async function signOutAction() {
-  const user = await currentUser();
-  if (user) await audit({ actor: { id: user.id, label: user.email }, action: "auth.logout", target: { type: "user", id: user.id, label: user.email }, ...(await requestContext()) });
+/** Signing out is open to anyone: a visitor whose session already ended just lands on /login. */
+export const signOutAction = action.public({ name: "auth.logout", schema: z.object({}) }, async (_input, { user, ip, userAgent }) => {
+  if (user) await audit({ actor: { id: user.id, label: user.email }, action: "auth.logout", target: { type: "user", id: user.id, label: user.email }, ip, userAgent });
   await signOut({ redirectTo: "/login?signedOut=1" });
-}
+});

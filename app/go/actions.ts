@@ -3,7 +3,7 @@
 import { redirect } from "next/navigation";
 import { AuthError, CredentialsSignin } from "next-auth";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { signIn } from "@/lib/auth";
 import { findLoginUser, normalizeEmail } from "@/lib/auth/login";
 import { verifyPin } from "@/lib/invitations/service";
@@ -16,8 +16,8 @@ import { goCookie, setGoCookie } from "./cookie";
 
 const email = z.string().trim().min(1, "validation.required").max(320, "validation.tooLong");
 
-export const goPinAction = formAction(
-  { name: "invitation.pin", role: "anonymous", schema: z.object({ email, pin: z.string().trim().min(1, "validation.required").max(20, "validation.tooLong") }) },
+export const goPinAction = action.public(
+  { name: "invitation.pin", schema: z.object({ email, pin: z.string().trim().min(1, "validation.required").max(20, "validation.tooLong") }) },
   async (input, { ip, userAgent }) => {
     const r = await verifyPin(input.email, input.pin.replace(/\s+/g, ""), { ip, userAgent });
     const ticket = await issueTicket(r.userId, "GO", { id: r.userId, label: normalizeEmail(input.email) }, { needsPassword: r.needsPassword });
@@ -39,8 +39,8 @@ async function signInWithPassword(emailInput: string, password: string, t: (k: s
   }
 }
 
-export const goPasswordAction = formAction(
-  { name: "auth.login", role: "anonymous", schema: z.object({ email, password: z.string().min(1, "validation.required").max(1000, "validation.tooLong") }) },
+export const goPasswordAction = action.public(
+  { name: "auth.login", schema: z.object({ email, password: z.string().min(1, "validation.required").max(1000, "validation.tooLong") }) },
   async (input, { t }) => {
     const refused = await signInWithPassword(input.email, input.password, t);
     if (refused) return { ok: false, error: refused };
@@ -53,8 +53,8 @@ export const goPasswordAction = formAction(
   },
 );
 
-export const goSetPasswordAction = formAction(
-  { name: "user.password_set", role: "anonymous", schema: z.object({ password: z.string().min(1, "validation.required").max(1000, "validation.tooLong"), confirm: z.string().max(1000).default("") }) },
+export const goSetPasswordAction = action.public(
+  { name: "user.password_set", schema: z.object({ password: z.string().min(1, "validation.required").max(1000, "validation.tooLong"), confirm: z.string().max(1000).default("") }) },
   async (input, { ip, userAgent, t }) => {
     const user = await setPasswordWithTicket(await goCookie(), input.password, { ip, userAgent }, new Date(), input.confirm);
     const refused = await signInWithPassword(user.email, input.password, t);
@@ -64,7 +64,7 @@ export const goSetPasswordAction = formAction(
 );
 
 /** Already signed in (portal or console): continue as that user without typing anything. */
-export const goContinueAction = formAction({ name: "enrollment.go", role: "user", schema: z.object({}) }, async (_input, { user, ip, userAgent }) => {
+export const goContinueAction = action.user({ name: "enrollment.go", schema: z.object({}) }, async (_input, { user, ip, userAgent }) => {
   const ticket = await continueAsSignedIn(user, { ip, userAgent });
   await setGoCookie(ticket.secret);
   redirect("/go/device");

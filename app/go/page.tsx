@@ -7,7 +7,7 @@ import { AuthCard } from "@/components/auth-card";
 import { FormAlert } from "@/components/field";
 import { goCookie } from "./cookie";
 import { GoContinueForm, GoPasswordForm, GoPinForm } from "./go-forms";
-import { currentUser } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 
 export const dynamic = "force-dynamic";
 
@@ -26,7 +26,7 @@ export default async function GoPage({ searchParams }: { searchParams: Promise<R
     : invite?.state === "revoked" ? t("go.inviteReplaced")
     : invite?.state === "enrolled" ? t("go.inviteEnrolled")
     : undefined;
-  const signedIn = await currentUser();
+  const signedIn = await view.public();
   const error = params.error && KNOWN_ERRORS.has(params.error) ? t(`errors.${params.error}`) : undefined;
   return (
     <AuthCard title={t("go.title")} intro={t("go.intro")}>

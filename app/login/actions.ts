@@ -3,7 +3,7 @@
 import { redirect } from "next/navigation";
 import { AuthError, CredentialsSignin } from "next-auth";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { signIn } from "@/lib/auth";
 import { findLoginUser } from "@/lib/auth/login";
 import { safeCallback } from "@/lib/navigation";
@@ -14,7 +14,7 @@ const schema = z.object({
   callbackUrl: z.string().optional(),
 });
 
-export const loginAction = formAction({ name: "auth.login", role: "anonymous", schema }, async (input, { t }) => {
+export const loginAction = action.public({ name: "auth.login", schema }, async (input, { t }) => {
   try {
     await signIn("credentials", { email: input.email, password: input.password, redirect: false });
   } catch (e) {

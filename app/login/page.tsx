@@ -1,6 +1,6 @@
 import { redirect } from "next/navigation";
 import { needsSetup } from "@/lib/setup";
-import { currentUser } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getT } from "@/lib/i18n/server";
 import { AuthCard } from "@/components/auth-card";
 import { LoginForm } from "./login-form";
@@ -9,7 +9,7 @@ export const dynamic = "force-dynamic";
 
 export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   if (await needsSetup()) redirect("/setup");
-  if (await currentUser()) redirect("/");
+  if (await view.public()) redirect("/");
   const params = await searchParams;
   const t = await getT();
   const notice = params.signedOut ? t("login.signedOut") : params.callbackUrl ? t("login.required") : undefined;

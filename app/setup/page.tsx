@@ -1,3 +1,4 @@
+import { view } from "@/lib/auth/guard";
 import { redirect } from "next/navigation";
 import { needsSetup } from "@/lib/setup";
 import { getT } from "@/lib/i18n/server";
@@ -7,6 +8,7 @@ import { SetupForm } from "./setup-form";
 export const dynamic = "force-dynamic";
 
 export default async function SetupPage() {
+  await view.public(); // open to anyone: the rule the authorization test reads
   if (!(await needsSetup())) redirect("/login");
   const t = await getT();
   return (

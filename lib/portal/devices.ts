@@ -7,6 +7,7 @@ import { errorChainText } from "@/lib/mdm/results";
 import { allowedActions, PORTAL_ACTIONS, type PortalAction } from "@/lib/privacy";
 import type { Device, User } from "@/lib/db/generated/client";
 import { isUuid } from "@/lib/ids";
+import { ownDevice } from "@/lib/auth/owner";
 
 // The self-service portal's devices: an end user sees and acts on the devices they own, and
 // nothing else. Every function here takes the signed-in user and checks ownership itself, so
@@ -35,12 +36,6 @@ const LIST_SELECT = {
 
 export async function myDevices(userId: string) {
   return prisma().device.findMany({ where: { ownerId: userId }, select: LIST_SELECT, orderBy: [{ enrolledAt: "desc" }, { createdAt: "desc" }] });
-}
-
-/** The device when this user owns it; null for anyone else's or a missing one (no difference shown). */
-export async function myDevice(userId: string, deviceId: string): Promise<Device | null> {
-  if (!isUuid(deviceId)) return null;
-  return prisma().device.findFirst({ where: { id: deviceId, ownerId: userId } });
 }
 
 /** Why a portal action is not offered for this device (privacy aside); null when it is. */
@@ -88,8 +83,8 @@ export async function runPortalAction(
   /** A confirmation that needs the device (the wipe's typed name), checked after ownership. */
   confirm?: (device: Device) => void,
 ): Promise<ActionOutcome> {
-  const device = await myDevice(user.id, deviceId);
-  if (!device) return refuse(user, action, deviceId, "notOwner", ctx, "portal.deviceNotFound");
+  const device = await ownDevice(user, deviceId, { action: `portal.${action}`, ...ctx });
+  if (!device) throw new UserError("portal.deviceNotFound");
   if (!(await allowedActions(user))[action]) return refuse(user, action, deviceId, "privacy", ctx, "portal.notAllowed");
   const why = portalAvailability(device)[action];
   if (why) throw new UserError(`portal.unavailable.${why}`);
@@ -121,10 +116,8 @@ export interface PortalDeviceStatus {
 
 const STATE: Record<string, CommandState> = { QUEUED: "queued", SENT: "sent", ACKNOWLEDGED: "done", ERROR: "failed", EXPIRED: "failed", NOT_NOW: "busy", CANCELLED: "cancelled" };
 
-/** What the device page polls: the device's state and its latest portal commands; null when not the user's. */
-export async function myDeviceStatus(user: Pick<User, "id" | "groupId">, deviceId: string): Promise<PortalDeviceStatus | null> {
-  const device = await myDevice(user.id, deviceId);
-  if (!device) return null;
+/** What the device page polls: the state of a device the user owns (ownDevice) and its latest portal commands. */
+export async function myDeviceStatus(user: Pick<User, "groupId">, device: Device): Promise<PortalDeviceStatus> {
   const [commands, allowed] = await Promise.all([
     prisma().command.findMany({
       where: { deviceId: device.id, requestType: { in: PORTAL_REQUEST_TYPES } },

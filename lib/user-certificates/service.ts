@@ -1,6 +1,7 @@
 import { createPrivateKey } from "node:crypto";
 import { prisma } from "@/lib/db/client";
 import { withoutNul } from "@/lib/db/text";
+import { ownCertificate } from "@/lib/auth/owner";
 import { audit, type Actor } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
 import { hit } from "@/lib/rate-limit";
@@ -47,11 +48,8 @@ export async function getCertificate(userId: string, id: string): Promise<Certif
 
 /** The user's own certificate, or an audited refusal (someone probing ids shows in the log). */
 async function owned(user: CertificateOwner, id: string, action: string, ctx: Ctx): Promise<UserCertificate> {
-  const row = isUuid(id) ? await prisma().userCertificate.findFirst({ where: { id, userId: user.id } }) : null;
-  if (!row) {
-    await audit({ actor: actorOf(user), action, result: "DENIED", target: { type: "userCertificate", id: isUuid(id) ? id : null }, details: { reason: "notFound" }, ...ctx });
-    throw new UserError("usercert.notFound");
-  }
+  const row = await ownCertificate(user, id, { action, ...ctx });
+  if (!row) throw new UserError("usercert.notFound");
   return row;
 }
 
@@ -169,12 +167,6 @@ export async function deleteCertificate(user: CertificateOwner, certId: string, 
   await prisma().userCertificate.delete({ where: { id: current.id } });
   await audit({ actor: actorOf(user), action: "usercert.delete", target: target(current), details: { purpose: current.purpose, serial: current.serial, profilesRemoved: removed }, ...ctx });
   return { removed };
-}
-
-/** The certificate (public part) as PEM, for the owner's download. */
-export async function certificatePem(userId: string, certId: string): Promise<{ pem: string; name: string } | null> {
-  const row = await getCertificate(userId, certId);
-  return row && { pem: row.certPem, name: row.name };
 }
 
 function target(row: { id: string; name: string }) {

@@ -6,6 +6,7 @@ import { seal } from "@/lib/crypto";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { allowedActions, effectivePrivacy, resolvePrivacy, saveGlobalPrivacy, saveGroupPrivacy } from "@/lib/privacy";
 import { myDeviceStatus, runPortalAction } from "@/lib/portal/devices";
+import { ownDevice } from "@/lib/auth/owner";
 import { changeDisplayName, changePassword, confirmEmailChange, pendingEmailChange, requestEmailChange, hashToken } from "@/lib/account";
 import { createConfiguration, updateConfiguration } from "@/lib/configurations/service";
 import { createGroup, deleteGroup, listGroups, updateGroup } from "@/lib/groups";
@@ -90,8 +91,8 @@ describe("portal device actions", () => {
     expect(unlock.commands.map((c) => c.requestType)).toEqual(["ClearPasscode"]);
     const a = await prisma().auditEvent.findFirstOrThrow({ where: { action: "device.clearPasscode" } });
     expect(a).toMatchObject({ actorId: hanako.id, actorLabel: "hanako@example.jp", ip: ctx.ip, targetId: iphone });
-    const status = await myDeviceStatus(hanako, iphone);
-    expect(status!.commands.map((c) => [c.requestType, c.state])).toEqual([["ClearPasscode", "queued"], ["DeviceLocation", "queued"], ["EnableLostMode", "queued"], ["DeviceLock", "queued"]]);
+    const status = await myDeviceStatus(hanako, (await ownDevice(hanako, iphone))!);
+    expect(status.commands.map((c) => [c.requestType, c.state])).toEqual([["ClearPasscode", "queued"], ["DeviceLocation", "queued"], ["EnableLostMode", "queued"], ["DeviceLock", "queued"]]);
   });
 
   it("refuse another user's device as not found, audited, queueing nothing", async () => {
@@ -101,12 +102,13 @@ describe("portal device actions", () => {
     }
     await expect(runPortalAction(taro, "not-a-uuid", "lock", {}, ctx)).rejects.toMatchObject({ code: "portal.deviceNotFound" });
     expect(await prisma().command.count()).toBe(before);
-    expect(await myDeviceStatus(taro, iphone)).toBeNull();
+    expect(await ownDevice(taro, iphone)).toBeNull();
     // Made-up ids are "not found" too, never a database error.
-    expect(await myDeviceStatus(hanako, "-".repeat(36))).toBeNull();
-    expect(await myDeviceStatus(hanako, "not-a-device")).toBeNull();
-    const denied = await prisma().auditEvent.findMany({ where: { actorId: taro.id, result: "DENIED" } });
+    expect(await ownDevice(hanako, "-".repeat(36))).toBeNull();
+    expect(await ownDevice(hanako, "not-a-device", { action: "portal.status", ...ctx })).toBeNull();
+    const denied = await prisma().auditEvent.findMany({ where: { actorId: taro.id, result: "DENIED" }, orderBy: { id: "asc" } });
     expect(denied.length).toBe(7);
+    expect(denied.every((d) => (d.details as { reason: string }).reason === "notOwner")).toBe(true);
     expect(denied[0]).toMatchObject({ action: "portal.lock", targetId: iphone, ip: ctx.ip });
   });
 
@@ -117,7 +119,7 @@ describe("portal device actions", () => {
     const before = await prisma().command.count();
     await expect(runPortalAction(inGroup, iphone, "wipe", {}, ctx)).rejects.toMatchObject({ code: "portal.notAllowed" });
     await expect(runPortalAction(inGroup, iphone, "locate", { message: "x" }, ctx)).rejects.toMatchObject({ code: "portal.notAllowed" });
-    expect((await myDeviceStatus(inGroup, iphone))!.location).toBeNull();
+    expect((await myDeviceStatus(inGroup, (await ownDevice(hanako, iphone))!)).location).toBeNull();
     await expect(runPortalAction(hanako, mac, "unlock", {}, ctx)).rejects.toMatchObject({ code: "portal.unavailable.notIos" });
     const tokenless = await prisma().device.create({ data: { udid: "PT", platform: "IOS", status: "ACTIVE", ownerId: hanako.id, supervised: false } });
     await expect(runPortalAction(hanako, tokenless.id, "unlock", {}, ctx)).rejects.toMatchObject({ code: "portal.unavailable.noUnlockToken" });

@@ -9,6 +9,7 @@ import { parsePlist, type PlistDict } from "@/lib/mdm/plist";
 import { readPkcs12 } from "@/lib/pki/pkcs12";
 import { openIdentity } from "@/lib/user-certificates/identity";
 import * as certs from "@/lib/user-certificates/service";
+import { ownCertificate } from "@/lib/auth/owner";
 import * as configs from "@/lib/configurations/service";
 import { finishedJob, startTestJobs } from "../support/jobs";
 
@@ -135,7 +136,7 @@ describe("a user's certificates", () => {
   it("another user can neither see nor touch it", async () => {
     expect(await certs.getCertificate(taro.id, certId)).toBeNull();
     expect(await certs.listCertificates(taro.id)).toEqual([]);
-    expect(await certs.certificatePem(taro.id, certId)).toBeNull();
+    expect(await ownCertificate(taro, certId)).toBeNull();
     await expect(certs.editCertificate(taro, certId, { name: "mine" }, ctx)).rejects.toMatchObject({ code: "usercert.notFound" });
     await expect(certs.editCertificate(taro, certId, { file: smimeP12(ca), password: "secret" }, ctx)).rejects.toMatchObject({ code: "usercert.notFound" });
     await expect(certs.clearPrivateKey(taro, certId, ctx)).rejects.toMatchObject({ code: "usercert.notFound" });

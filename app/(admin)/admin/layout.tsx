@@ -1,4 +1,4 @@
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { ExpiryBanner } from "@/components/expiry-banner";
 import { LicenseBanner } from "@/components/licenses";
@@ -9,7 +9,7 @@ import { SignOutButton } from "@/components/sign-out-button";
 export const dynamic = "force-dynamic";
 
 export default async function AdminLayout({ children }: { children: React.ReactNode }) {
-  const user = await requireAdmin();
+  const user = await view.admin("/admin");
   const [t, fmt] = [await getT(), await getFormatter()];
   return (
     <div className="min-h-dvh">

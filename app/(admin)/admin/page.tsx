@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { prisma } from "@/lib/db/client";
 import { databaseStatus } from "@/lib/db/health";
 import { getFormatter, getT } from "@/lib/i18n/server";
@@ -18,7 +18,7 @@ const TH = "py-2 pr-3 font-medium";
 const TD = "py-2 pr-3";
 
 export default async function Dashboard() {
-  await requireAdmin();
+  await view.admin("/admin");
   const [t, fmt] = [await getT(), await getFormatter()];
   const [byRole, recent, db, byStatus, byPlatform, enrollments, failed, licenses] = await Promise.all([
     prisma().user.groupBy({ by: ["role"], _count: true }),

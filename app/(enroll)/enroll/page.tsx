@@ -1,7 +1,9 @@
+import { view } from "@/lib/auth/guard";
 import { getT } from "@/lib/i18n/server";
 import { AuthCard } from "@/components/auth-card";
 
 export default async function EnrollPage() {
+  await view.public(); // open to anyone: the rule the authorization test reads
   const t = await getT();
   return (
     <AuthCard title={t("enroll.title")}>

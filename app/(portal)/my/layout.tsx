@@ -1,4 +1,4 @@
-import { requireEndUser } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getT } from "@/lib/i18n/server";
 import { LocaleSwitcher } from "@/components/locale-switcher";
 import { SignOutButton } from "@/components/sign-out-button";
@@ -8,7 +8,7 @@ export const dynamic = "force-dynamic";
 
 // Mobile first: one column, large touch targets, comfortable at 375 px.
 export default async function PortalLayout({ children }: { children: React.ReactNode }) {
-  await requireEndUser();
+  await view.endUser("/my");
   const t = await getT();
   return (
     <div className="mx-auto min-h-dvh w-full max-w-xl">

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { requireEndUser } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { myDevices } from "@/lib/portal/devices";
 import { Card } from "@/components/page-header";
@@ -7,7 +7,7 @@ import { Card } from "@/components/page-header";
 const STATUS_STYLE: Record<string, string> = { ACTIVE: "bg-brand-50 text-brand-800", ENROLLING: "bg-slate-100 text-slate-800", INACTIVE: "bg-amber-50 text-amber-900", WIPED: "bg-red-50 text-red-800", RETIRED: "bg-slate-100 text-slate-600" };
 
 export default async function MyDevices() {
-  const user = await requireEndUser();
+  const user = await view.endUser("/my");
   const [t, fmt] = [await getT(), await getFormatter()];
   const devices = await myDevices(user.id);
   return (

@@ -1,4 +1,5 @@
 import { headers } from "next/headers";
+import { route } from "@/lib/auth/guard";
 import { isUserError } from "@/lib/errors";
 import { BodyTooLarge, readBody } from "@/lib/http/body";
 import { clientAddress } from "@/lib/request";
@@ -22,7 +23,7 @@ async function pkiOperation(message: Buffer): Promise<Response> {
 }
 
 /** SCEP (RFC 8894): GetCACaps, GetCACert, and PKIOperation by GET. */
-export async function GET(req: Request) {
+export const GET = route.device(async (req: Request) => {
   const q = new URL(req.url).searchParams;
   switch (q.get("operation")) {
     case "GetCACaps":
@@ -44,9 +45,9 @@ export async function GET(req: Request) {
     default:
       return new Response("unknown operation", { status: 400 });
   }
-}
+});
 
-export async function POST(req: Request) {
+export const POST = route.device(async (req: Request) => {
   if (new URL(req.url).searchParams.get("operation") !== "PKIOperation") return new Response("unknown operation", { status: 400 });
   try {
     return await pkiOperation(await readBody(req, MAX_PKI_MESSAGE));
@@ -54,4 +55,4 @@ export async function POST(req: Request) {
     if (e instanceof BodyTooLarge) return new Response("message too large", { status: 413 });
     throw e;
   }
-}
+});

@@ -1,3 +1,4 @@
+import { view } from "@/lib/auth/guard";
 import Link from "next/link";
 import { getT } from "@/lib/i18n/server";
 import { pendingEmailChange } from "@/lib/account";
@@ -12,6 +13,7 @@ export const dynamic = "force-dynamic";
  * for a click: mail scanners that open links must not use up the change.
  */
 export default async function EmailChangePage({ params }: { params: Promise<{ token: string }> }) {
+  await view.public(); // open to anyone: the rule the authorization test reads
   const { token } = await params;
   const t = await getT();
   const pending = await pendingEmailChange(token);

@@ -2,7 +2,7 @@ import Link from "next/link";
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { getT } from "@/lib/i18n/server";
-import { currentUser } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { readGoTicket } from "@/lib/invitations/tickets";
 import { detectPlatform } from "@/lib/invitations/platform";
 import { profileLinkMinutes } from "@/lib/enrollment/service";
@@ -30,7 +30,7 @@ export default async function GoDevicePage({ searchParams }: { searchParams: Pro
   const t = await getT();
   const chosen = PLATFORMS.find((p) => p === params.platform);
   const platform: P = chosen ?? detectPlatform((await headers()).get("user-agent")) ?? "IOS";
-  const signedIn = (await currentUser())?.id === ticket.userId;
+  const signedIn = (await view.public())?.id === ticket.userId;
   const android = platform === "ANDROID" && (await androidConfigured());
   const error = params.error ? t(SHOWN_ERRORS.has(params.error) ? `errors.${params.error}` : "go.downloadFailed") : undefined;
   return (

@@ -1,3 +1,4 @@
+import { route } from "@/lib/auth/guard";
 import { headers } from "next/headers";
 import { isUserError } from "@/lib/errors";
 import { BodyTooLarge, readBody } from "@/lib/http/body";
@@ -29,7 +30,7 @@ async function readForm(req: Request): Promise<FormData | null | "tooLarge"> {
  * one-time enrollment for the ticket's user, answered at once as the .mobileconfig. The
  * enrollment's link is spent by this very tap, so no one-time URL is left lying around.
  */
-export async function POST(req: Request) {
+export const POST = route.public("enrollment.goProfile", async (req) => {
   const h = await headers();
   const form = await readForm(req);
   if (form === "tooLarge") {
@@ -48,4 +49,4 @@ export async function POST(req: Request) {
     if (isUserError(e)) return back(e.code);
     throw e;
   }
-}
+});

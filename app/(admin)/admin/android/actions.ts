@@ -2,7 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { readUpload } from "@/lib/upload";
 import { MAX_KEY_BYTES, saveAndroidSettings, testAndroidConnection } from "@/lib/android/service";
 import { startAndroidSync } from "@/lib/android/job";
@@ -11,10 +11,9 @@ const PAGE = "/admin/android";
 const actor = (u: { id: string; email: string }) => ({ id: u.id, label: u.email });
 
 // The key's field names contain "secret" so lib/actions never echoes them back to the form.
-export const saveAndroid = formAction(
+export const saveAndroid = action.admin(
   {
     name: "android.settings_update",
-    role: "admin",
     schema: z.object({
       enterpriseName: z.string().max(200),
       policyName: z.string().max(400),
@@ -31,12 +30,12 @@ export const saveAndroid = formAction(
   },
 );
 
-export const testAndroid = formAction({ name: "android.test_connection", role: "admin", schema: z.object({}) }, async (_, { user, t, ip, userAgent }) => {
+export const testAndroid = action.admin({ name: "android.test_connection", schema: z.object({}) }, async (_, { user, t, ip, userAgent }) => {
   const r = await testAndroidConnection(actor(user), { ip, userAgent });
   return { ok: true, message: t("android.testOk", { enterprise: r.displayName ?? r.enterpriseName, policy: r.policyName }) };
 });
 
-export const syncAndroid = formAction({ name: "android.sync", role: "admin", schema: z.object({}) }, async (_, { user, t, ip, userAgent }) => {
+export const syncAndroid = action.admin({ name: "android.sync", schema: z.object({}) }, async (_, { user, t, ip, userAgent }) => {
   const job = await startAndroidSync(actor(user), { ip, userAgent });
   revalidatePath(PAGE);
   // Queued, not done: the progress shows below the button and Google's verdict on the page.

@@ -1,5 +1,5 @@
 import type { T } from "@/lib/i18n";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { androidSettings } from "@/lib/android/service";
 import { ActionForm } from "@/components/action-form";
@@ -22,7 +22,7 @@ function KeyArea({ label, hint }: { label: string; hint: string }) {
 
 /** Android Management API: enterprise, policy, service account; test and sync. */
 export default async function AndroidPage() {
-  await requireAdmin("/admin/android");
+  await view.admin("/admin/android");
   const [t, fmt] = [await getT(), await getFormatter()];
   const s = await androidSettings();
   const last = s?.lastSyncResult;

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getT, getTimeZone } from "@/lib/i18n/server";
 import { AUDIT_COUNT_CAP, AUDIT_RESULTS, auditActionLabel, auditFilterChoices, auditFilterParams, auditWhere, findAuditEvents, invalidTimeBounds, parseAuditFilter } from "@/lib/audit/query";
 import { AuditTable } from "@/components/audit-table";
@@ -11,7 +11,7 @@ const PAGE_SIZE = 50;
 const INPUT = "min-h-11 rounded-lg border border-slate-300 bg-white px-3";
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  await requireAdmin("/admin/audit");
+  await view.admin("/admin/audit");
   const [t, fmt, timeZone] = [await getT(), await getFormatter(), await getTimeZone()];
   const sp = await searchParams;
   const filter = parseAuditFilter(sp);

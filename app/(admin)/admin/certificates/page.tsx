@@ -1,10 +1,10 @@
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { ExpiryCards } from "@/components/expiry-cards";
 import { PageHeader } from "@/components/page-header";
 
 export default async function CertificatesPage() {
-  await requireAdmin("/admin/certificates");
+  await view.admin("/admin/certificates");
   const [t, fmt] = [await getT(), await getFormatter()];
   return (
     <>

@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { UserError } from "@/lib/errors";
 import * as svc from "@/lib/configurations/service";
 import type { CertificatePurpose } from "@/lib/db/generated/client";
@@ -11,7 +11,7 @@ import type { CertificatePurpose } from "@/lib/db/generated/client";
 const PAGE = "/admin/configurations";
 const actor = (u: { id: string; email: string }) => ({ id: u.id, label: u.email });
 
-// Checkboxes arrive as separate fields (formAction reads FormData as one value per name).
+// Checkboxes arrive as separate fields (the action guard reads FormData as one value per name).
 const fields = {
   name: z.string().max(1000),
   signing: z.string().optional(),
@@ -27,8 +27,8 @@ function input(v: { name: string; signing?: string; encryption?: string; target:
   return { name: v.name, purposes, groupId: v.target || null };
 }
 
-export const createConfiguration = formAction(
-  { name: "configuration.create", role: "admin", schema: z.object(fields) },
+export const createConfiguration = action.admin(
+  { name: "configuration.create", schema: z.object(fields) },
   async (v, { user, t, ip, userAgent }) => {
     const { job } = await svc.createConfiguration(input(v), actor(user), { ip, userAgent });
     revalidatePath(PAGE);
@@ -36,8 +36,8 @@ export const createConfiguration = formAction(
   },
 );
 
-export const updateConfiguration = formAction(
-  { name: "configuration.update", role: "admin", schema: z.object({ id: z.string().max(100), ...fields }) },
+export const updateConfiguration = action.admin(
+  { name: "configuration.update", schema: z.object({ id: z.string().max(100), ...fields }) },
   async (v, { user, t, ip, userAgent }) => {
     const { job } = await svc.updateConfiguration(v.id, input(v), actor(user), { ip, userAgent });
     revalidatePath(PAGE, "layout");
@@ -45,8 +45,8 @@ export const updateConfiguration = formAction(
   },
 );
 
-export const deleteConfiguration = formAction(
-  { name: "configuration.delete", role: "admin", schema: z.object({ id: z.string().max(100), confirm: z.string().optional() }) },
+export const deleteConfiguration = action.admin(
+  { name: "configuration.delete", schema: z.object({ id: z.string().max(100), confirm: z.string().optional() }) },
   async (v, { user, ip, userAgent }) => {
     if (v.confirm !== "on") throw new UserError("configuration.confirmRequired");
     await svc.deleteConfiguration(v.id, actor(user), { ip, userAgent });

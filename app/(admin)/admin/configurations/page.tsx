@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { listConfigurations } from "@/lib/configurations/service";
 import { groupChoices } from "@/lib/groups";
@@ -9,7 +9,7 @@ import { ConfigurationFields } from "./fields";
 import { createConfiguration } from "./actions";
 
 export default async function ConfigurationsPage() {
-  await requireAdmin("/admin/configurations");
+  await view.admin("/admin/configurations");
   const [t, fmt] = [await getT(), await getFormatter()];
   const [configs, groups] = await Promise.all([listConfigurations(), groupChoices()]);
   const k = (key: string) => t(`configurations.${key}`);

@@ -2,7 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { BULK_ACTIONS, BULK_MAX, bulkReport, runBulkAction, type BulkSelection } from "@/lib/devices/bulk";
 import { parseDeviceFilter } from "@/lib/devices/query";
 
@@ -19,7 +19,7 @@ const schema = z.object({
   confirm: z.string().trim().max(20).default(""),
 });
 
-export const bulkDeviceAction = formAction({ name: "device.bulk", role: "admin", schema }, async (input, { user, t, ip, userAgent }) => {
+export const bulkDeviceAction = action.admin({ name: "device.bulk", schema }, async (input, { user, t, ip, userAgent }) => {
   const selection: BulkSelection = input.scope === "filter"
     ? { scope: "filter", filter: parseDeviceFilter(new URLSearchParams(input.filter), "strict") }
     : { scope: "selected", ids: input.ids };

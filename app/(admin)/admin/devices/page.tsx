@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { BULK_ACTIONS, BULK_MAX, CONFIRM_BY_COUNT } from "@/lib/devices/bulk";
 import {
@@ -33,7 +33,7 @@ function SortHeader({ f, column, label, t }: { f: DeviceFilter; column: DeviceSo
 }
 
 export default async function DevicesPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  await requireAdmin("/admin/devices");
+  await view.admin("/admin/devices");
   const [t, fmt] = [await getT(), await getFormatter()];
   const f = parseDeviceFilter(await searchParams);
   const ctx = await loadQueryContext(f);

@@ -4,7 +4,7 @@ import { createContext, useContext, useEffect, useRef, useState } from "react";
 import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
 import { useT } from "@/components/i18n-provider";
-import type { ActionState } from "@/lib/actions";
+import type { ActionState } from "@/lib/auth/guard";
 
 // Which devices of the list are selected for a bulk action: some rows of this page, or every
 // device matching the filter (sent as the filter, not as ids, and resolved on the server).

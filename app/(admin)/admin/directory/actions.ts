@@ -2,7 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { saveDirectoryConfig } from "@/lib/directory/config";
 import { testDirectory } from "@/lib/directory/service";
 import { startDirectoryImport } from "@/lib/directory/sync";
@@ -25,7 +25,7 @@ const settings = z.object({
   syncIntervalMinutes: z.string().max(20),
 });
 
-export const saveDirectory = formAction({ name: "directory.settings", role: "admin", schema: settings }, async (input, { user, t, ip, userAgent }) => {
+export const saveDirectory = action.admin({ name: "directory.settings", schema: settings }, async (input, { user, t, ip, userAgent }) => {
   const minutes = input.syncIntervalMinutes.trim();
   await saveDirectoryConfig(
     { ...input, startTls: input.startTls === "on", syncEnabled: input.syncEnabled === "on", syncIntervalMinutes: /^\d+$/.test(minutes) ? Number(minutes) : NaN },
@@ -36,12 +36,12 @@ export const saveDirectory = formAction({ name: "directory.settings", role: "adm
   return { ok: true, message: t("directory.saved") };
 });
 
-export const testDirectoryAction = formAction({ name: "directory.test", role: "admin", schema: z.object({}) }, async (_input, { user, t, ip, userAgent }) => {
+export const testDirectoryAction = action.admin({ name: "directory.test", schema: z.object({}) }, async (_input, { user, t, ip, userAgent }) => {
   const { count } = await testDirectory({ id: user.id, label: user.email }, { ip, userAgent });
   return { ok: true, message: t("directory.testOk", { count }) };
 });
 
-export const importDirectory = formAction({ name: "directory.sync", role: "admin", schema: z.object({}) }, async (_input, { user, t, ip, userAgent }) => {
+export const importDirectory = action.admin({ name: "directory.sync", schema: z.object({}) }, async (_input, { user, t, ip, userAgent }) => {
   const job = await startDirectoryImport({ id: user.id, label: user.email }, { ip, userAgent });
   revalidatePath(PATH);
   return { ok: true, message: t("directory.importQueued"), jobId: job.id };

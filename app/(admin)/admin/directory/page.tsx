@@ -1,4 +1,4 @@
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { getDirectoryConfig, getSyncStatus, isConfigured, MAX_SYNC_MINUTES, MIN_SYNC_MINUTES } from "@/lib/directory/config";
 import { ActionForm } from "@/components/action-form";
@@ -7,7 +7,7 @@ import { Card, PageHeader } from "@/components/page-header";
 import { importDirectory, saveDirectory, testDirectoryAction } from "./actions";
 
 export default async function DirectoryPage() {
-  await requireAdmin("/admin/directory");
+  await view.admin("/admin/directory");
   const [t, fmt] = [await getT(), await getFormatter()];
   const [c, status] = await Promise.all([getDirectoryConfig(), getSyncStatus()]);
   const configured = isConfigured(c);

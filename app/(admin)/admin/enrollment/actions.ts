@@ -3,7 +3,7 @@
 import { headers } from "next/headers";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { createEnrollment, profileLinkMinutes } from "@/lib/enrollment/service";
 import { activeIdentity } from "@/lib/push-certificates/service";
 import { assertLicensesFor } from "@/lib/licenses";
@@ -19,7 +19,7 @@ const schema = z.object({
   count: z.coerce.number().int("enrollment.countInvalid").min(1, "enrollment.countInvalid").max(100, "enrollment.countInvalid").default(1),
 });
 
-export const createLink = formAction({ name: "enrollment.create", role: "admin", schema }, async (input, { user, t, ip, userAgent }) => {
+export const createLink = action.admin({ name: "enrollment.create", schema }, async (input, { user, t, ip, userAgent }) => {
   try {
     // Licenses first: with every license in use, no link helps, whatever else is missing.
     await assertLicensesFor(input.count);

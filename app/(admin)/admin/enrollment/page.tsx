@@ -1,4 +1,4 @@
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { prisma } from "@/lib/db/client";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { activeIdentity } from "@/lib/push-certificates/service";
@@ -9,7 +9,7 @@ import { Card, PageHeader } from "@/components/page-header";
 import { createLink } from "./actions";
 
 export default async function EnrollmentPage() {
-  await requireAdmin("/admin/enrollment");
+  await view.admin("/admin/enrollment");
   const [t, fmt] = [await getT(), await getFormatter()];
   const [users, recent, push] = await Promise.all([
     prisma().user.findMany({ where: { disabled: false }, orderBy: { email: "asc" }, select: { id: true, email: true, displayName: true }, take: 500 }),

@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { UserError } from "@/lib/errors";
 import { createGroup, deleteGroup, updateGroup } from "@/lib/groups";
 
@@ -14,8 +14,8 @@ const done = () => {
   revalidatePath("/admin/privacy");
 };
 
-export const createGroupAction = formAction(
-  { name: "group.create", role: "admin", schema: z.object({ name, description }) },
+export const createGroupAction = action.admin(
+  { name: "group.create", schema: z.object({ name, description }) },
   async (input, { user, t, ip, userAgent }) => {
     const g = await createGroup(input, { id: user.id, label: user.email }, { ip, userAgent });
     done();
@@ -23,8 +23,8 @@ export const createGroupAction = formAction(
   },
 );
 
-export const updateGroupAction = formAction(
-  { name: "group.update", role: "admin", schema: z.object({ id: z.uuid(), name, description }) },
+export const updateGroupAction = action.admin(
+  { name: "group.update", schema: z.object({ id: z.uuid(), name, description }) },
   async (input, { user, t, ip, userAgent }) => {
     const g = await updateGroup(input.id, input, { id: user.id, label: user.email }, { ip, userAgent });
     done();
@@ -32,8 +32,8 @@ export const updateGroupAction = formAction(
   },
 );
 
-export const deleteGroupAction = formAction(
-  { name: "group.delete", role: "admin", schema: z.object({ id: z.uuid(), confirm: z.string().max(10).optional() }) },
+export const deleteGroupAction = action.admin(
+  { name: "group.delete", schema: z.object({ id: z.uuid(), confirm: z.string().max(10).optional() }) },
   async (input, { user, ip, userAgent }) => {
     if (input.confirm !== "on") throw new UserError("device.confirmRequired");
     const g = await deleteGroup(input.id, { id: user.id, label: user.email }, { ip, userAgent });

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getT } from "@/lib/i18n/server";
 import { listGroups, GROUP_NAME_MAX, GROUP_DESCRIPTION_MAX } from "@/lib/groups";
 import { ActionForm } from "@/components/action-form";
@@ -8,7 +8,7 @@ import { Card, PageHeader } from "@/components/page-header";
 import { createGroupAction, deleteGroupAction, updateGroupAction } from "./actions";
 
 export default async function GroupsPage({ searchParams }: { searchParams: Promise<{ deleted?: string }> }) {
-  await requireAdmin("/admin/groups");
+  await view.admin("/admin/groups");
   const t = await getT();
   const groups = await listGroups();
   const deleted = (await searchParams).deleted?.slice(0, 200);

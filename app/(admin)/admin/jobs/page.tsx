@@ -1,4 +1,4 @@
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { recentJobs } from "@/lib/jobs/progress";
 import { jobView } from "@/lib/jobs/view";
@@ -9,7 +9,7 @@ export const dynamic = "force-dynamic";
 
 /** Recent long operations (bulk actions, pushes, invitations, syncs) with their progress and outcome. */
 export default async function JobsPage() {
-  await requireAdmin("/admin/jobs");
+  await view.admin("/admin/jobs");
   const [t, fmt] = [await getT(), await getFormatter()];
   const jobs = await recentJobs(50);
   return (

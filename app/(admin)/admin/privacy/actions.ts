@@ -2,14 +2,14 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { saveGlobalPrivacy, saveGroupPrivacy, PRIVACY_KEYS, type PrivacyOverride } from "@/lib/privacy";
 
 const on = z.literal("on").optional();
 const choice = z.enum(["inherit", "allow", "deny"], { error: "validation.invalid" });
 
-export const saveGlobal = formAction(
-  { name: "settings.update", role: "admin", schema: z.object({ location: on, wipe: on, retire: on, unlock: on }) },
+export const saveGlobal = action.admin(
+  { name: "settings.update", schema: z.object({ location: on, wipe: on, retire: on, unlock: on }) },
   async (input, { user, t, ip, userAgent }) => {
     await saveGlobalPrivacy(
       { location: input.location === "on", wipe: input.wipe === "on", retire: input.retire === "on", unlock: input.unlock === "on" },
@@ -21,8 +21,8 @@ export const saveGlobal = formAction(
   },
 );
 
-export const saveGroup = formAction(
-  { name: "privacy.group.update", role: "admin", schema: z.object({ groupId: z.uuid(), location: choice, wipe: choice, retire: choice, unlock: choice }) },
+export const saveGroup = action.admin(
+  { name: "privacy.group.update", schema: z.object({ groupId: z.uuid(), location: choice, wipe: choice, retire: choice, unlock: choice }) },
   async (input, { user, t, ip, userAgent }) => {
     const value = Object.fromEntries(PRIVACY_KEYS.map((k) => [k, input[k] === "inherit" ? null : input[k] === "allow"])) as PrivacyOverride;
     await saveGroupPrivacy(input.groupId, value, { id: user.id, label: user.email }, { ip, userAgent });

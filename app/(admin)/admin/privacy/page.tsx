@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getT } from "@/lib/i18n/server";
 import { getSetting } from "@/lib/settings";
 import { listGroups } from "@/lib/groups";
@@ -9,7 +9,7 @@ import { Card, PageHeader } from "@/components/page-header";
 import { saveGlobal, saveGroup } from "./actions";
 
 export default async function PrivacyPage() {
-  await requireAdmin("/admin/privacy");
+  await view.admin("/admin/privacy");
   const t = await getT();
   const [global, groups, overrides] = await Promise.all([getSetting("privacy"), listGroups(), groupOverrides()]);
   const yes = (v: boolean) => t(v ? "privacy.allowed" : "privacy.denied");

@@ -2,13 +2,13 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { saveSetting } from "@/lib/settings";
 
 const lines = (s: string) => s.split(/[\n,;]+/).map((x) => x.trim()).filter(Boolean);
 
-export const saveNotifications = formAction(
-  { name: "settings.update", role: "admin", schema: z.object({ recipients: z.string().max(20_000), thresholds: z.string().max(1000) }) },
+export const saveNotifications = action.admin(
+  { name: "settings.update", schema: z.object({ recipients: z.string().max(20_000), thresholds: z.string().max(1000) }) },
   async (input, { user, t, ip, userAgent }) => {
     // Numbers stay as typed when they are not numbers, so the error can quote them.
     const thresholds = lines(input.thresholds).map((v) => (/^\d+$/.test(v) ? Number(v) : v)) as number[];
@@ -18,8 +18,8 @@ export const saveNotifications = formAction(
   },
 );
 
-export const saveMail = formAction(
-  { name: "settings.update", role: "admin", schema: z.object({ from: z.string().max(400) }) },
+export const saveMail = action.admin(
+  { name: "settings.update", schema: z.object({ from: z.string().max(400) }) },
   async (input, { user, t, ip, userAgent }) => {
     await saveSetting("mail", { from: input.from.trim() }, { id: user.id, label: user.email }, { ip, userAgent });
     revalidatePath("/admin/settings");
@@ -30,8 +30,8 @@ export const saveMail = formAction(
 // Numbers stay as typed when they are not whole numbers, so the error can quote them.
 const whole = (s: string): number => (/^\d+$/.test(s.trim()) ? Number(s.trim()) : (s.trim() as unknown as number));
 
-export const saveDevices = formAction(
-  { name: "settings.update", role: "admin", schema: z.object({ inactiveAfterDays: z.string().max(20) }) },
+export const saveDevices = action.admin(
+  { name: "settings.update", schema: z.object({ inactiveAfterDays: z.string().max(20) }) },
   async (input, { user, t, ip, userAgent }) => {
     await saveSetting("devices", { inactiveAfterDays: whole(input.inactiveAfterDays) }, { id: user.id, label: user.email }, { ip, userAgent });
     revalidatePath("/admin/settings");
@@ -39,8 +39,8 @@ export const saveDevices = formAction(
   },
 );
 
-export const saveCollection = formAction(
-  { name: "settings.update", role: "admin", schema: z.object({ enabled: z.literal("on").optional(), intervalHours: z.string().max(20) }) },
+export const saveCollection = action.admin(
+  { name: "settings.update", schema: z.object({ enabled: z.literal("on").optional(), intervalHours: z.string().max(20) }) },
   async (input, { user, t, ip, userAgent }) => {
     await saveSetting("collection", { enabled: input.enabled === "on", intervalHours: whole(input.intervalHours) }, { id: user.id, label: user.email }, { ip, userAgent });
     revalidatePath("/admin/settings");
@@ -48,8 +48,8 @@ export const saveCollection = formAction(
   },
 );
 
-export const saveLicenses = formAction(
-  { name: "settings.update", role: "admin", schema: z.object({ devices: z.string().max(20) }) },
+export const saveLicenses = action.admin(
+  { name: "settings.update", schema: z.object({ devices: z.string().max(20) }) },
   async (input, { user, t, ip, userAgent }) => {
     // Empty: no limit.
     const devices = input.devices.trim() === "" ? null : whole(input.devices);
@@ -61,10 +61,9 @@ export const saveLicenses = formAction(
 
 const DAY_FIELD = z.string().max(20);
 
-export const saveRetention = formAction(
+export const saveRetention = action.admin(
   {
     name: "settings.update",
-    role: "admin",
     schema: z.object({ commandDays: DAY_FIELD, auditDays: DAY_FIELD, ticketDays: DAY_FIELD, rateLimitDays: DAY_FIELD, mailDays: DAY_FIELD }),
   },
   async (input, { user, t, ip, userAgent }) => {
@@ -75,8 +74,8 @@ export const saveRetention = formAction(
   },
 );
 
-export const saveGeneral = formAction(
-  { name: "settings.update", role: "admin", schema: z.object({ publicUrl: z.string().max(2000) }) },
+export const saveGeneral = action.admin(
+  { name: "settings.update", schema: z.object({ publicUrl: z.string().max(2000) }) },
   async (input, { user, t, ip, userAgent }) => {
     await saveSetting("general", { publicUrl: input.publicUrl.trim() || null }, { id: user.id, label: user.email }, { ip, userAgent });
     revalidatePath("/admin/settings");

@@ -1,4 +1,4 @@
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { headers } from "next/headers";
 import { getSetting, MAX_COLLECTION_HOURS, MIN_COLLECTION_HOURS, resolvePublicUrl, RETENTION_BOUNDS } from "@/lib/settings";
@@ -14,7 +14,7 @@ const PAGE_SIZE = 20;
 const STATUS_STYLE = { OUTBOX: "text-amber-800", SENT: "text-brand-700", FAILED: "text-red-700" } as const;
 
 export default async function SettingsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
-  await requireAdmin("/admin/settings");
+  await view.admin("/admin/settings");
   const [t, fmt] = [await getT(), await getFormatter()];
   const page = Math.max(1, Number((await searchParams).page) || 1);
   const [notifications, mail, log, general, devices, collection, licenses, usage, retention] = await Promise.all([

@@ -4,14 +4,14 @@ import { headers } from "next/headers";
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { UserError } from "@/lib/errors";
 import { resolvePublicUrl, saveSetting } from "@/lib/settings";
 import { inviteUsers, startInvitations } from "@/lib/invitations/service";
 import { createUsers, deleteUser, parseUserLines, setDisabled, updateUser } from "@/lib/users/service";
 import type { User } from "@/lib/db/generated/client";
 
-// The users page's actions: each through formAction (admin only, zod); lib/users and
+// The users page's actions: each through action.admin (admin only, zod); lib/users and
 // lib/invitations check, change and audit.
 
 const actor = (u: User) => ({ id: u.id, label: u.email });
@@ -21,8 +21,8 @@ const locale = z.enum(["", "ja", "en"]).default("");
 const on = z.literal("on").optional();
 const baseUrl = async () => resolvePublicUrl((await headers()).get("host"));
 
-export const createUsersAction = formAction(
-  { name: "user.create", role: "admin", schema: z.object({ lines: z.string().max(50_000, "validation.tooLong"), role, groupId, locale, invite: on, pin: on }) },
+export const createUsersAction = action.admin(
+  { name: "user.create", schema: z.object({ lines: z.string().max(50_000, "validation.tooLong"), role, groupId, locale, invite: on, pin: on }) },
   async (input, { user, t, ip, userAgent }) => {
     const created = await createUsers({ users: parseUserLines(input.lines), role: input.role, groupId: input.groupId || null, locale: input.locale || null }, actor(user), { ip, userAgent });
     const job = input.invite && created.length ? await startInvitations(created.map((u) => u.id), { pin: Boolean(input.pin), baseUrl: await baseUrl() }, actor(user), { ip, userAgent }) : null;
@@ -32,8 +32,8 @@ export const createUsersAction = formAction(
 );
 
 /** Invitations to the ticked users of the list (checkboxes named u:<id>). */
-export const inviteSelectedAction = formAction(
-  { name: "invitation.send", role: "admin", schema: z.object({ pin: on }).catchall(z.string().max(10)) },
+export const inviteSelectedAction = action.admin(
+  { name: "invitation.send", schema: z.object({ pin: on }).catchall(z.string().max(10)) },
   async (input, { user, t, ip, userAgent }) => {
     const ids = Object.keys(input).filter((k) => k.startsWith("u:")).map((k) => k.slice(2));
     if (!ids.length) throw new UserError("users.noneSelected");
@@ -46,8 +46,8 @@ export const inviteSelectedAction = formAction(
 
 const id = z.uuid();
 
-export const inviteUserAction = formAction(
-  { name: "invitation.send", role: "admin", schema: z.object({ id, pin: on }) },
+export const inviteUserAction = action.admin(
+  { name: "invitation.send", schema: z.object({ id, pin: on }) },
   async (input, { user, t, ip, userAgent }) => {
     await inviteUsers([input.id], { pin: Boolean(input.pin), baseUrl: await baseUrl() }, actor(user), { ip, userAgent });
     revalidatePath(`/admin/users/${input.id}`);
@@ -55,10 +55,9 @@ export const inviteUserAction = formAction(
   },
 );
 
-export const updateUserAction = formAction(
+export const updateUserAction = action.admin(
   {
     name: "user.update",
-    role: "admin",
     schema: z.object({
       id,
       displayName: z.string().trim().min(1, "validation.required").max(200, "validation.tooLong"),
@@ -75,8 +74,8 @@ export const updateUserAction = formAction(
   },
 );
 
-export const setDisabledAction = formAction(
-  { name: "user.disable", role: "admin", schema: z.object({ id, disabled: z.enum(["true", "false"]) }) },
+export const setDisabledAction = action.admin(
+  { name: "user.disable", schema: z.object({ id, disabled: z.enum(["true", "false"]) }) },
   async (input, { user, t, ip, userAgent }) => {
     const disabled = input.disabled === "true";
     await setDisabled(input.id, disabled, actor(user), { ip, userAgent });
@@ -85,8 +84,8 @@ export const setDisabledAction = formAction(
   },
 );
 
-export const deleteUserAction = formAction(
-  { name: "user.delete", role: "admin", schema: z.object({ id, confirm: z.string().max(320).default("") }) },
+export const deleteUserAction = action.admin(
+  { name: "user.delete", schema: z.object({ id, confirm: z.string().max(320).default("") }) },
   async (input, { user, ip, userAgent }) => {
     const r = await deleteUser(input.id, input.confirm, actor(user), { ip, userAgent });
     revalidatePath("/admin/users");
@@ -97,10 +96,9 @@ export const deleteUserAction = formAction(
 // Numbers stay as typed when they are not whole numbers, so the error can quote them.
 const whole = (s: string): number => (/^\d+$/.test(s.trim()) ? Number(s.trim()) : (s.trim() as unknown as number));
 
-export const saveInvitationSettings = formAction(
+export const saveInvitationSettings = action.admin(
   {
     name: "settings.update",
-    role: "admin",
     schema: z.object({ validityDays: z.string().max(20), pinByDefault: on, pinValidityHours: z.string().max(20), remindersEnabled: on, reminderIntervalDays: z.string().max(20) }),
   },
   async (input, { user, t, ip, userAgent }) => {

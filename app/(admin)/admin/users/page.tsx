@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { prisma } from "@/lib/db/client";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { listUsers } from "@/lib/users/service";
@@ -15,7 +15,7 @@ import { groupChoices } from "@/lib/groups";
 export const dynamic = "force-dynamic";
 
 export default async function UsersPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
-  await requireAdmin("/admin/users");
+  await view.admin("/admin/users");
   const [t, fmt] = [await getT(), await getFormatter()];
   const params = await searchParams;
   const q = params.q?.slice(0, 200) ?? "";

@@ -4,15 +4,15 @@ import { revalidatePath } from "next/cache";
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { signIn } from "@/lib/auth";
 import { changeDisplayName, changePassword, confirmEmailChange, requestEmailChange } from "@/lib/account";
 import { resolvePublicUrl } from "@/lib/settings";
 
 // The end user's account (/my/account) and the email confirmation link (/email-change/[token]).
 
-export const saveName = formAction(
-  { name: "account.name", role: "user", schema: z.object({ displayName: z.string().max(400, { error: "validation.tooLong" }) }) },
+export const saveName = action.endUser(
+  { name: "account.name", schema: z.object({ displayName: z.string().max(400, { error: "validation.tooLong" }) }) },
   async (input, { user, t, ip, userAgent }) => {
     await changeDisplayName(user, input.displayName, { ip, userAgent });
     revalidatePath("/my", "layout");
@@ -20,8 +20,8 @@ export const saveName = formAction(
   },
 );
 
-export const requestEmail = formAction(
-  { name: "account.email.request", role: "user", schema: z.object({ email: z.string().max(400, { error: "validation.tooLong" }) }) },
+export const requestEmail = action.endUser(
+  { name: "account.email.request", schema: z.object({ email: z.string().max(400, { error: "validation.tooLong" }) }) },
   async (input, { user, t, ip, userAgent }) => {
     const base = await resolvePublicUrl((await headers()).get("host"));
     const { email } = await requestEmailChange(user, input.email, base, { ip, userAgent });
@@ -30,10 +30,9 @@ export const requestEmail = formAction(
   },
 );
 
-export const savePassword = formAction(
+export const savePassword = action.endUser(
   {
     name: "account.password",
-    role: "user",
     schema: z.object({ current: z.string().max(1000), password: z.string().max(1000), confirm: z.string().max(1000) }),
   },
   async (input, { user, ip, userAgent }) => {
@@ -45,8 +44,8 @@ export const savePassword = formAction(
   },
 );
 
-export const confirmEmail = formAction(
-  { name: "account.email.change", role: "anonymous", schema: z.object({ token: z.string().max(200) }) },
+export const confirmEmail = action.public(
+  { name: "account.email.change", schema: z.object({ token: z.string().max(200) }) },
   async (input, { t, ip, userAgent }) => {
     const { email } = await confirmEmailChange(input.token, { ip, userAgent });
     return { ok: true, message: t("account.emailChanged", { email }) };

@@ -1,4 +1,4 @@
-import { requireEndUser } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { prisma } from "@/lib/db/client";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { PASSWORD_MIN } from "@/lib/auth/password";
@@ -8,7 +8,7 @@ import { Card } from "@/components/page-header";
 import { requestEmail, saveName, savePassword } from "./actions";
 
 export default async function AccountPage({ searchParams }: { searchParams: Promise<{ password?: string }> }) {
-  const user = await requireEndUser("/my/account");
+  const user = await view.endUser("/my/account");
   const passwordChanged = (await searchParams).password === "changed";
   const [t, fmt] = [await getT(), await getFormatter()];
   const pending = await prisma().emailChange.findFirst({ where: { userId: user.id, usedAt: null, expiresAt: { gt: new Date() } }, orderBy: { createdAt: "desc" } });

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { requireEndUser } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { listCertificates, MAX_PKCS12_BYTES, PURPOSES } from "@/lib/user-certificates/service";
 import { configurationsFor } from "@/lib/configurations/service";
@@ -8,7 +8,7 @@ import { FormAlert } from "@/components/field";
 import { UploadForm } from "./upload-form";
 
 export default async function MyCertificates({ searchParams }: { searchParams: Promise<{ deleted?: string }> }) {
-  const user = await requireEndUser("/my/certificates");
+  const user = await view.endUser("/my/certificates");
   const [t, fmt, { deleted }] = [await getT(), await getFormatter(), await searchParams];
   const [certs, configs] = await Promise.all([listCertificates(user.id), configurationsFor(user)]);
   const free = PURPOSES.filter((p) => !certs.some((c) => c.purpose === p));

@@ -2,14 +2,14 @@
 
 import { headers } from "next/headers";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { getFormatter } from "@/lib/i18n/server";
 import { resolvePublicUrl } from "@/lib/settings";
 import { createQrToken } from "@/lib/invitations/tickets";
 import { qrSvg } from "@/lib/invitations/qr";
 
 /** A single-use QR code for another device, made only when asked for (a page view makes none). */
-export const myQrAction = formAction({ name: "enrollment.qr_create", role: "user", schema: z.object({}) }, async (_input, { user, ip, userAgent }) => {
+export const myQrAction = action.endUser({ name: "enrollment.qr_create", schema: z.object({}) }, async (_input, { user, ip, userAgent }) => {
   const qr = await createQrToken(user.id, { id: user.id, label: user.email }, { ip, userAgent });
   const url = `${await resolvePublicUrl((await headers()).get("host"))}/go/t/${qr.secret}`;
   return { ok: true, data: { url, svg: await qrSvg(url), until: (await getFormatter())(qr.expiresAt) } };

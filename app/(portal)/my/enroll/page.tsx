@@ -1,5 +1,5 @@
 import { headers } from "next/headers";
-import { requireEndUser } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getT } from "@/lib/i18n/server";
 import { resolvePublicUrl } from "@/lib/settings";
 import { ActionForm } from "@/components/action-form";
@@ -14,7 +14,7 @@ export const dynamic = "force-dynamic";
  * Viewing this page changes nothing: the QR token and the /go ticket are made by the buttons (POST).
  */
 export default async function MyEnrollPage() {
-  await requireEndUser("/my/enroll");
+  await view.endUser("/my/enroll");
   const t = await getT();
   const base = await resolvePublicUrl((await headers()).get("host"));
   return (

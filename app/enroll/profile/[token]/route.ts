@@ -1,3 +1,4 @@
+import { route } from "@/lib/auth/guard";
 import { headers } from "next/headers";
 import { resolvePublicUrl } from "@/lib/settings";
 import { isUserError } from "@/lib/errors";
@@ -20,26 +21,26 @@ async function refusal(code: string, params: Record<string, string | number> = {
   return linkPage({ lang: locale, title: t("enrollment.profileError"), text: t(`errors.${code}`, params), status: 410 });
 }
 
-export async function GET(_req: Request, { params }: { params: Promise<{ token: string }> }) {
-  const problem = await profileLinkProblem((await params).token.slice(0, 200));
+export const GET = route.public("enrollment.profile", async (_req, { params }) => {
+  const problem = await profileLinkProblem((params.token ?? "").slice(0, 200));
   if (problem) return refusal(problem);
   const locale = matchLocale((await headers()).get("accept-language"));
   const t = translator(locale);
   return linkPage({ lang: locale, title: t("enrollment.profileReadyTitle"), text: t("enrollment.profileReady"), button: t("enrollment.profileDownload") });
-}
+});
 
 /** The Download button (or a device tool) takes the profile: this spends the link. */
-export async function POST(_req: Request, { params }: { params: Promise<{ token: string }> }) {
+export const POST = route.public("enrollment.profile", async (_req, { params }) => {
   const h = await headers();
   try {
-    return profileResponse(await enrollmentProfile((await params).token.slice(0, 200), await resolvePublicUrl(h.get("host")), { ip: clientAddress(h), userAgent: h.get("user-agent") }));
+    return profileResponse(await enrollmentProfile((params.token ?? "").slice(0, 200), await resolvePublicUrl(h.get("host")), { ip: clientAddress(h), userAgent: h.get("user-agent") }));
   } catch (e) {
     if (!isUserError(e)) throw e;
     return refusal(e.code, e.params);
   }
-}
+});
 
 /** A HEAD is answered without looking the link up. (Next.js would otherwise run GET for a HEAD.) */
-export function HEAD() {
+export const HEAD = route.public("enrollment.profile", () => {
   return new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
-}
+});

@@ -1,3 +1,4 @@
+import { route } from "@/lib/auth/guard";
 import { headers } from "next/headers";
 import { isUserError } from "@/lib/errors";
 import { translator, matchLocale } from "@/lib/i18n";
@@ -15,27 +16,27 @@ export const dynamic = "force-dynamic";
 const go = (location: string, cookie?: string) =>
   new Response(null, { status: 303, headers: { location, "cache-control": "no-store", ...(cookie && { "set-cookie": cookie }) } });
 
-export async function GET(_req: Request, { params }: { params: Promise<{ token: string }> }) {
-  const problem = await qrTokenProblem((await params).token.slice(0, 200));
+export const GET = route.public("enrollment.qr", async (_req, { params }) => {
+  const problem = await qrTokenProblem((params.token ?? "").slice(0, 200));
   if (problem) return go(`/go?error=${encodeURIComponent(problem)}`);
   const locale = matchLocale((await headers()).get("accept-language"));
   const t = translator(locale);
   return linkPage({ lang: locale, title: t("go.qrTitle"), text: t("go.qrIntro"), button: t("go.qrContinue") });
-}
+});
 
-export async function POST(_req: Request, { params }: { params: Promise<{ token: string }> }) {
+export const POST = route.public("enrollment.qr", async (_req, { params }) => {
   const h = await headers();
   try {
-    const ticket = await redeemQrToken((await params).token.slice(0, 200), { ip: clientAddress(h), userAgent: h.get("user-agent") });
+    const ticket = await redeemQrToken((params.token ?? "").slice(0, 200), { ip: clientAddress(h), userAgent: h.get("user-agent") });
     const secure = h.get("x-forwarded-proto") === "https" ? "; Secure" : "";
     return go("/go/device", `${GO_COOKIE}=${ticket.secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${GO_MINUTES * 60}${secure}`);
   } catch (e) {
     if (isUserError(e)) return go(`/go?error=${encodeURIComponent(e.code)}`);
     throw e;
   }
-}
+});
 
 /** A HEAD (a scanner checking the link) is answered without looking the code up. */
-export function HEAD() {
+export const HEAD = route.public("enrollment.qr", () => {
   return new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
-}
+});

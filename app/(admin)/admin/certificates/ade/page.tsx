@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { getAdeState } from "@/lib/ade/service";
 import { ActionForm } from "@/components/action-form";
@@ -11,7 +11,7 @@ import { createKey, deleteToken, uploadToken } from "./actions";
 const STEPS = ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"];
 
 export default async function AdePage() {
-  await requireAdmin("/admin/certificates/ade");
+  await view.admin("/admin/certificates/ade");
   const [t, fmt] = [await getT(), await getFormatter()];
   const state = await getAdeState();
   const token = state.token;

@@ -2,7 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { formAction } from "@/lib/actions";
+import { action } from "@/lib/auth/guard";
 import { readUpload as bytes, uploadedFile } from "@/lib/upload";
 import { getFormatter } from "@/lib/i18n/server";
 import * as svc from "@/lib/push-certificates/service";
@@ -12,14 +12,14 @@ const file = uploadedFile();
 
 const actor = (u: { id: string; email: string }) => ({ id: u.id, label: u.email });
 
-export const createRequest = formAction({ name: "pushCert.request", role: "admin", schema: z.object({}) }, async (_, { user, t, ip, userAgent }) => {
+export const createRequest = action.admin({ name: "pushCert.request", schema: z.object({}) }, async (_, { user, t, ip, userAgent }) => {
   await svc.generateRequest(actor(user), { ip, userAgent });
   revalidatePath(PAGE);
   return { ok: true, message: t("pushCert.requestReady") };
 });
 
-export const uploadVendor = formAction(
-  { name: "vendorCert.upload", role: "admin", schema: z.object({ file, password: z.string().max(1000) }) },
+export const uploadVendor = action.admin(
+  { name: "vendorCert.upload", schema: z.object({ file, password: z.string().max(1000) }) },
   async (input, { user, t, ip, userAgent }) => {
     const data = await bytes(input.file, svc.MAX_P12_BYTES, "pkcs12.tooLarge");
     await svc.uploadVendorCertificate(data, input.password, actor(user), { ip, userAgent });
@@ -28,8 +28,8 @@ export const uploadVendor = formAction(
   },
 );
 
-export const uploadCertificate = formAction(
-  { name: "pushCert.upload", role: "admin", schema: z.object({ file, appleId: z.string().max(320), notes: z.string().max(4000).default("") }) },
+export const uploadCertificate = action.admin(
+  { name: "pushCert.upload", schema: z.object({ file, appleId: z.string().max(320), notes: z.string().max(4000).default("") }) },
   async (input, { user, t, ip, userAgent }) => {
     const data = await bytes(input.file, svc.MAX_CERT_BYTES, "pushCert.tooLarge");
     const { certificate, isRenewal } = await svc.uploadPushCertificate({ file: data, appleId: input.appleId, notes: input.notes }, actor(user), { ip, userAgent });
@@ -40,8 +40,8 @@ export const uploadCertificate = formAction(
   },
 );
 
-export const saveNotes = formAction(
-  { name: "pushCert.notes", role: "admin", schema: z.object({ id: z.uuid(), notes: z.string().max(4000) }) },
+export const saveNotes = action.admin(
+  { name: "pushCert.notes", schema: z.object({ id: z.uuid(), notes: z.string().max(4000) }) },
   async (input, { user, t, ip, userAgent }) => {
     await svc.updateNotes(input.id, input.notes, actor(user), { ip, userAgent });
     revalidatePath(PAGE);
@@ -49,8 +49,8 @@ export const saveNotes = formAction(
   },
 );
 
-export const deleteCertificate = formAction(
-  { name: "pushCert.delete", role: "admin", schema: z.object({ id: z.uuid(), confirmation: z.string().max(100) }) },
+export const deleteCertificate = action.admin(
+  { name: "pushCert.delete", schema: z.object({ id: z.uuid(), confirmation: z.string().max(100) }) },
   async (input, { user, t, ip, userAgent }) => {
     await svc.deletePushCertificate(input.id, input.confirmation, actor(user), { ip, userAgent });
     revalidatePath(PAGE);

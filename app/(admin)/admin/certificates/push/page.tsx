@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { getPushState } from "@/lib/push-certificates/service";
 import { countTopicMismatches } from "@/lib/apns/push-service";
@@ -12,7 +12,7 @@ import { createRequest, deleteCertificate, saveNotes, uploadCertificate, uploadV
 const PORTAL = "https://identity.apple.com/pushcert";
 
 export default async function PushCertificatePage() {
-  await requireAdmin("/admin/certificates/push");
+  await view.admin("/admin/certificates/push");
   const [t, fmt] = [await getT(), await getFormatter()];
   const { active, request, history, vendor } = await getPushState();
   const mismatched = active ? await countTopicMismatches(active.topic) : 0;

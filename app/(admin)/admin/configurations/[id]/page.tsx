@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getT } from "@/lib/i18n/server";
 import { getConfiguration } from "@/lib/configurations/service";
 import { groupChoices } from "@/lib/groups";
@@ -11,7 +11,7 @@ import { deleteConfiguration, updateConfiguration } from "../actions";
 
 export default async function ConfigurationPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  await requireAdmin(`/admin/configurations/${id}`);
+  await view.admin(`/admin/configurations/${id}`);
   const config = await getConfiguration(id);
   if (!config) notFound();
   const [t, groups] = [await getT(), await groupChoices()];

@@ -2,7 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { formAction, type ActionContext, type ActionState } from "@/lib/actions";
+import { action, type ActionContext, type ActionOptions, type ActionRun, type ActionState } from "@/lib/auth/guard";
 import { prisma } from "@/lib/db/client";
 import { UserError } from "@/lib/errors";
 import { runDeviceAction, type ActionOutcome, type ActionParams, type DeviceAction, pushReason } from "@/lib/devices/actions";
@@ -10,7 +10,7 @@ import { wipeConfirmationChoices, wipeConfirmationMatches } from "@/lib/devices/
 import { cancelCommand } from "@/lib/mdm/queue";
 import type { User } from "@/lib/db/generated/client";
 
-// Device actions on /admin/devices/[id]: one server action per button, each through formAction
+// Device actions on /admin/devices/[id]: one server action per button, each through action.admin
 // (admin only, zod), all running lib/devices/actions.ts runDeviceAction.
 
 const deviceId = z.uuid();
@@ -35,51 +35,51 @@ function pushNote(t: Ctx["t"], o: ActionOutcome): string {
   return reason === "delivered" ? t("deviceDetail.done.checkIn") : t("deviceDetail.done.checkInFailed", { reason: t(`deviceDetail.push.${reason}`) });
 }
 
-/** The one shape of every device action: run it, refresh the page, say what happened. */
-function deviceAction<S extends z.ZodType<{ deviceId: string }>>(
-  action: DeviceAction,
+/** The one shape of every device action (wrapped in action.admin): run it, refresh the page, say what happened. */
+function device<S extends z.ZodType<{ deviceId: string }>>(
+  op: DeviceAction,
   schema: S,
   params: (input: z.infer<S>, ctx: Ctx) => Promise<ActionParams> | ActionParams = () => ({}),
-  message: (input: z.infer<S>, outcome: ActionOutcome, ctx: Ctx) => string = (_i, _o, { t }) => t(`deviceDetail.done.${action}`),
-) {
-  return formAction({ name: `device.${action}`, role: "admin", schema }, async (input, ctx): Promise<ActionState> => {
-    const outcome = await runDeviceAction(input.deviceId, action, await params(input, ctx), actor(ctx.user), { ip: ctx.ip, userAgent: ctx.userAgent });
+  message: (input: z.infer<S>, outcome: ActionOutcome, ctx: Ctx) => string = (_i, _o, { t }) => t(`deviceDetail.done.${op}`),
+): [ActionOptions<S>, ActionRun<S, User>] {
+  return [{ name: `device.${op}`, schema }, async (input, ctx): Promise<ActionState> => {
+    const outcome = await runDeviceAction(input.deviceId, op, await params(input, ctx), actor(ctx.user), { ip: ctx.ip, userAgent: ctx.userAgent });
     revalidatePath(page(input.deviceId));
     return { ok: true, message: message(input, outcome, ctx) };
-  });
+  }];
 }
 
 const only = z.object({ deviceId });
 
-export const refreshDevice = deviceAction("refresh", only);
+export const refreshDevice = action.admin(...device("refresh", only));
 
-export const checkInDevice = deviceAction("checkIn", only, undefined, (_i, o, { t }) => pushNote(t, o));
+export const checkInDevice = action.admin(...device("checkIn", only, undefined, (_i, o, { t }) => pushNote(t, o)));
 
-export const lockDevice = deviceAction(
+export const lockDevice = action.admin(...device(
   "lock",
   z.object({ deviceId, message: text(300), phoneNumber: text(40), pin }),
   (i) => ({ message: i.message, phoneNumber: i.phoneNumber, pin: i.pin }),
   // The PIN is shown once, here, and kept nowhere readable: the admin must note it.
   (i, _o, { t }) => (i.pin?.trim() ? t("deviceDetail.done.lockWithPin", { pin: i.pin.normalize("NFKC").trim() }) : t("deviceDetail.done.lock")),
-);
+));
 
-export const clearPasscodeDevice = deviceAction("clearPasscode", tick, ticked);
+export const clearPasscodeDevice = action.admin(...device("clearPasscode", tick, ticked));
 
-export const lostModeOnDevice = deviceAction(
+export const lostModeOnDevice = action.admin(...device(
   "lostModeOn",
   z.object({ deviceId, message: text(300), phoneNumber: text(40), footnote: text(200) }),
   (i) => ({ message: i.message, phoneNumber: i.phoneNumber, footnote: i.footnote }),
-);
+));
 
-export const lostModeOffDevice = deviceAction("lostModeOff", only);
+export const lostModeOffDevice = action.admin(...device("lostModeOff", only));
 
-export const locateDevice = deviceAction("locate", only);
+export const locateDevice = action.admin(...device("locate", only));
 
-export const playSoundDevice = deviceAction("playSound", only);
+export const playSoundDevice = action.admin(...device("playSound", only));
 
-export const restartDevice = deviceAction("restart", only);
+export const restartDevice = action.admin(...device("restart", only));
 
-export const wipeDevice = deviceAction(
+export const wipeDevice = action.admin(...device(
   "wipe",
   z.object({ deviceId, confirmation: z.string().max(200), pin }),
   async (i) => {
@@ -89,12 +89,12 @@ export const wipeDevice = deviceAction(
     return { pin: i.pin };
   },
   (i, _o, { t }) => (i.pin?.trim() ? t("deviceDetail.done.wipeWithPin", { pin: i.pin.normalize("NFKC").trim() }) : t("deviceDetail.done.wipe")),
-);
+));
 
-export const retireDevice = deviceAction("retire", tick, ticked);
+export const retireDevice = action.admin(...device("retire", tick, ticked));
 
-export const cancelDeviceCommand = formAction(
-  { name: "command.cancel", role: "admin", schema: z.object({ deviceId, commandId: z.uuid() }) },
+export const cancelDeviceCommand = action.admin(
+  { name: "command.cancel", schema: z.object({ deviceId, commandId: z.uuid() }) },
   async (input, { user, t, ip, userAgent }) => {
     // Only a command of this device: the id in the form is not trusted to match the page.
     const c = await prisma().command.findFirst({ where: { id: input.commandId, deviceId: input.deviceId }, select: { id: true } });

@@ -2,7 +2,7 @@ import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
 import type { DeviceAction } from "@/lib/devices/actions";
 import type { Unavailable } from "@/lib/devices/detail";
-import type { ActionState } from "@/lib/actions";
+import type { ActionState } from "@/lib/auth/guard";
 import type { T } from "@/lib/i18n";
 import * as act from "./actions";
 

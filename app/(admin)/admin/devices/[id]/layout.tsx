@@ -1,6 +1,6 @@
 import { notFound } from "next/navigation";
 import { z } from "zod";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { deviceExists } from "@/lib/devices/detail";
 
 /**
@@ -9,7 +9,7 @@ import { deviceExists } from "@/lib/devices/detail";
  */
 export default async function DeviceLayout({ children, params }: { children: React.ReactNode; params: Promise<{ id: string }> }) {
   const { id } = await params;
-  await requireAdmin(`/admin/devices/${encodeURIComponent(id)}`);
+  await view.admin(`/admin/devices/${encodeURIComponent(id)}`);
   if (!z.uuid().safeParse(id).success || !(await deviceExists(id))) notFound();
   return children;
 }

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { z } from "zod";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getLocale, getT } from "@/lib/i18n/server";
 import { availability, deviceDetail, HISTORY_LIMIT, mapLinks, readInventory, readLocation, summarizeCommand, wipeConfirmationChoices, type Summary } from "@/lib/devices/detail";
 import { ActionForm } from "@/components/action-form";
@@ -65,7 +65,7 @@ function pushResultText(t: T, raw: string): string {
 
 export default async function DevicePage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  await requireAdmin(`/admin/devices/${encodeURIComponent(id)}`);
+  await view.admin(`/admin/devices/${encodeURIComponent(id)}`);
   if (!z.uuid().safeParse(id).success) notFound();
   const data = await deviceDetail(id);
   if (!data) notFound();

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { prisma } from "@/lib/db/client";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { invitationState } from "@/lib/invitations/service";
@@ -16,7 +16,7 @@ export const dynamic = "force-dynamic";
 
 export default async function UserPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const me = await requireAdmin(`/admin/users/${id}`);
+  const me = await view.admin(`/admin/users/${id}`);
   if (!isUuid(id)) notFound();
   const user = await prisma().user.findUnique({
     where: { id },

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getSetting } from "@/lib/settings";
 import { getT } from "@/lib/i18n/server";
 import { Card, PageHeader } from "@/components/page-header";
@@ -10,7 +10,7 @@ import { saveInvitationSettings } from "../actions";
 export const dynamic = "force-dynamic";
 
 export default async function InvitationSettingsPage() {
-  await requireAdmin("/admin/users/settings");
+  await view.admin("/admin/users/settings");
   const t = await getT();
   const s = await getSetting("invitations");
   const box = "size-5 accent-brand-700";

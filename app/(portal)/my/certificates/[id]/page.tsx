@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { requireEndUser } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { getCertificate, MAX_PKCS12_BYTES } from "@/lib/user-certificates/service";
 import { ActionForm } from "@/components/action-form";
@@ -12,7 +12,7 @@ import { clearCertificateKey, deleteCertificate, renameCertificate, replaceCerti
 // else's certificate (or a made-up id) is a plain 404.
 export default async function MyCertificate({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const user = await requireEndUser(`/my/certificates/${id}`);
+  const user = await view.endUser(`/my/certificates/${id}`);
   const cert = await getCertificate(user.id, id);
   if (!cert) notFound();
   const [t, fmt] = [await getT(), await getFormatter()];

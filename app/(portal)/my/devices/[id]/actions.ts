@@ -2,7 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { formAction, type ActionContext, type ActionState } from "@/lib/actions";
+import { action, type ActionContext, type ActionOptions, type ActionRun, type ActionState } from "@/lib/auth/guard";
 import { UserError } from "@/lib/errors";
 import { wipeConfirmationChoices, wipeConfirmationMatches } from "@/lib/devices/detail";
 import { runPortalAction } from "@/lib/portal/devices";
@@ -10,9 +10,9 @@ import { pushReason, type ActionOutcome, type ActionParams } from "@/lib/devices
 import type { PortalAction } from "@/lib/privacy";
 import type { Device, User } from "@/lib/db/generated/client";
 
-// The end user's device actions on /my/devices/[id]. Each one: formAction (signed in, zod),
-// then runPortalAction, which checks on the server that the device is the user's own and that
-// the privacy settings allow the action, and runs it through runDeviceAction (audited with ip).
+// The end user's device actions on /my/devices/[id]. Each one: action.endUser (an end user, zod),
+// then runPortalAction, which checks on the server that the device is the user's own (ownDevice)
+// and that the privacy settings allow the action, and runs it through runDeviceAction (audited).
 
 /** What the device page tracks after an action: the queued command ids and when it was asked. */
 export type PortalActionState = ActionState & { commands?: string[]; at?: string };
@@ -26,19 +26,20 @@ const only = z.object({ deviceId });
 
 type Ctx = ActionContext<User>;
 
-function portalAction<S extends z.ZodType<{ deviceId: string }>>(
-  action: PortalAction,
+/** The options and body of one portal action; each export wraps them in action.endUser. */
+function portal<S extends z.ZodType<{ deviceId: string }>>(
+  op: PortalAction,
   schema: S,
   params: (input: z.infer<S>) => ActionParams = () => ({}),
-  message: (input: z.infer<S>, ctx: Ctx, outcome: ActionOutcome) => string = (_i, { t }) => t(`myDevice.done.${action}`),
+  message: (input: z.infer<S>, ctx: Ctx, outcome: ActionOutcome) => string = (_i, { t }) => t(`myDevice.done.${op}`),
   confirm?: (input: z.infer<S>, device: Device) => void,
-) {
-  return formAction({ name: `portal.${action}`, role: "user", schema }, async (input, ctx): Promise<ActionState> => {
-    const outcome = await runPortalAction(ctx.user, input.deviceId, action, params(input), { ip: ctx.ip, userAgent: ctx.userAgent }, confirm && ((d) => confirm(input, d)));
+): [ActionOptions<S>, ActionRun<S, User>] {
+  return [{ name: `portal.${op}`, schema }, async (input, ctx): Promise<ActionState> => {
+    const outcome = await runPortalAction(ctx.user, input.deviceId, op, params(input), { ip: ctx.ip, userAgent: ctx.userAgent }, confirm && ((d) => confirm(input, d)));
     revalidatePath(`/my/devices/${input.deviceId}`);
     const state: PortalActionState = { ok: true, message: message(input, ctx, outcome), commands: outcome.commands.map((c) => c.id), at: new Date().toISOString() };
     return state;
-  });
+  }];
 }
 
 function requireTick(input: { confirm?: string }) {
@@ -48,30 +49,30 @@ function requireTick(input: { confirm?: string }) {
 const shownPin = (pin: string | undefined) => pin?.normalize("NFKC").trim();
 
 // The wake-up is sent while the user waits: say so when Apple could not be reached.
-export const checkInMine = portalAction("checkIn", only, undefined, (_i, { t }, o) => {
+export const checkInMine = action.endUser(...portal("checkIn", only, undefined, (_i, { t }, o) => {
   const reason = pushReason(o);
   return reason === "delivered" ? t("myDevice.done.checkIn") : t("myDevice.done.checkInNotWoken", { reason: t(`deviceDetail.push.${reason}`) });
-});
+}));
 
-export const lockMine = portalAction(
+export const lockMine = action.endUser(...portal(
   "lock",
   z.object({ deviceId, message: text(300), phoneNumber: text(40), pin }),
   (i) => ({ message: i.message, phoneNumber: i.phoneNumber, pin: i.pin }),
   // A Mac's PIN is shown once, here, and kept nowhere readable.
   (i, { t }) => (shownPin(i.pin) ? t("myDevice.done.lockWithPin", { pin: shownPin(i.pin)! }) : t("myDevice.done.lock")),
-);
+));
 
-export const unlockMine = portalAction("unlock", ticked, (i) => (requireTick(i), {}));
+export const unlockMine = action.endUser(...portal("unlock", ticked, (i) => (requireTick(i), {})));
 
-export const locateMine = portalAction(
+export const locateMine = action.endUser(...portal(
   "locate",
   z.object({ deviceId, message: text(300), phoneNumber: text(40) }),
   (i) => ({ message: i.message, phoneNumber: i.phoneNumber }),
-);
+));
 
-export const lostModeOffMine = portalAction("lostModeOff", only);
+export const lostModeOffMine = action.endUser(...portal("lostModeOff", only));
 
-export const wipeMine = portalAction(
+export const wipeMine = action.endUser(...portal(
   "wipe",
   z.object({ deviceId, confirmation: z.string().max(200), pin }),
   (i) => ({ pin: i.pin }),
@@ -79,6 +80,6 @@ export const wipeMine = portalAction(
   (i, d) => {
     if (!wipeConfirmationMatches(d, i.confirmation)) throw new UserError("device.wipeConfirmMismatch", { expected: wipeConfirmationChoices(d).join(" / ") });
   },
-);
+));
 
-export const retireMine = portalAction("retire", ticked, (i) => (requireTick(i), {}));
+export const retireMine = action.endUser(...portal("retire", ticked, (i) => (requireTick(i), {})));

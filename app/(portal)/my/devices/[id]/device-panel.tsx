@@ -4,7 +4,7 @@ import { useCallback, useEffect, useState } from "react";
 import { Field } from "@/components/field";
 import { ActionForm } from "@/components/action-form";
 import { useLocale, useT } from "@/components/i18n-provider";
-import type { ActionState } from "@/lib/actions";
+import type { ActionState } from "@/lib/auth/guard";
 import type { PortalAction } from "@/lib/privacy";
 import type { PortalDeviceStatus, PortalUnavailable } from "@/lib/portal/devices";
 import { phoneMapLinks } from "@/lib/portal/map";

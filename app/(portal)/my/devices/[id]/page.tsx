@@ -1,20 +1,21 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { requireEndUser } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { getT } from "@/lib/i18n/server";
 import { wipeConfirmationChoices } from "@/lib/devices/detail";
-import { myDevice, myDeviceStatus, portalAvailability } from "@/lib/portal/devices";
+import { ownDevice } from "@/lib/auth/owner";
+import { myDeviceStatus, portalAvailability } from "@/lib/portal/devices";
 import { allowedActions, PORTAL_ACTIONS } from "@/lib/privacy";
 import { Card } from "@/components/page-header";
 import { DevicePanel, type Offer } from "./device-panel";
 
 export default async function MyDevicePage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const user = await requireEndUser(`/my/devices/${id}`);
-  // Someone else's device and a missing one look the same: 404.
-  const device = await myDevice(user.id, id);
+  const user = await view.endUser(`/my/devices/${id}`);
+  // Someone else's device and a missing one look the same: 404 (the layout audited the attempt).
+  const device = await ownDevice(user, id);
   if (!device) notFound();
-  const [t, allowed, status] = [await getT(), await allowedActions(user), await myDeviceStatus(user, id)];
+  const [t, allowed, status] = [await getT(), await allowedActions(user), await myDeviceStatus(user, device)];
   const available = portalAvailability(device);
   // The portal offers only what privacy allows; what the device cannot do is explained.
   const offers: Offer[] = PORTAL_ACTIONS.filter((a) => allowed[a]).map((a) => ({ action: a, unavailable: available[a] }));
@@ -43,7 +44,7 @@ export default async function MyDevicePage({ params }: { params: Promise<{ id: s
         isMac={device.platform === "MACOS"}
         offers={offers}
         confirmWith={wipeConfirmationChoices(device)}
-        initial={status!}
+        initial={status}
       />
     </>
   );

@@ -1,9 +1,9 @@
 import { audit } from "@/lib/audit";
 import { auditActionLabel, auditEventBatches, auditFilterParams, auditWhere, latestAuditId, parseAuditFilter } from "@/lib/audit/query";
-import { adminOrRefusal } from "@/lib/auth/api";
+import { route } from "@/lib/auth/guard";
 import { csvLine, UTF8_BOM } from "@/lib/csv";
 import { getT, getTimeZone } from "@/lib/i18n/server";
-import { requestContext } from "@/lib/request";
+import { download } from "@/lib/http/download";
 import { formatWallTime } from "@/lib/time";
 
 export const dynamic = "force-dynamic";
@@ -12,14 +12,12 @@ export const dynamic = "force-dynamic";
  * The audit log's filtered set as CSV (the page's filters, in the admin's time zone), streamed
  * in batches. Admins only; the export is itself audited, and stops at the event before it.
  */
-export async function GET(req: Request) {
-  const user = await adminOrRefusal("audit.export");
-  if (user instanceof Response) return user;
+export const GET = route.admin("audit.export", async (req, { user, ip, userAgent }) => {
   const [t, timeZone] = [await getT(), await getTimeZone()];
   const filter = parseAuditFilter(new URL(req.url).searchParams);
   const where = auditWhere(filter, timeZone);
   const maxId = await latestAuditId();
-  await audit({ actor: { id: user.id, label: user.email }, action: "audit.export", target: { type: "auditLog", label: "audit log" }, details: { filter: auditFilterParams(filter), timeZone }, ...(await requestContext()) });
+  await audit({ actor: { id: user.id, label: user.email }, action: "audit.export", target: { type: "auditLog", label: "audit log" }, details: { filter: auditFilterParams(filter), timeZone }, ip, userAgent });
 
   const header = [
     t("audit.csv.at", { timeZone }), t("audit.csv.utc"), t("audit.actor"), t("audit.csv.actorId"), t("audit.csv.actionCode"), t("audit.action"),
@@ -47,11 +45,5 @@ export async function GET(req: Request) {
     },
   });
   const stamp = formatWallTime(new Date(), timeZone).replace(/[-: ]/g, "").slice(0, 12);
-  return new Response(body, {
-    headers: {
-      "content-type": "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename="mamori-audit-${stamp}.csv"`,
-      "cache-control": "no-store",
-    },
-  });
-}
+  return download(body, `mamori-audit-${stamp}.csv`, "text/csv; charset=utf-8");
+});

@@ -1,23 +1,15 @@
-import { currentUser } from "@/lib/auth/session";
 import { audit } from "@/lib/audit";
-import { requestContext } from "@/lib/request";
-import { certificatePem } from "@/lib/user-certificates/service";
+import { route, RouteError } from "@/lib/auth/guard";
+import { ownCertificate } from "@/lib/auth/owner";
+import { download } from "@/lib/http/download";
+
+export const dynamic = "force-dynamic";
 
 // The owner's certificate (public part only) as PEM. Someone else's id is 404, like a made-up one.
-export async function GET(_req: Request, { params }: { params: Promise<{ id: string }> }) {
-  const user = await currentUser();
-  if (!user) return Response.json({ error: "signedOut" }, { status: 401 });
-  const { id } = await params;
-  const ctx = await requestContext();
-  const found = user.role === "END_USER" ? await certificatePem(user.id, id) : null;
-  const actor = { id: user.id, label: user.email };
-  if (!found) {
-    await audit({ actor, action: "usercert.download", result: "DENIED", target: { type: "userCertificate", id: id.slice(0, 100) }, details: { reason: "notFound" }, ...ctx });
-    return Response.json({ error: "notFound" }, { status: 404 });
-  }
-  await audit({ actor, action: "usercert.download", target: { type: "userCertificate", id, label: found.name }, ...ctx });
+export const GET = route.endUser("usercert.download", async (_req, { user, params, ip, userAgent }) => {
+  const found = await ownCertificate(user, params.id ?? "", { action: "usercert.download", ip, userAgent });
+  if (!found) throw new RouteError(404, "usercert.notFound");
+  await audit({ actor: { id: user.id, label: user.email }, action: "usercert.download", target: { type: "userCertificate", id: found.id, label: found.name }, ip, userAgent });
   const file = found.name.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 60) || "certificate";
-  return new Response(found.pem, {
-    headers: { "content-type": "application/x-pem-file", "content-disposition": `attachment; filename="${file}.pem"`, "cache-control": "no-store" },
-  });
-}
+  return download(found.certPem, `${file}.pem`, "application/x-pem-file");
+});

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { headers } from "next/headers";
 import { notFound } from "next/navigation";
-import { requireAdmin } from "@/lib/auth/session";
+import { view } from "@/lib/auth/guard";
 import { requestContext } from "@/lib/request";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { resolvePublicUrl } from "@/lib/settings";
@@ -18,7 +18,7 @@ export const dynamic = "force-dynamic";
 /** A fresh single-use QR code for one user's next device; every visit makes (and audits) a new one. */
 export default async function UserQrPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const me = await requireAdmin(`/admin/users/${id}/qr`);
+  const me = await view.admin(`/admin/users/${id}/qr`);
   if (!isUuid(id)) notFound();
   const user = await prisma().user.findUnique({ where: { id } });
   if (!user) notFound();
