@@ -19,6 +19,16 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+const lockFileOf = (dir: string) => path.join(dir, "..", path.basename(dir) + ".lock");
+
+/** The live process (not this one) that has the data folder open, if any. */
+export function embeddedInUse(dir: string): number | null {
+  const lockFile = lockFileOf(dir);
+  if (!existsSync(lockFile)) return null;
+  const pid = Number(readFileSync(lockFile, "utf8"));
+  return pid && pid !== process.pid && pidAlive(pid) ? pid : null;
+}
+
 /**
  * Serves PGlite over the Postgres wire protocol on a free loopback port.
  * `dir` null keeps it in memory. Only one process may open a data folder at a time.
@@ -27,13 +37,9 @@ export async function startEmbedded(dir: string | null): Promise<EmbeddedDatabas
   let lockFile: string | undefined;
   if (dir) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    lockFile = path.join(dir, "..", path.basename(dir) + ".lock");
-    if (existsSync(lockFile)) {
-      const pid = Number(readFileSync(lockFile, "utf8"));
-      if (pid && pid !== process.pid && pidAlive(pid)) {
-        throw new StartupError(`The embedded database in ${dir} is already in use by process ${pid}: stop that Mamori first.`);
-      }
-    }
+    lockFile = lockFileOf(dir);
+    const pid = embeddedInUse(dir);
+    if (pid) throw new StartupError(`The embedded database in ${dir} is already in use by process ${pid}: stop that Mamori first.`);
     writeFileSync(lockFile, String(process.pid));
   }
   // pg_trgm backs the device search's trigram indexes (migration device_indexes).
