@@ -170,6 +170,7 @@ describe("the periodic jobs", () => {
       "android-sync": "*/10 * * * *",
       "lost-jobs": "50 * * * *",
       "command-sweep": "* * * * *",
+      retention: "30 18 * * *",
       "test-tick": "* * * * *",
       "test-lite-tick": "* * * * *",
     });
