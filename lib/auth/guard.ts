@@ -147,11 +147,16 @@ export interface RouteContext<U> {
   t: T;
 }
 
+/** Dynamic segments as strings (a catch-all's parts joined by "/"). */
+function singleParams(p: Record<string, string | string[]> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(p ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join("/") : v]));
+}
+
 type Handler<U> = (req: Request, ctx: RouteContext<U>) => Promise<Response> | Response;
 
 function routeHandler<R extends Exclude<Rule, "user">>(rule: R) {
   return (name: string, handler: Handler<UserFor<R>>) =>
-    async (req: Request, next: { params?: Promise<Record<string, string>> } = {}): Promise<Response> => {
+    async (req: Request, next: { params?: Promise<Record<string, string | string[]>> } = {}): Promise<Response> => {
       const user = rule === "public" ? null : await currentUser();
       const reason = allows(rule, user);
       if (reason) {
@@ -159,7 +164,7 @@ function routeHandler<R extends Exclude<Rule, "user">>(rule: R) {
         return routeError(reason === "signedOut" ? 401 : 403, reason === "signedOut" ? "signedOut" : "forbidden");
       }
       try {
-        return await handler(req, { user: user as UserFor<R>, params: (await next.params) ?? {}, t: await getT(), ...(await requestContext()) });
+        return await handler(req, { user: user as UserFor<R>, params: singleParams(await next.params), t: await getT(), ...(await requestContext()) });
       } catch (e) {
         if (e instanceof RouteError) return routeError(e.status, e.code, e.params);
         if (isUserError(e)) return routeError(400, e.code, e.params);
