@@ -4,6 +4,7 @@ import { z } from "zod";
 import { audit, ANONYMOUS } from "@/lib/audit";
 import { currentUser } from "@/lib/auth/session";
 import { isUserError } from "@/lib/errors";
+import { withoutNul } from "@/lib/db/text";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { requestContext } from "@/lib/request";
 import type { T } from "@/lib/i18n";
@@ -97,7 +98,8 @@ function serverAction<R extends Rule>(rule: R) {
         await refuse(user, opts.name, reason);
         return { ok: false, error: t(reason === "signedOut" ? "errors.signedOut" : "errors.forbidden") };
       }
-      const parsed = opts.schema.safeParse(Object.fromEntries(form));
+      // Typed text never carries a NUL (PostgreSQL refuses it in text): dropped for every form at once.
+      const parsed = opts.schema.safeParse(Object.fromEntries([...form].map(([k, v]) => [k, typeof v === "string" ? withoutNul(v) : v])));
       if (!parsed.success) {
         const fieldErrors: Record<string, string> = {};
         for (const issue of parsed.error.issues) {
