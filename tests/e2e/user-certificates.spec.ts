@@ -198,7 +198,7 @@ test.describe.serial("user-provided certificates", () => {
     const [hanakos] = await sql<{ name: string; key_cleared_at: Date | null }>("SELECT name, key_cleared_at FROM user_certificates WHERE id = $1", [certId]);
     expect(hanakos).toEqual({ name: "Mail signing", key_cleared_at: null });
     const denied = await sql<{ action: string }>("SELECT action FROM audit_events WHERE target_id = $1 AND result = 'DENIED' ORDER BY id", [certId]);
-    expect(denied.map((d) => d.action)).toEqual(["usercert.download", "usercert.rename", "usercert.clearKey", "usercert.delete", "usercert.replace"]);
+    expect(denied.map((d) => d.action)).toEqual(["usercert.view", "usercert.download", "usercert.rename", "usercert.clearKey", "usercert.delete", "usercert.replace"]);
   });
 
   test("clear the private key: kept in the list, nothing sent to the device", async ({ page }) => {
