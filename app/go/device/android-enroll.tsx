@@ -14,7 +14,7 @@ export function AndroidEnroll({ labels }: { labels: { enroll: string; enrolling:
   const [link, linkAction, linkPending] = useActionState(androidEnrollAction, null);
   const [qr, qrAction, qrPending] = useActionState(androidEnrollAction, null);
   useEffect(() => {
-    if (link?.ok) window.location.assign(link.url);
+    if (link?.ok && link.data?.url) window.location.assign(link.data.url);
   }, [link]);
   return (
     <div className="flex flex-col gap-4">
@@ -22,9 +22,9 @@ export function AndroidEnroll({ labels }: { labels: { enroll: string; enrolling:
         <input type="hidden" name="mode" value="link" />
         <SubmitButton label={labels.enroll} pendingLabel={labels.enrolling} pending={linkPending} className="min-h-12 text-lg" data-testid="android-enroll" />
         {link && !link.ok && <FormAlert error={link.error} />}
-        {link?.ok && (
+        {link?.ok && link.data?.url && (
           <p role="status" className="text-sm">
-            <a href={link.url} data-testid="android-enroll-link" className="text-brand-700 underline">{labels.open}</a>
+            <a href={link.data.url} data-testid="android-enroll-link" className="text-brand-700 underline">{labels.open}</a>
           </p>
         )}
       </form>
@@ -32,9 +32,9 @@ export function AndroidEnroll({ labels }: { labels: { enroll: string; enrolling:
         <input type="hidden" name="mode" value="qr" />
         <SubmitButton label={labels.qr} pendingLabel={labels.qrPending} pending={qrPending} variant="secondary" data-testid="android-qr" />
         {qr && !qr.ok && <FormAlert error={qr.error} />}
-        {qr?.ok && qr.qrSvg && (
+        {qr?.ok && qr.data?.qrSvg && (
           <figure className="flex flex-col items-center gap-2" role="status">
-            <div className="w-64 max-w-full" data-testid="android-qr-code" dangerouslySetInnerHTML={{ __html: qr.qrSvg }} />
+            <div className="w-64 max-w-full" data-testid="android-qr-code" dangerouslySetInnerHTML={{ __html: qr.data.qrSvg }} />
             <figcaption className="text-xs text-slate-600">{labels.qrHint}</figcaption>
           </figure>
         )}
