@@ -149,6 +149,22 @@ export interface RouteContext<U> {
   t: T;
 }
 
+/**
+ * A mutation sent from another site (a form or fetch on a page elsewhere): refused, like Next.js
+ * refuses such server actions. Browsers send Origin with every POST; without one, Sec-Fetch-Site.
+ */
+function crossOrigin(req: Request): boolean {
+  if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return false;
+  const origin = req.headers.get("origin");
+  if (!origin || origin === "null") return req.headers.get("sec-fetch-site") === "cross-site" || origin === "null";
+  const host = req.headers.get("x-forwarded-host") ?? req.headers.get("host");
+  try {
+    return new URL(origin).host !== host;
+  } catch {
+    return true;
+  }
+}
+
 /** Dynamic segments as strings (a catch-all's parts joined by "/"). */
 function singleParams(p: Record<string, string | string[]> | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(p ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join("/") : v]));
@@ -159,6 +175,10 @@ type Handler<U> = (req: Request, ctx: RouteContext<U>) => Promise<Response> | Re
 function routeHandler<R extends Exclude<Rule, "user">>(rule: R) {
   return (name: string, handler: Handler<UserFor<R>>) =>
     async (req: Request, next: { params?: Promise<Record<string, string | string[]>> } = {}): Promise<Response> => {
+      if (crossOrigin(req)) {
+        await refuse(null, name, "crossOrigin");
+        return routeError(403, "crossOrigin");
+      }
       const user = rule === "public" ? null : await currentUser();
       const reason = allows(rule, user);
       if (reason) {
