@@ -151,12 +151,13 @@ export interface RouteContext<U> {
 
 /**
  * A mutation sent from another site (a form or fetch on a page elsewhere): refused, like Next.js
- * refuses such server actions. Browsers send Origin with every POST; without one, Sec-Fetch-Site.
+ * refuses such server actions. Browsers send Origin with every POST; without a usable one, Sec-Fetch-Site.
  */
 function crossOrigin(req: Request): boolean {
   if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return false;
   const origin = req.headers.get("origin");
-  if (!origin || origin === "null") return req.headers.get("sec-fetch-site") === "cross-site" || origin === "null";
+  // "null" is what a page under Referrer-Policy no-referrer (the one-time-link pages) sends.
+  if (!origin || origin === "null") return req.headers.get("sec-fetch-site") === "cross-site";
   const host = req.headers.get("x-forwarded-host") ?? req.headers.get("host");
   try {
     return new URL(origin).host !== host;
