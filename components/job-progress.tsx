@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { useEffect, useId, useState } from "react";
+import { BarFill } from "./bar-fill";
 import { useT } from "./i18n-provider";
 import type { JobView } from "@/lib/jobs/view";
 
@@ -16,7 +17,7 @@ export function JobBar({ job, link = false, live = false }: { job: JobView; link
   const counts = known
     ? t("jobs.progress", { done: job.done.toLocaleString("en-US"), total: job.total!.toLocaleString("en-US") })
     : t("jobs.progressUnknown", { done: job.done.toLocaleString("en-US") });
-  const bar = job.status === "FAILED" ? "bg-red-600" : job.failed > 0 ? "bg-amber-500" : "bg-brand-600";
+  const bar = job.status === "FAILED" ? "fill-red-600" : job.failed > 0 ? "fill-amber-500" : "fill-brand-600";
   return (
     <div className="flex flex-col gap-1 text-sm" data-testid="job-progress" data-status={job.status}>
       <div className="flex flex-wrap items-baseline justify-between gap-2">
@@ -34,7 +35,7 @@ export function JobBar({ job, link = false, live = false }: { job: JobView; link
         aria-valuetext={`${job.statusLabel}: ${counts}`}
         className="h-2 w-full overflow-hidden rounded-full bg-slate-200"
       >
-        <div className={`h-full ${bar} transition-[width]`} style={{ width: `${pct}%` }} />
+        <BarFill percent={pct} className={bar} />
       </div>
       <p className="text-xs text-slate-600" data-testid="job-counts">
         {counts}

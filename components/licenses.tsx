@@ -1,10 +1,11 @@
 import Link from "next/link";
 import { licenseUsage, type LicenseUsage } from "@/lib/licenses";
 import type { T } from "@/lib/i18n";
+import { BarFill } from "./bar-fill";
 import { Card } from "./page-header";
 
 const LEVEL_STYLE = { unlimited: "text-slate-900", ok: "text-slate-900", warning: "text-amber-700", full: "text-red-700" } as const;
-const BAR_STYLE = { unlimited: "bg-brand-600", ok: "bg-brand-600", warning: "bg-amber-500", full: "bg-red-600" } as const;
+const BAR_STYLE = { unlimited: "fill-brand-600", ok: "fill-brand-600", warning: "fill-amber-500", full: "fill-red-600" } as const;
 
 /** Dashboard card (seed 002: 機器ライセンス 使用数/契約数): used / total, amber from 90%, red when full. */
 export function LicenseCard({ usage, t }: { usage: LicenseUsage; t: T }) {
@@ -19,7 +20,7 @@ export function LicenseCard({ usage, t }: { usage: LicenseUsage; t: T }) {
         <p className="text-slate-600">{t("licenses.caption")}</p>
         {total !== null && (
           <div className="h-2 w-full overflow-hidden rounded-full bg-slate-100" role="meter" aria-valuemin={0} aria-valuemax={total} aria-valuenow={used} aria-label={t("licenses.title")}>
-            <div className={`h-full ${BAR_STYLE[level]}`} style={{ width: `${percent}%` }} />
+            <BarFill percent={percent} className={BAR_STYLE[level]} />
           </div>
         )}
         {level === "warning" && <p className="font-semibold text-amber-800" data-testid="license-warning">{t("licenses.warning", { remaining: total! - used })}</p>}

@@ -60,10 +60,23 @@ function malformedPath(url) {
   }
 }
 
+/**
+ * The answers made here rather than by Next.js (device endpoints, refusals) get the headers
+ * next.config.ts gives every page: no page of ours is ever one of them, so nothing may run.
+ */
+function harden(req, res) {
+  res.setHeader("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+  res.setHeader("x-content-type-options", "nosniff");
+  res.setHeader("x-frame-options", "DENY");
+  res.setHeader("referrer-policy", "no-referrer");
+  if (req.headers["x-forwarded-proto"] === "https") res.setHeader("strict-transport-security", "max-age=31536000; includeSubDomains");
+}
+
 const server = createServer((req, res) => {
   if (countSql && req.url === "/__mamori/stats" && stats(req, res)) return;
   // Next.js would fail on it with a 500; the answer is the client's mistake, so 400.
   if (malformedPath(req.url)) {
+    harden(req, res);
     res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("Bad request: the address is not valid.");
     return;
   }
@@ -74,10 +87,13 @@ const server = createServer((req, res) => {
     req.headers["x-forwarded-proto"] = "http";
   }
   const deviceHandler = device?.deviceRoute(req.method, req.url);
-  if (deviceHandler) return void device.serveDevice(req, res, deviceHandler);
+  if (deviceHandler) {
+    harden(req, res);
+    return void device.serveDevice(req, res, deviceHandler);
+  }
   if (isMultipartPost(req)) {
     checkedMultipart(req).then(
-      (c) => (c.req ? handle(c.req, res) : res.writeHead(c.status, { "content-type": "text/plain; charset=utf-8", connection: "close" }).end(c.status === 413 ? "Body too large." : "Bad request: the form data is not valid.")),
+      (c) => (c.req ? handle(c.req, res) : (harden(req, res), res).writeHead(c.status, { "content-type": "text/plain; charset=utf-8", connection: "close" }).end(c.status === 413 ? "Body too large." : "Bad request: the form data is not valid.")),
       () => res.destroy(),
     );
     return;
