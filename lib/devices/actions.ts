@@ -7,14 +7,14 @@ import type { BuiltCommand } from "@/lib/mdm/queue";
 import { unlockToken } from "@/lib/mdm/service";
 import * as cmd from "@/lib/mdm/commands";
 import type { Command, Device } from "@/lib/db/generated/client";
+import { PLATFORM_LABEL, unavailable, type DeviceAction } from "./action-table";
+import { runAndroidAction } from "./android-actions";
 
-// The one place that turns "do X to this device" into MDM commands: the admin device page,
-// bulk actions and the self-service portal all call runDeviceAction.
+// The one place that turns "do X to this device" into commands (Apple MDM, or Android Management
+// API calls through lib/devices/android-actions.ts): the admin device page, bulk actions and the
+// self-service portal all call runDeviceAction, which refuses what lib/devices/action-table.ts refuses.
 
-export const DEVICE_ACTIONS = [
-  "refresh", "checkIn", "lock", "clearPasscode", "lostModeOn", "lostModeOff", "locate", "playSound", "restart", "wipe", "retire",
-] as const;
-export type DeviceAction = (typeof DEVICE_ACTIONS)[number];
+export { DEVICE_ACTIONS, type DeviceAction } from "./action-table";
 
 export interface ActionParams {
   message?: string;
@@ -24,12 +24,20 @@ export interface ActionParams {
   pin?: string;
   /** locate outside lost mode: turn lost mode on first (message or phone number), in the same order. */
   enterLostMode?: boolean;
+  /** Android lost mode shows these too. */
+  emailAddress?: string;
+  streetAddress?: string;
+  organization?: string;
+  /** Android wipe: keep factory reset protection (the phone asks for the company account after the reset). */
+  keepResetProtection?: boolean;
 }
 
 export interface ActionOutcome {
   deviceId: string;
   commands: Pick<Command, "id" | "requestType" | "status">[];
   push?: DevicePushResult;
+  /** A secret made for this action (an Android passcode after a reset): shown once, kept nowhere readable. */
+  secret?: string;
 }
 
 type Ctx = { ip: string | null; userAgent: string | null };
@@ -67,7 +75,16 @@ export function platformCommands(platform: cmd.ApplePlatform, action: PlatformAc
   }
 }
 
-/** The commands an action stands for on this device; throws UserError when it cannot apply. */
+/** Refuses what the action table refuses for this device, with the table's reason. */
+export function assertAvailable(d: Device, action: DeviceAction, p: ActionParams = {}): void {
+  // Locating outside lost mode: lost mode goes on first, so both must be possible.
+  const why = action === "locate" && p.enterLostMode && !d.lostMode
+    ? (unavailable(d, "lostModeOn") ?? unavailable({ ...d, lostMode: true }, "locate"))
+    : unavailable(d, action);
+  if (why) throw new UserError(`device.unavailable.${why}`, { platform: PLATFORM_LABEL[d.platform] });
+}
+
+/** The Apple commands an action stands for on this device; throws UserError when it cannot apply. */
 export async function commandsFor(d: Device, action: DeviceAction, p: ActionParams = {}): Promise<BuiltCommand[]> {
   const platform = platformOf(d);
   switch (action) {
@@ -87,7 +104,6 @@ export async function commandsFor(d: Device, action: DeviceAction, p: ActionPara
       if (!d.lostMode && p.enterLostMode) {
         return [cmd.enableLostMode(platform, { message: p.message, phoneNumber: p.phoneNumber, footnote: p.footnote }), cmd.deviceLocation(platform)] as BuiltCommand[];
       }
-      if (!d.lostMode) throw new UserError("device.locateNeedsLostMode");
       return [cmd.deviceLocation(platform) as BuiltCommand];
     case "playSound":
       return [cmd.playLostModeSound(platform) as BuiltCommand];
@@ -108,7 +124,8 @@ export async function commandsFor(d: Device, action: DeviceAction, p: ActionPara
 export async function runDeviceAction(deviceId: string, action: DeviceAction, params: ActionParams, actor: Actor, ctx: Ctx): Promise<ActionOutcome> {
   const d = await prisma().device.findUnique({ where: { id: deviceId } });
   if (!d) throw new UserError("device.notFound");
-  if (d.status === "RETIRED" || d.status === "WIPED") throw new UserError("device.notManaged");
+  assertAvailable(d, action, params);
+  if (d.platform === "ANDROID") return runAndroidAction(d, action, params, actor, ctx);
   const built = await commandsFor(d, action, params);
   const commands: ActionOutcome["commands"] = [];
   for (const [i, b] of built.entries()) {

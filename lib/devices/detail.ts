@@ -1,10 +1,8 @@
 import { loadInventory } from "@/lib/mdm/storage";
 import { prisma } from "@/lib/db/client";
-import { COMMAND_INFO, type RequestType } from "@/lib/mdm/commands";
 import { errorChainText } from "@/lib/mdm/results";
 import type { CertificateSummary, DeviceInfo, DeviceLocation, InstalledApp, ProfileSummary, SecuritySummary } from "@/lib/mdm/results";
 import type { Command, Device } from "@/lib/db/generated/client";
-import type { DeviceAction } from "./actions";
 
 // What the admin device page reads and decides: the device with its history, its stored
 // inventory in typed form, which actions apply to it, and one-line summaries of command results.
@@ -79,64 +77,9 @@ export function mapLinks(l: { latitude: number; longitude: number }) {
   };
 }
 
-// --- which actions apply
+// --- which actions apply: lib/devices/action-table.ts
 
-export const ACTION_COMMANDS: Record<DeviceAction, readonly RequestType[]> = {
-  refresh: ["DeviceInformation", "SecurityInfo", "InstalledApplicationList", "ProfileList", "CertificateList"],
-  checkIn: [],
-  lock: ["DeviceLock"],
-  clearPasscode: ["ClearPasscode"],
-  lostModeOn: ["EnableLostMode"],
-  lostModeOff: ["DisableLostMode"],
-  locate: ["DeviceLocation"],
-  playSound: ["PlayLostModeSound"],
-  restart: ["RestartDevice"],
-  wipe: ["EraseDevice"],
-  retire: ["RemoveProfile"],
-};
-
-/** Why an action is not offered; null when it is. */
-export type Unavailable =
-  | "notManaged" | "platform" | "supervisedOnly" | "noUnlockToken" | "needsLostMode" | "inLostMode" | "noEnrollmentProfile";
-
-type AvailabilityInput = Pick<Device, "platform" | "status" | "supervised" | "lostMode" | "unlockTokenSealed" | "enrollmentId">;
-
-/**
- * The same rules the server applies (lib/devices/actions.ts, lib/mdm/commands.ts) plus what the
- * device would refuse: supervised-only commands on an iPhone known to be unsupervised, lost
- * mode commands outside lost mode. Unknown supervision (no inventory yet) is offered.
- */
-export function availability(d: AvailabilityInput): Record<DeviceAction, Unavailable | null> {
-  const out = {} as Record<DeviceAction, Unavailable | null>;
-  for (const [action, types] of Object.entries(ACTION_COMMANDS) as [DeviceAction, readonly RequestType[]][]) {
-    out[action] = why(d, action, types);
-  }
-  return out;
-}
-
-function why(d: AvailabilityInput, action: DeviceAction, types: readonly RequestType[]): Unavailable | null {
-  if (d.status === "RETIRED" || d.status === "WIPED") return "notManaged";
-  if (d.platform === "ANDROID") return "platform";
-  for (const type of types) {
-    const info = COMMAND_INFO[type];
-    if (!(info.platforms as readonly string[]).includes(d.platform)) return "platform";
-    if (d.platform === "IOS" && info.iosSupervised && d.supervised === false) return "supervisedOnly";
-  }
-  switch (action) {
-    case "clearPasscode":
-      return d.unlockTokenSealed ? null : "noUnlockToken";
-    case "lostModeOn":
-      return d.lostMode ? "inLostMode" : null;
-    case "lostModeOff":
-    case "locate":
-    case "playSound":
-      return d.lostMode ? null : "needsLostMode";
-    case "retire":
-      return d.enrollmentId ? null : "noEnrollmentProfile";
-    default:
-      return null;
-  }
-}
+export { availability, type Unavailable } from "./action-table";
 
 /** The wipe confirmation: the device name or serial number shown, typed again (width and case folded). */
 export function wipeConfirmationMatches(d: Pick<Device, "name" | "serialNumber" | "udid">, typed: string): boolean {

@@ -3,6 +3,7 @@ import { audit } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
 import { runDeviceAction, type ActionOutcome, type ActionParams, type DeviceAction } from "@/lib/devices/actions";
 import { readLocation, type StoredLocation } from "@/lib/devices/detail";
+import { PLATFORM_LABEL, unavailable, type AvailabilityInput, type Unavailable } from "@/lib/devices/action-table";
 import { errorChainText } from "@/lib/mdm/results";
 import { allowedActions, PORTAL_ACTIONS, type PortalAction } from "@/lib/privacy";
 import type { Device, User } from "@/lib/db/generated/client";
@@ -38,31 +39,18 @@ export async function myDevices(userId: string) {
   return prisma().device.findMany({ where: { ownerId: userId }, select: LIST_SELECT, orderBy: [{ enrolledAt: "desc" }, { createdAt: "desc" }] });
 }
 
-/** Why a portal action is not offered for this device (privacy aside); null when it is. */
-export type PortalUnavailable = "notManaged" | "android" | "notIos" | "noUnlockToken" | "notSupervised" | "notInLostMode" | "noEnrollmentProfile";
-
-export function portalAvailability(d: Pick<Device, "platform" | "status" | "supervised" | "lostMode" | "unlockTokenSealed" | "enrollmentId">): Record<PortalAction, PortalUnavailable | null> {
-  const managed = d.status !== "RETIRED" && d.status !== "WIPED";
-  const ios = d.platform === "IOS";
-  const why = (a: PortalAction): PortalUnavailable | null => {
-    if (!managed) return "notManaged";
-    // Android is enrolled and inventoried through the Android Management API; its remote actions are not built yet.
-    if (d.platform === "ANDROID") return "android";
-    switch (a) {
-      case "unlock":
-        return !ios ? "notIos" : d.unlockTokenSealed ? null : "noUnlockToken";
-      case "locate":
-        // Location comes through lost mode, which only supervised iPhones and iPads have.
-        return !ios ? "notIos" : d.supervised === false ? "notSupervised" : null;
-      case "lostModeOff":
-        return d.lostMode ? null : "notInLostMode";
-      case "retire":
-        return d.enrollmentId ? null : "noEnrollmentProfile";
-      default:
-        return null;
-    }
+/**
+ * Why a portal action is not offered for this device (privacy aside), from the one action table;
+ * null when it is. Locating outside lost mode turns lost mode on first, so both must be possible.
+ */
+export function portalAvailability(d: AvailabilityInput): Record<PortalAction, Unavailable | null> {
+  const why = (a: PortalAction): Unavailable | null => {
+    if (a !== "locate") return unavailable(d, DEVICE_ACTION[a]);
+    // Android has no locate command: the portal's locate is lost mode there.
+    if (d.platform === "ANDROID") return unavailable(d, "lostModeOn");
+    return d.lostMode ? unavailable(d, "locate") : (unavailable(d, "lostModeOn") ?? unavailable({ ...d, lostMode: true }, "locate"));
   };
-  return Object.fromEntries(PORTAL_ACTIONS.map((a) => [a, why(a)])) as Record<PortalAction, PortalUnavailable | null>;
+  return Object.fromEntries(PORTAL_ACTIONS.map((a) => [a, why(a)])) as Record<PortalAction, Unavailable | null>;
 }
 
 async function refuse(user: PortalUser, action: PortalAction, deviceId: string, reason: string, ctx: Ctx, code: string): Promise<never> {
@@ -87,10 +75,12 @@ export async function runPortalAction(
   if (!device) throw new UserError("portal.deviceNotFound");
   if (!(await allowedActions(user))[action]) return refuse(user, action, deviceId, "privacy", ctx, "portal.notAllowed");
   const why = portalAvailability(device)[action];
-  if (why) throw new UserError(`portal.unavailable.${why}`);
+  if (why) throw new UserError(`device.unavailable.${why}`, { platform: PLATFORM_LABEL[device.platform] });
   confirm?.(device);
+  const me = { id: user.id, label: user.email };
+  if (action === "locate" && device.platform === "ANDROID") return runDeviceAction(device.id, "lostModeOn", params, me, ctx);
   const p: ActionParams = action === "locate" ? { ...params, enterLostMode: !device.lostMode } : params;
-  return runDeviceAction(device.id, DEVICE_ACTION[action], p, { id: user.id, label: user.email }, ctx);
+  return runDeviceAction(device.id, DEVICE_ACTION[action], p, me, ctx);
 }
 
 export type CommandState = "queued" | "sent" | "done" | "failed" | "busy" | "cancelled";

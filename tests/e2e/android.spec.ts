@@ -158,9 +158,10 @@ test.describe.serial("Android enrollment through the Android Management API", ()
       await device.click();
       await expect(page).toHaveURL(/\/my\/devices\/[0-9a-f-]{36}$/);
       await expect(page.locator("body")).toContainText(SERIAL);
-      // Managed, but its remote actions are not built yet: the page says so rather than "no longer managed".
-      await expect(page.getByTestId("not-managed")).toHaveText(/This Android device is managed through Google\./);
+      // Google has not said yet whether it is fully managed or a work profile: lock is offered, wipe waits.
+      await expect(page.getByTestId("panel-lock")).toBeVisible();
       await expect(page.getByTestId("panel-wipe")).toHaveCount(0);
+      await expect(page.getByTestId("unavailable")).toContainText("Google has not yet told Mamori whether this Android device is fully managed");
     });
   });
 });

@@ -84,7 +84,7 @@ test.describe.serial("admin device page", () => {
     await expect(page.getByTestId("security-info")).toContainText("FileVaultYes");
     await expect(page.getByTestId("panel-lostModeOn")).toHaveCount(0);
     await expect(page.getByTestId("panel-clearPasscode")).toHaveCount(0);
-    await expect(page.getByTestId("unavailable")).toContainText("Clear passcode is not available on a Mac.");
+    await expect(page.getByTestId("unavailable")).toContainText("Clear passcode: This action does not exist on Mac.");
   });
 
   test("an end user gets 403; an unknown device is not found", async ({ page }) => {

@@ -247,8 +247,8 @@ test.describe.serial("self-service portal", () => {
   test("Mac: lock asks for a PIN and shows it once; a device error is shown as the device's answer", async ({ page }) => {
     await signIn(page, HANAKO.email, HANAKO.password, /\/my$/);
     await page.goto(`/my/devices/${macId}`);
-    await expect(page.getByTestId("unavailable")).toContainText("Unlock is available only on iPhone and iPad.");
-    await expect(page.getByTestId("unavailable")).toContainText("Locate is available only on iPhone and iPad.");
+    await expect(page.getByTestId("unavailable")).toContainText("Unlock: This action does not exist on Mac.");
+    await expect(page.getByTestId("unavailable")).toContainText("Locate: This action does not exist on Mac.");
     await expect(page.getByTestId("panel-unlock")).toHaveCount(0);
     await expect(page.getByTestId("panel-locate")).toHaveCount(0);
     const lock = await open(page, "lock");

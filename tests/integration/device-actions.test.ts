@@ -34,10 +34,14 @@ describe("device actions", () => {
   it("refuse what cannot apply, with the reason, and queue nothing", async () => {
     const before = await prisma().command.count();
     await expect(run(mac, "lock")).rejects.toMatchObject({ code: "mdm.pinRequired" });
-    await expect(run(mac, "clearPasscode")).rejects.toMatchObject({ code: "mdm.notSupported" });
-    await expect(run(iphone, "locate")).rejects.toMatchObject({ code: "device.locateNeedsLostMode" });
+    await expect(run(mac, "clearPasscode")).rejects.toMatchObject({ code: "device.unavailable.platform", params: { platform: "Mac" } });
+    await expect(run(iphone, "locate")).rejects.toMatchObject({ code: "device.unavailable.needsLostMode" });
     await expect(run(iphone, "lostModeOn")).rejects.toMatchObject({ code: "mdm.lostModeNeedsMessage" });
-    await expect(run(mac, "retire")).rejects.toMatchObject({ code: "device.noEnrollmentProfile" });
+    await expect(run(mac, "retire")).rejects.toMatchObject({ code: "device.unavailable.noEnrollmentProfile" });
+    // What the page hides, the server refuses too: lost mode on a device already in lost mode.
+    await prisma().device.update({ where: { id: iphone }, data: { lostMode: true } });
+    await expect(run(iphone, "lostModeOn", { message: "x" })).rejects.toMatchObject({ code: "device.unavailable.inLostMode" });
+    await prisma().device.update({ where: { id: iphone }, data: { lostMode: false } });
     expect(await prisma().command.count()).toBe(before);
     const wipe = await run(mac, "wipe", { pin: "123456" });
     const row = await prisma().command.findUniqueOrThrow({ where: { id: wipe.commands[0]!.id } });

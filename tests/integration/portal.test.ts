@@ -120,11 +120,12 @@ describe("portal device actions", () => {
     await expect(runPortalAction(inGroup, iphone, "wipe", {}, ctx)).rejects.toMatchObject({ code: "portal.notAllowed" });
     await expect(runPortalAction(inGroup, iphone, "locate", { message: "x" }, ctx)).rejects.toMatchObject({ code: "portal.notAllowed" });
     expect((await myDeviceStatus(inGroup, (await ownDevice(hanako, iphone))!)).location).toBeNull();
-    await expect(runPortalAction(hanako, mac, "unlock", {}, ctx)).rejects.toMatchObject({ code: "portal.unavailable.notIos" });
+    await expect(runPortalAction(hanako, mac, "unlock", {}, ctx)).rejects.toMatchObject({ code: "device.unavailable.platform" });
     const tokenless = await prisma().device.create({ data: { udid: "PT", platform: "IOS", status: "ACTIVE", ownerId: hanako.id, supervised: false } });
-    await expect(runPortalAction(hanako, tokenless.id, "unlock", {}, ctx)).rejects.toMatchObject({ code: "portal.unavailable.noUnlockToken" });
-    await expect(runPortalAction(hanako, tokenless.id, "locate", { message: "x" }, ctx)).rejects.toMatchObject({ code: "portal.unavailable.notSupervised" });
-    await expect(runPortalAction(hanako, tokenless.id, "lostModeOff", {}, ctx)).rejects.toMatchObject({ code: "portal.unavailable.notInLostMode" });
+    await expect(runPortalAction(hanako, tokenless.id, "unlock", {}, ctx)).rejects.toMatchObject({ code: "device.unavailable.noUnlockToken" });
+    await expect(runPortalAction(hanako, tokenless.id, "locate", { message: "x" }, ctx)).rejects.toMatchObject({ code: "device.unavailable.supervisedOnly" });
+    await expect(runPortalAction(hanako, tokenless.id, "lostModeOff", {}, ctx)).rejects.toMatchObject({ code: "device.unavailable.supervisedOnly" });
+    await expect(runPortalAction(hanako, iphone, "lostModeOff", {}, ctx)).rejects.toMatchObject({ code: "device.unavailable.needsLostMode" });
     await expect(runPortalAction(hanako, mac, "lock", {}, ctx)).rejects.toMatchObject({ code: "mdm.pinRequired" });
     expect(await prisma().command.count()).toBe(before);
     expect(await prisma().auditEvent.count({ where: { actorId: hanako.id, action: "portal.wipe", result: "DENIED" } })).toBe(1);

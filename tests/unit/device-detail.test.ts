@@ -1,49 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { catalog, keysOf } from "@/lib/i18n";
-import { DEVICE_ACTIONS } from "@/lib/devices/actions";
-import { ACTION_COMMANDS, availability, mapLinks, readInventory, readLocation, summarizeCommand, wipeConfirmationChoices, wipeConfirmationMatches } from "@/lib/devices/detail";
+import { DEVICE_ACTIONS, UNAVAILABLE } from "@/lib/devices/action-table";
+import { mapLinks, readInventory, readLocation, summarizeCommand, wipeConfirmationChoices, wipeConfirmationMatches } from "@/lib/devices/detail";
 import { COMMAND_INFO } from "@/lib/mdm/commands";
-
-const base = { platform: "IOS", status: "ACTIVE", supervised: true, lostMode: false, unlockTokenSealed: "sealed", enrollmentId: "e" } as const;
-const offered = (d: Partial<Parameters<typeof availability>[0]>) =>
-  Object.entries(availability({ ...base, ...d })).filter(([, why]) => why === null).map(([a]) => a);
-
-describe("which device actions are offered", () => {
-  it("a supervised iPhone outside lost mode: everything but the lost-mode-only actions", () => {
-    expect(offered({})).toEqual(["refresh", "checkIn", "lock", "clearPasscode", "lostModeOn", "restart", "wipe", "retire"]);
-  });
-
-  it("in lost mode: turn it off, locate and play a sound instead of turning it on", () => {
-    const a = availability({ ...base, lostMode: true });
-    expect(a.lostModeOn).toBe("inLostMode");
-    expect([a.lostModeOff, a.locate, a.playSound]).toEqual([null, null, null]);
-  });
-
-  it("a Mac: no passcode clearing nor lost mode, whatever its state", () => {
-    expect(offered({ platform: "MACOS", supervised: false, unlockTokenSealed: null })).toEqual(["refresh", "checkIn", "lock", "restart", "wipe", "retire"]);
-    expect(availability({ ...base, platform: "MACOS" }).clearPasscode).toBe("platform");
-  });
-
-  it("an unsupervised iPhone cannot use supervised-only commands; unknown supervision is offered", () => {
-    const a = availability({ ...base, supervised: false });
-    expect([a.lostModeOn, a.restart]).toEqual(["supervisedOnly", "supervisedOnly"]);
-    expect(a.lock).toBeNull();
-    expect(availability({ ...base, supervised: null }).lostModeOn).toBeNull();
-  });
-
-  it("explains missing unlock token and enrollment profile; nothing for a retired, wiped or Android device", () => {
-    expect(availability({ ...base, unlockTokenSealed: null }).clearPasscode).toBe("noUnlockToken");
-    expect(availability({ ...base, enrollmentId: null }).retire).toBe("noEnrollmentProfile");
-    expect(offered({ status: "RETIRED" })).toEqual([]);
-    expect(offered({ status: "WIPED" })).toEqual([]);
-    expect(offered({ platform: "ANDROID" })).toEqual([]);
-  });
-
-  it("maps every action and every command it names", () => {
-    expect(Object.keys(ACTION_COMMANDS).sort()).toEqual([...DEVICE_ACTIONS].sort());
-    for (const types of Object.values(ACTION_COMMANDS)) for (const t of types) expect(COMMAND_INFO).toHaveProperty(t);
-  });
-});
 
 describe("wipe confirmation", () => {
   const d = { name: "Hanako's iPhone", serialNumber: "F2LXK0ABCD", udid: "U-1" };
@@ -103,7 +62,7 @@ describe("the device page's computed catalog keys exist in both languages", () =
     ...Object.keys(COMMAND_INFO).map((t) => `deviceDetail.requestTypes.${t}`),
     ...["QUEUED", "SENT", "ACKNOWLEDGED", "ERROR", "NOT_NOW", "EXPIRED", "CANCELLED"].map((s) => `deviceDetail.commandStatuses.${s}`),
     ...["delivered", "invalidToken", "unregistered", "badCertificate", "retryLater", "badRequest", "noCertificate", "noToken", "tokenInvalid", "topicMismatch", "notFound"].map((p) => `deviceDetail.push.${p}`),
-    ...["noUnlockToken", "noEnrollmentProfile", "supervisedOnly", "clearPasscodeMac"].map((u) => `deviceDetail.unavailable.${u}`),
+    ...UNAVAILABLE.map((u) => `errors.device.unavailable.${u}`),
     ...["WIPED", "RETIRED"].map((s) => `deviceDetail.notManaged.${s}`),
     ...["error", "notNow", "passcodeOn", "passcodeOff", "fileVaultOn", "fileVaultOff", "apps", "profiles", "certificates"].map((s) => `deviceDetail.summary.${s}`),
   ];

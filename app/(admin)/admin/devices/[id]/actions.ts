@@ -63,12 +63,18 @@ export const lockDevice = action.admin(...device(
   (i, _o, { t }) => (i.pin?.trim() ? t("deviceDetail.done.lockWithPin", { pin: i.pin.normalize("NFKC").trim() }) : t("deviceDetail.done.lock")),
 ));
 
-export const clearPasscodeDevice = action.admin(...device("clearPasscode", tick, ticked));
+export const clearPasscodeDevice = action.admin(...device(
+  "clearPasscode",
+  tick,
+  ticked,
+  // Android: the new passcode Mamori made, shown once here and kept nowhere readable.
+  (_i, o, { t }) => (o.secret ? t("deviceDetail.done.clearPasscodeAndroid", { secret: o.secret }) : t("deviceDetail.done.clearPasscode")),
+));
 
 export const lostModeOnDevice = action.admin(...device(
   "lostModeOn",
-  z.object({ deviceId, message: text(300), phoneNumber: text(40), footnote: text(200) }),
-  (i) => ({ message: i.message, phoneNumber: i.phoneNumber, footnote: i.footnote }),
+  z.object({ deviceId, message: text(300), phoneNumber: text(40), footnote: text(200), emailAddress: text(200), streetAddress: text(300), organization: text(100) }),
+  (i) => ({ message: i.message, phoneNumber: i.phoneNumber, footnote: i.footnote, emailAddress: i.emailAddress, streetAddress: i.streetAddress, organization: i.organization }),
 ));
 
 export const lostModeOffDevice = action.admin(...device("lostModeOff", only));
@@ -81,12 +87,12 @@ export const restartDevice = action.admin(...device("restart", only));
 
 export const wipeDevice = action.admin(...device(
   "wipe",
-  z.object({ deviceId, confirmation: z.string().max(200), pin }),
+  z.object({ deviceId, confirmation: z.string().max(200), pin, keepResetProtection: z.string().max(10).optional() }),
   async (i) => {
     const d = await prisma().device.findUnique({ where: { id: i.deviceId }, select: { name: true, serialNumber: true, udid: true } });
     if (!d) throw new UserError("device.notFound");
     if (!wipeConfirmationMatches(d, i.confirmation)) throw new UserError("device.wipeConfirmMismatch", { expected: wipeConfirmationChoices(d).join(" / ") });
-    return { pin: i.pin };
+    return { pin: i.pin, keepResetProtection: i.keepResetProtection === "on" };
   },
   (i, _o, { t }) => (i.pin?.trim() ? t("deviceDetail.done.wipeWithPin", { pin: i.pin.normalize("NFKC").trim() }) : t("deviceDetail.done.wipe")),
 ));

@@ -1,7 +1,7 @@
 import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
-import type { DeviceAction } from "@/lib/devices/actions";
-import type { Unavailable } from "@/lib/devices/detail";
+import { ACTION_TABLE, DEVICE_ACTIONS, PLATFORM_LABEL, STATE_REASONS, type DeviceAction, type Unavailable } from "@/lib/devices/action-table";
+import type { Platform } from "@/lib/db/generated/client";
 import type { ActionState } from "@/lib/auth/guard";
 import type { T } from "@/lib/i18n";
 import * as act from "./actions";
@@ -22,18 +22,15 @@ const ACTIONS: Record<DeviceAction, Action> = {
   retire: act.retireDevice,
 };
 
-/** Reasons worth telling the admin; the others (platform, lost mode state) just hide the action. */
-const EXPLAINED: readonly Unavailable[] = ["noUnlockToken", "noEnrollmentProfile"];
-
 /**
- * The actions that apply to this device, each a form with a confirmation fitted to its risk:
- * one click for harmless ones, an opened panel for disruptive ones, a tick box for clearing the
- * passcode and retiring, and the device's name typed again for a wipe.
+ * The actions that apply to this device (lib/devices/action-table.ts), each a form with the
+ * confirmation the table gives its risk: one click, an opened panel, a tick box, or the device's
+ * name typed again.
  */
-export function DeviceActions({ t, deviceId, isMac, available, confirmWith }: {
+export function DeviceActions({ t, deviceId, platform, available, confirmWith }: {
   t: T;
   deviceId: string;
-  isMac: boolean;
+  platform: Platform;
   available: Record<DeviceAction, Unavailable | null>;
   /** What the admin may type to confirm a wipe: the name and serial number shown. */
   confirmWith: string[];
@@ -54,7 +51,9 @@ export function DeviceActions({ t, deviceId, isMac, available, confirmWith }: {
       {children}
     </ActionForm>
   );
-  const quick = (["refresh", "checkIn", "locate", "playSound"] as const).filter((a) => !available[a]);
+  const isMac = platform === "MACOS";
+  const android = platform === "ANDROID";
+  const quick = DEVICE_ACTIONS.filter((a) => ACTION_TABLE[a].risk === "none" && !available[a]);
   const panel = (action: DeviceAction, variant: "secondary" | "danger", children?: React.ReactNode) =>
     available[action] ? null : (
       <details key={action} className={`group rounded-xl ring-1 ${variant === "danger" ? "ring-red-200" : "ring-slate-200"}`} data-testid={`panel-${action}`}>
@@ -71,7 +70,7 @@ export function DeviceActions({ t, deviceId, isMac, available, confirmWith }: {
         </div>
       </details>
     );
-  const tick = (action: DeviceAction) => (
+  const tick = (action: DeviceAction) => ACTION_TABLE[action].risk !== "tick" ? null : (
     <label className="flex items-start gap-2 text-sm">
       <input type="checkbox" name="confirm" className="mt-1 size-4" required />
       <span>{k(action, "confirm")}</span>
@@ -79,9 +78,11 @@ export function DeviceActions({ t, deviceId, isMac, available, confirmWith }: {
   );
   const pinField = (action: "lock" | "wipe") =>
     isMac ? <Field label={k(action, "pin")} name="pin" inputMode="numeric" autoComplete="off" maxLength={6} pattern="[0-9]{6}" hint={k(action, "pinHint")} /> : null;
-  const explained = (Object.entries(available) as [DeviceAction, Unavailable | null][]).filter(([, why]) => why && EXPLAINED.includes(why));
-  const supervisedOnly = Object.values(available).includes("supervisedOnly");
-  const macNoClear = isMac && available.clearPasscode === "platform";
+  // What the device's state explains by itself (lost mode, another platform) just hides the
+  // action; the rest is said. Clearing the passcode is the one admins look for on a Mac.
+  const explained = (Object.entries(available) as [DeviceAction, Unavailable | null][]).filter(
+    ([a, why]) => why && (!STATE_REASONS.includes(why) || (why === "platform" && a === "clearPasscode" && isMac)),
+  );
 
   return (
     <div className="flex flex-col gap-4">
@@ -106,9 +107,17 @@ export function DeviceActions({ t, deviceId, isMac, available, confirmWith }: {
         ))}
         {panel("lostModeOn", "secondary", (
           <>
-            <Field label={k("lostModeOn", "message")} name="message" maxLength={300} autoComplete="off" hint={k("lostModeOn", "messageHint")} />
+            <Field label={k("lostModeOn", "message")} name="message" maxLength={300} autoComplete="off" hint={k("lostModeOn", android ? "messageHintAndroid" : "messageHint")} />
             <Field label={k("lostModeOn", "phone")} name="phoneNumber" type="tel" maxLength={40} autoComplete="off" />
-            <Field label={k("lostModeOn", "footnote")} name="footnote" maxLength={200} autoComplete="off" />
+            {android ? (
+              <>
+                <Field label={k("lostModeOn", "email")} name="emailAddress" type="email" maxLength={200} autoComplete="off" />
+                <Field label={k("lostModeOn", "streetAddress")} name="streetAddress" maxLength={300} autoComplete="off" />
+                <Field label={k("lostModeOn", "organization")} name="organization" maxLength={100} autoComplete="off" />
+              </>
+            ) : (
+              <Field label={k("lostModeOn", "footnote")} name="footnote" maxLength={200} autoComplete="off" />
+            )}
           </>
         ))}
         {panel("lostModeOff", "secondary")}
@@ -125,14 +134,25 @@ export function DeviceActions({ t, deviceId, isMac, available, confirmWith }: {
             </p>
             <Field label={k("wipe", "confirmLabel")} name="confirmation" autoComplete="off" spellCheck={false} required />
             {pinField("wipe")}
+            {android && (
+              <label className="flex items-start gap-2 text-sm">
+                <input type="checkbox" name="keepResetProtection" className="mt-1 size-4" defaultChecked />
+                <span>{k("wipe", "keepResetProtection")}</span>
+              </label>
+            )}
           </>
         ))}
       </div>
-      {(explained.length > 0 || supervisedOnly || macNoClear) && (
+      {explained.length > 0 && (
         <ul className="flex flex-col gap-1 text-sm text-slate-600" data-testid="unavailable">
-          {explained.map(([a, why]) => <li key={a}>{t(`deviceDetail.unavailable.${why}`, { action: k(a, "title") })}</li>)}
-          {macNoClear && <li>{t("deviceDetail.unavailable.clearPasscodeMac")}</li>}
-          {supervisedOnly && <li>{t("deviceDetail.unavailable.supervisedOnly")}</li>}
+          {[...new Set(explained.map(([, why]) => why!))].map((why) => (
+            <li key={why} data-reason={why}>
+              {t("deviceDetail.unavailableLine", {
+                action: explained.filter(([, w]) => w === why).map(([a]) => k(a, "title")).join(t("deviceDetail.listSeparator")),
+                reason: t(`errors.device.unavailable.${why}`, { platform: PLATFORM_LABEL[platform] }),
+              })}
+            </li>
+          ))}
         </ul>
       )}
     </div>

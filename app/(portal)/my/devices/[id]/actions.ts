@@ -62,12 +62,20 @@ export const lockMine = action.endUser(...portal(
   (i, { t }) => (shownPin(i.pin) ? t("myDevice.done.lockWithPin", { pin: shownPin(i.pin)! }) : t("myDevice.done.lock")),
 ));
 
-export const unlockMine = action.endUser(...portal("unlock", ticked, (i) => (requireTick(i), {})));
+// Android: a new passcode is made and shown once, here.
+export const unlockMine = action.endUser(...portal(
+  "unlock",
+  ticked,
+  (i) => (requireTick(i), {}),
+  (_i, { t }, o) => (o.secret ? t("myDevice.done.unlockAndroid", { secret: o.secret }) : t("myDevice.done.unlock")),
+));
 
+// Android has no locate command: there it turns lost mode on (lib/portal/devices.ts).
 export const locateMine = action.endUser(...portal(
   "locate",
   z.object({ deviceId, message: text(300), phoneNumber: text(40) }),
   (i) => ({ message: i.message, phoneNumber: i.phoneNumber }),
+  (_i, { t }, o) => t(o.commands.some((c) => c.requestType === "START_LOST_MODE") ? "myDevice.done.locateAndroid" : "myDevice.done.locate"),
 ));
 
 export const lostModeOffMine = action.endUser(...portal("lostModeOff", only));

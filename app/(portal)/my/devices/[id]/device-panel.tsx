@@ -6,12 +6,17 @@ import { ActionForm } from "@/components/action-form";
 import { useLocale, useT } from "@/components/i18n-provider";
 import type { ActionState } from "@/lib/auth/guard";
 import type { PortalAction } from "@/lib/privacy";
-import type { PortalDeviceStatus, PortalUnavailable } from "@/lib/portal/devices";
+import type { PortalDeviceStatus } from "@/lib/portal/devices";
+import { PLATFORM_LABEL, type Unavailable } from "@/lib/devices/action-table";
+import type { Platform } from "@/lib/db/generated/client";
 import { phoneMapLinks } from "@/lib/portal/map";
 import * as act from "./actions";
 import type { PortalActionState } from "./actions";
 
-export type Offer = { action: PortalAction; unavailable: PortalUnavailable | null };
+export type Offer = { action: PortalAction; unavailable: Unavailable | null };
+
+/** Reasons the page does not explain: the device's state of the moment says them. */
+const UNSAID: readonly Unavailable[] = ["notManaged", "needsLostMode", "inLostMode"];
 
 type Action = (prev: ActionState, form: FormData) => Promise<ActionState>;
 const ACTIONS: Record<PortalAction, Action> = {
@@ -57,15 +62,16 @@ function PortalForm({ action, label, pending, variant, onQueued, children, testI
  * The device's actions, each with a confirmation fitted to its risk, and the live status of
  * what was asked: polled from /api/my/devices/[id]/commands until the device has answered.
  */
-export function DevicePanel({ deviceId, isMac, offers, confirmWith, initial }: {
+export function DevicePanel({ deviceId, platform, offers, confirmWith, initial }: {
   deviceId: string;
-  isMac: boolean;
+  platform: Platform;
   offers: Offer[];
   confirmWith: string[];
   initial: PortalDeviceStatus;
 }) {
   const t = useT();
   const locale = useLocale();
+  const isMac = platform === "MACOS";
   const [status, setStatus] = useState(initial);
   const [checkInSince, setCheckInSince] = useState<string | null>(null);
   const [polling, setPolling] = useState(() => initial.commands.some((c) => !FINAL.has(c.state)));
@@ -133,9 +139,8 @@ export function DevicePanel({ deviceId, isMac, offers, confirmWith, initial }: {
   );
   const pinField = (a: "lock" | "wipe") =>
     isMac ? <Field label={k(a, "pin")} name="pin" inputMode="numeric" autoComplete="off" maxLength={6} pattern="[0-9]{6}" hint={k(a, "pinHint")} required /> : null;
-  const explained = offers.filter((o) => o.unavailable && o.unavailable !== "notInLostMode" && o.unavailable !== "notManaged" && o.unavailable !== "android");
-  const android = offers.some((o) => o.unavailable === "android");
-  const managed = !android && !offers.some((o) => o.unavailable === "notManaged") && status.status !== "RETIRED" && status.status !== "WIPED";
+  const explained = offers.filter((o) => o.unavailable && !UNSAID.includes(o.unavailable));
+  const managed = !offers.some((o) => o.unavailable === "notManaged") && status.status !== "RETIRED" && status.status !== "WIPED";
   const location = status.location;
 
   return (
@@ -145,7 +150,7 @@ export function DevicePanel({ deviceId, isMac, offers, confirmWith, initial }: {
       <section className="flex flex-col gap-3" aria-labelledby="actions-title">
         <h2 id="actions-title" className="text-lg font-semibold">{t("myDevice.actionsTitle")}</h2>
         {!managed ? (
-          <p className="text-sm text-slate-600" data-testid="not-managed">{t(android ? "myDevice.androidNoActions" : "myDevice.notManaged")}</p>
+          <p className="text-sm text-slate-600" data-testid="not-managed">{t("myDevice.notManaged")}</p>
         ) : (
           <>
             {can("checkIn") && (
@@ -190,7 +195,11 @@ export function DevicePanel({ deviceId, isMac, offers, confirmWith, initial }: {
             ))}
             {explained.length > 0 && (
               <ul className="flex flex-col gap-1 text-sm text-slate-600" data-testid="unavailable">
-                {explained.map((o) => <li key={o.action}>{t(`myDevice.unavailable.${o.unavailable}`, { action: k(o.action, "title") })}</li>)}
+                {explained.map((o) => (
+                  <li key={o.action} data-action={o.action} data-reason={o.unavailable}>
+                    {t("deviceDetail.unavailableLine", { action: k(o.action, "title"), reason: t(`errors.device.unavailable.${o.unavailable}`, { platform: PLATFORM_LABEL[platform] }) })}
+                  </li>
+                ))}
               </ul>
             )}
           </>

@@ -41,7 +41,7 @@ export default async function MyDevicePage({ params }: { params: Promise<{ id: s
       </Card>
       <DevicePanel
         deviceId={device.id}
-        isMac={device.platform === "MACOS"}
+        platform={device.platform}
         offers={offers}
         confirmWith={wipeConfirmationChoices(device)}
         initial={status}
