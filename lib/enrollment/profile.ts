@@ -8,18 +8,21 @@ import { signData } from "@/lib/pki/cms";
 import { certificatesFromInput } from "@/lib/pki/x509";
 import { deviceCa } from "@/lib/pki/device-ca";
 import { activeIdentity } from "@/lib/push-certificates/service";
+import { profileSigner } from "@/lib/pki/profile-signer";
 import { redeemProfileToken } from "./service";
 
 /**
  * The signed .mobileconfig for one enrollment link: SCEP payload (single-use challenge, CN =
  * the enrollment id), MDM payload (topic of the active push certificate, Mdm-Signature on),
- * and the root of the server's TLS certificate when it is private (MAMORI_TLS_ROOT_CA_FILE).
+ * and the root of the server's TLS certificate when it is private (MAMORI_TLS_ROOT_CA_FILE);
+ * signed as lib/pki/profile-signer.ts decides.
  */
 export async function enrollmentProfile(token: string, baseUrl: string, ctx: { ip: string | null; userAgent: string | null }): Promise<Buffer> {
   // Checked before the link is spent: a missing certificate must not burn the user's link.
   const push = await activeIdentity();
   if (!push) throw new UserError("enrollment.noPushCertificate");
   const ca = await deviceCa();
+  const { signer } = await profileSigner();
   const rootFile = process.env.MAMORI_TLS_ROOT_CA_FILE;
   // One transaction: if the profile cannot be built, the link is not spent.
   return prisma().$transaction(async (tx) => {
@@ -45,7 +48,8 @@ export async function enrollmentProfile(token: string, baseUrl: string, ctx: { i
       rootCaPems: rootFile ? [readFileSync(rootFile, "utf8")] : [],
     });
     await audit({ actor: { id: null, label: "device" }, action: "enrollment.profile", target: { type: "enrollment", id: enrollment.id }, ...ctx }, tx);
-    return signData(Buffer.from(xml, "utf8"), ca);
+    // Signed with the public hostname's certificate when configured (iOS: "Verified"), else the device CA.
+    return signData(Buffer.from(xml, "utf8"), signer, { certificates: signer.chain });
   });
 }
 
