@@ -32,7 +32,7 @@ export interface SignerStatus {
 const pemOrFile = (v: string) => (v.includes("-----BEGIN") ? v : readFileSync(v, "utf8"));
 
 /** The configured certificate and key, checked; null when none is configured. Throws SignerProblem. */
-export function configuredSigner(env: NodeJS.ProcessEnv = process.env, now = new Date()): ProfileSigner | null {
+export function configuredSigner(env: Record<string, string | undefined> = process.env, now = new Date()): ProfileSigner | null {
   const certVar = env.MAMORI_PROFILE_SIGNING_CERT?.trim();
   const keyVar = env.MAMORI_PROFILE_SIGNING_KEY?.trim();
   if (!certVar && !keyVar) return null;
@@ -70,7 +70,7 @@ function problem(p: SignerProblem): Error & { signerProblem: SignerProblem } {
 }
 
 /** The signer to use now and, when the configured one cannot be used, why. */
-export async function profileSigner(env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<SignerStatus> {
+export async function profileSigner(env: Record<string, string | undefined> = process.env, now = new Date()): Promise<SignerStatus> {
   let p: SignerProblem | null = null;
   try {
     const configured = configuredSigner(env, now);
