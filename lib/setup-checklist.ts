@@ -1,4 +1,6 @@
 import { prisma } from "@/lib/db/client";
+import { audit, type Actor } from "@/lib/audit";
+import { UserError } from "@/lib/errors";
 import { configuredPublicUrl } from "@/lib/settings";
 import { mailTransport } from "@/lib/mail/status";
 
@@ -56,7 +58,7 @@ export async function setupChecklist(now = new Date()): Promise<ChecklistItem[]>
 
   const urlProblem = publicUrlProblem(url);
   items.push({
-    key: "publicUrl", required: true, href: "/admin/settings#general", params: { url: url ?? "" },
+    key: "publicUrl", required: true, href: "/admin/settings", params: { url: url ?? "" },
     ...(urlProblem === null ? { state: "done", detail: "ok" } : httpAllowed() && urlProblem !== "notSet" && urlProblem !== "invalid" ? { state: "warning", detail: "trial" } : { state: "todo", detail: urlProblem }),
   });
 
@@ -67,7 +69,7 @@ export async function setupChecklist(now = new Date()): Promise<ChecklistItem[]>
   });
 
   items.push({
-    key: "mail", required: true, href: "/admin/settings#mail", params: { transport: mail.transport },
+    key: "mail", required: true, href: "/admin/settings", params: { transport: mail.transport },
     ...(mail.transport === "outbox" ? { state: "todo", detail: "outbox" } : mail.lastTestOk ? { state: "done", detail: "tested" } : { state: "warning", detail: "untested" }),
   });
 
@@ -99,4 +101,16 @@ export async function checkPublicUrl(url: string | null, timeoutMs = 5000): Prom
     const cause = (e as { cause?: { code?: string } }).cause;
     return { ok: false, detail: (e as Error).name === "TimeoutError" ? "timeout" : (cause?.code ?? (e as Error).message).slice(0, 100) };
   }
+}
+
+/**
+ * The base of a link that leaves Mamori (invitation, QR code, reminder): refused, with a clear
+ * reason and a DENIED audit row, when no real device could follow it (http or this computer's
+ * own address), unless MAMORI_ALLOW_HTTP_MDM=1 marks a trial. Returns the URL when it may go out.
+ */
+export async function deliverableBase(url: string, what: string, actor: Actor, ctx: { ip: string | null; userAgent: string | null }): Promise<string> {
+  const problem = publicUrlProblem(url);
+  if (!problem || httpAllowed()) return url;
+  await audit({ actor, action: what, result: "DENIED", details: { reason: "publicUrl", problem, url }, ...ctx });
+  throw new UserError(`links.${problem}`, { url });
 }

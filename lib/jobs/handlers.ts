@@ -11,6 +11,7 @@ import { inviteUsers, runInvitationReminders } from "@/lib/invitations/service";
 import { syncConfiguration } from "@/lib/configurations/service";
 import { syncAndroidDevices } from "@/lib/android/sync";
 import { configuredPublicUrl } from "@/lib/settings";
+import { httpAllowed, publicUrlProblem } from "@/lib/setup-checklist";
 import { afterEnroll } from "@/lib/enrollment/after-enroll";
 import { sweepCommands } from "@/lib/mdm/storage";
 import { pruneExpired } from "@/lib/retention";
@@ -85,7 +86,11 @@ defineJob(JOB_KINDS.lostJobs, async () => void (await failLostJobs()), { cron: "
 defineJob(JOB_KINDS.expiryNotices, async () => void (await runExpiryNotices(new Date())), { cron: "0 * * * *", policy: "stately" });
 defineJob(JOB_KINDS.inactiveDevices, async () => void (await markInactiveDevices(new Date())), { cron: "20 * * * *", policy: "stately" });
 defineJob(JOB_KINDS.collection, async () => void (await runCollection(new Date())), { cron: "*/5 * * * *", policy: "stately" });
-defineJob(JOB_KINDS.invitationReminders, async () => void (await runInvitationReminders(await configuredPublicUrl(), new Date())), { cron: "40 * * * *", policy: "stately" });
+// A public address no phone could follow (http, loopback) is no address for a reminder.
+defineJob(JOB_KINDS.invitationReminders, async () => {
+  const url = await configuredPublicUrl();
+  await runInvitationReminders(url && (!publicUrlProblem(url) || httpAllowed()) ? url : null, new Date());
+}, { cron: "40 * * * *", policy: "stately" });
 // Nightly (03:30 in Japan): deletes what the retention setting no longer keeps, progress on its jobs row.
 defineJob(JOB_KINDS.retention, async () => {
   const row = await scheduledJobRow(JOB_KINDS.retention);

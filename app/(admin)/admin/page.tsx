@@ -11,7 +11,8 @@ import { AuditTable } from "@/components/audit-table";
 import { Card, PageHeader } from "@/components/page-header";
 import { ExpiryCards } from "@/components/expiry-cards";
 import { LicenseCard } from "@/components/licenses";
-import { GettingStartedCard } from "./users/getting-started";
+import { SetupChecklist } from "@/components/setup-checklist";
+import { checklistComplete, setupChecklist } from "@/lib/setup-checklist";
 
 const LIST = 10;
 const TH = "py-2 pr-3 font-medium";
@@ -20,7 +21,7 @@ const TD = "py-2 pr-3";
 export default async function Dashboard() {
   await view.admin("/admin");
   const [t, fmt] = [await getT(), await getFormatter()];
-  const [byRole, recent, db, byStatus, byPlatform, enrollments, failed, licenses] = await Promise.all([
+  const [byRole, recent, db, byStatus, byPlatform, enrollments, failed, licenses, checklist] = await Promise.all([
     prisma().user.groupBy({ by: ["role"], _count: true }),
     prisma().auditEvent.findMany({ orderBy: { id: "desc" }, take: 8 }),
     databaseStatus(),
@@ -40,6 +41,7 @@ export default async function Dashboard() {
       include: { device: { select: { id: true, name: true, serialNumber: true, udid: true } } },
     }),
     licenseUsage(),
+    setupChecklist(),
   ]);
   const count = (role: string) => byRole.find((r) => r.role === role)?._count ?? 0;
   const statusCount = (s: string) => byStatus.find((d) => d.status === s)?._count ?? 0;
@@ -49,7 +51,13 @@ export default async function Dashboard() {
     <>
       <PageHeader title={t("dashboard.title")} />
       <div className="grid grid-flow-row-dense grid-cols-1 gap-4 md:grid-cols-2 xl:grid-cols-3">
-        {count("END_USER") === 0 && <GettingStartedCard t={t} />}
+        {!checklistComplete(checklist) && (
+          <Card title={t("checklist.title")} className="md:col-span-2 xl:col-span-3">
+            <p className="mb-1 text-sm text-slate-600">{t("checklist.intro")}</p>
+            <SetupChecklist t={t} items={checklist} />
+            <p><Link href="/admin/setup-status" className="text-sm text-brand-700 underline">{t("checklist.open")}</Link></p>
+          </Card>
+        )}
         <ExpiryCards t={t} fmt={(d) => fmt(d)} />
         <LicenseCard usage={licenses} t={t} />
         <Card title={t("dashboard.devices")} className="md:col-span-2">

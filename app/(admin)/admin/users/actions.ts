@@ -8,6 +8,7 @@ import { action } from "@/lib/auth/guard";
 import { UserError } from "@/lib/errors";
 import { resolvePublicUrl, saveSetting } from "@/lib/settings";
 import { inviteUsers, startInvitations } from "@/lib/invitations/service";
+import { deliverableBase } from "@/lib/setup-checklist";
 import { createUsers, deleteUser, parseUserLines, setDisabled, updateUser } from "@/lib/users/service";
 import type { User } from "@/lib/db/generated/client";
 
@@ -19,13 +20,17 @@ const role = z.enum(["END_USER", "ADMIN"], { error: "validation.invalid" });
 const groupId = z.union([z.literal(""), z.uuid()]).default("");
 const locale = z.enum(["", "ja", "en"]).default("");
 const on = z.literal("on").optional();
-const baseUrl = async () => resolvePublicUrl((await headers()).get("host"));
+/** The address invitation links carry; refused (and audited) when no real phone could follow it. */
+const baseUrl = async (what: string, u: User, ctx: { ip: string | null; userAgent: string | null }) =>
+  deliverableBase(await resolvePublicUrl((await headers()).get("host")), what, actor(u), ctx);
 
 export const createUsersAction = action.admin(
   { name: "user.create", schema: z.object({ lines: z.string().max(50_000, "validation.tooLong"), role, groupId, locale, invite: on, pin: on }) },
   async (input, { user, t, ip, userAgent }) => {
+    // Checked first: users are not created when their invitations could not go out.
+    const base = input.invite ? await baseUrl("invitation.send", user, { ip, userAgent }) : null;
     const created = await createUsers({ users: parseUserLines(input.lines), role: input.role, groupId: input.groupId || null, locale: input.locale || null }, actor(user), { ip, userAgent });
-    const job = input.invite && created.length ? await startInvitations(created.map((u) => u.id), { pin: Boolean(input.pin), baseUrl: await baseUrl() }, actor(user), { ip, userAgent }) : null;
+    const job = base && created.length ? await startInvitations(created.map((u) => u.id), { pin: Boolean(input.pin), baseUrl: base }, actor(user), { ip, userAgent }) : null;
     revalidatePath("/admin/users");
     return { ok: true, message: t(job ? "usersAdmin.createdInviting" : "usersAdmin.created", { count: created.length }), jobId: job?.id };
   },
@@ -38,7 +43,7 @@ export const inviteSelectedAction = action.admin(
     const ids = Object.keys(input).filter((k) => k.startsWith("u:")).map((k) => k.slice(2));
     if (!ids.length) throw new UserError("users.noneSelected");
     if (!ids.every((id) => z.uuid().safeParse(id).success)) throw new UserError("users.notFound");
-    const job = await startInvitations(ids, { pin: Boolean(input.pin), baseUrl: await baseUrl() }, actor(user), { ip, userAgent });
+    const job = await startInvitations(ids, { pin: Boolean(input.pin), baseUrl: await baseUrl("invitation.send", user, { ip, userAgent }) }, actor(user), { ip, userAgent });
     revalidatePath("/admin/users");
     return { ok: true, message: t("usersAdmin.inviting", { count: job.total ?? ids.length }), jobId: job.id };
   },
@@ -49,7 +54,7 @@ const id = z.uuid();
 export const inviteUserAction = action.admin(
   { name: "invitation.send", schema: z.object({ id, pin: on }) },
   async (input, { user, t, ip, userAgent }) => {
-    await inviteUsers([input.id], { pin: Boolean(input.pin), baseUrl: await baseUrl() }, actor(user), { ip, userAgent });
+    await inviteUsers([input.id], { pin: Boolean(input.pin), baseUrl: await baseUrl("invitation.send", user, { ip, userAgent }) }, actor(user), { ip, userAgent });
     revalidatePath(`/admin/users/${input.id}`);
     return { ok: true, message: t("usersAdmin.invited", { count: 1 }) };
   },

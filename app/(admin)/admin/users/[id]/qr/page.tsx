@@ -7,6 +7,7 @@ import { getFormatter, getT } from "@/lib/i18n/server";
 import { resolvePublicUrl } from "@/lib/settings";
 import { createQrToken } from "@/lib/invitations/tickets";
 import { qrSvg } from "@/lib/invitations/qr";
+import { deliverableBase } from "@/lib/setup-checklist";
 import { isUserError } from "@/lib/errors";
 import { Card, PageHeader } from "@/components/page-header";
 import { FormAlert } from "@/components/field";
@@ -25,8 +26,10 @@ export default async function UserQrPage({ params }: { params: Promise<{ id: str
   const [t, fmt] = [await getT(), await getFormatter()];
   let body: React.ReactNode;
   try {
-    const qr = await createQrToken(user.id, { id: me.id, label: me.email }, await requestContext());
-    const url = `${await resolvePublicUrl((await headers()).get("host"))}/go/t/${qr.secret}`;
+    const ctx = await requestContext();
+    const base = await deliverableBase(await resolvePublicUrl((await headers()).get("host")), "enrollment.qr_create", { id: me.id, label: me.email }, ctx);
+    const qr = await createQrToken(user.id, { id: me.id, label: me.email }, ctx);
+    const url = `${base}/go/t/${qr.secret}`;
     body = (
       <div className="flex flex-col items-center gap-3">
         <div className="w-64 max-w-full" role="img" aria-label={t("usersAdmin.qrAlt", { email: user.email })} dangerouslySetInnerHTML={{ __html: await qrSvg(url) }} />
