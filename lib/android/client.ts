@@ -7,6 +7,10 @@ import { UserError } from "@/lib/errors";
 //   GET  /v1/enterprises/{id}/policies/{policy}    enterprises.policies.get
 //   POST /v1/enterprises/{id}/enrollmentTokens     enterprises.enrollmentTokens.create
 //   GET  /v1/enterprises/{id}/devices?pageToken=   enterprises.devices.list
+//   GET  /v1/enterprises/{id}/devices/{d}          enterprises.devices.get
+//   POST /v1/{device}:issueCommand                 enterprises.devices.issueCommand (an Operation)
+//   GET  /v1/{device}/operations/{op}              enterprises.devices.operations.get
+//   DELETE /v1/{device}?wipeDataFlags=             enterprises.devices.delete
 // Base URLs come from AMAPI_URL and GOOGLE_OAUTH_TOKEN_URL so tests can use a local fake.
 
 export const AMAPI_DEFAULT_URL = "https://androidmanagement.googleapis.com";
@@ -92,7 +96,7 @@ export async function fetchAccessToken(sa: ServiceAccount, now = new Date()): Pr
 }
 
 /** One AMAPI call with a bearer token; Google's error JSON becomes a UserError. */
-export async function amapi(token: string, method: "GET" | "POST", path: string, body?: unknown): Promise<Record<string, unknown>> {
+export async function amapi(token: string, method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<Record<string, unknown>> {
   const res = await send(`${amapiBaseUrl()}/v1/${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, accept: "application/json", ...(body !== undefined && { "content-type": "application/json" }) },
@@ -156,6 +160,10 @@ export interface AmapiDevice {
   model: string | null;
   brand: string | null;
   androidVersion: string | null;
+  /** DEVICE_OWNER (fully managed) or PROFILE_OWNER (work profile). */
+  managementMode: string | null;
+  /** COMPANY_OWNED or PERSONALLY_OWNED. */
+  ownership: string | null;
 }
 
 const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : null);
@@ -180,7 +188,58 @@ function toDevice(raw: Record<string, unknown>): AmapiDevice | null {
     model: str(hw.model),
     brand: str(hw.brand),
     androidVersion: str(sw.androidVersion),
+    managementMode: str(raw.managementMode),
+    ownership: str(raw.ownership),
   };
+}
+
+/** A Device resource as Google sends it (devices.get, a notification), read as Mamori keeps it. */
+export function parseDevice(raw: unknown): AmapiDevice | null {
+  return raw && typeof raw === "object" && !Array.isArray(raw) ? toDevice(raw as Record<string, unknown>) : null;
+}
+
+/** enterprises.devices.get. */
+export async function getDevice(token: string, deviceName: string): Promise<AmapiDevice> {
+  const d = parseDevice(await amapi(token, "GET", deviceName));
+  if (!d) throw new UserError("android.badResponse", { detail: "devices.get" });
+  return d;
+}
+
+/** A long-running operation (google.longrunning.Operation) as AMAPI answers issueCommand with it. */
+export interface AmapiOperation {
+  name: string;
+  done?: boolean;
+  error?: { code?: number; message?: string; status?: string };
+  metadata?: unknown;
+  response?: unknown;
+}
+
+function toOperation(json: Record<string, unknown>, what: string): AmapiOperation {
+  const name = str(json.name);
+  if (!name) throw new UserError("android.badResponse", { detail: what });
+  const error = json.error && typeof json.error === "object" ? (json.error as AmapiOperation["error"]) : undefined;
+  return { name, done: json.done === true, error, metadata: json.metadata, response: json.response };
+}
+
+/** enterprises.devices.issueCommand: `command` is an AMAPI Command (type and its params). */
+export async function issueCommand(token: string, deviceName: string, command: Record<string, unknown>): Promise<AmapiOperation> {
+  return toOperation(await amapi(token, "POST", `${deviceName}:issueCommand`, command), "issueCommand");
+}
+
+/** enterprises.devices.operations.get. */
+export async function getOperation(token: string, operationName: string): Promise<AmapiOperation> {
+  return toOperation(await amapi(token, "GET", operationName), "operations.get");
+}
+
+/**
+ * enterprises.devices.delete: erases a fully managed device, removes the work profile from a
+ * personal one. Flags: PRESERVE_RESET_PROTECTION_DATA, WIPE_EXTERNAL_STORAGE, WIPE_ESIMS.
+ */
+export async function deleteDevice(token: string, deviceName: string, opts: { wipeDataFlags?: readonly string[]; wipeReasonMessage?: string } = {}): Promise<void> {
+  const q = new URLSearchParams();
+  for (const f of opts.wipeDataFlags ?? []) q.append("wipeDataFlags", f);
+  if (opts.wipeReasonMessage) q.set("wipeReasonMessage", opts.wipeReasonMessage);
+  await amapi(token, "DELETE", q.size ? `${deviceName}?${q}` : deviceName);
 }
 
 /** enterprises.devices.list, every page. */

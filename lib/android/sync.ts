@@ -2,8 +2,8 @@ import { prisma } from "@/lib/db/client";
 import { audit } from "@/lib/audit";
 import { isUserError } from "@/lib/errors";
 import type { DeviceStatus } from "@/lib/db/generated/client";
-import { listDevices, type AmapiDevice } from "./client";
-import { accessToken } from "./service";
+import { getDevice, listDevices, type AmapiDevice } from "./client";
+import { accessToken, configOrThrow } from "./service";
 import { isUuid } from "@/lib/ids";
 
 // Android devices live in Google's Android Management API; this job mirrors them into the
@@ -83,6 +83,15 @@ export async function syncAndroidDevices(now = new Date()): Promise<SyncResult |
   return result;
 }
 
+/** devices.get for one device and the same upsert as the sync ("refresh" on an Android device). */
+export async function refreshAndroidDevice(amapiName: string, now = new Date()): Promise<"created" | "updated" | "skipped"> {
+  const row = await configOrThrow();
+  const d = await getDevice(await accessToken(row, now), amapiName);
+  const owner = ownerIdFromTokenData(d.enrollmentTokenData);
+  const users = new Set(owner && (await prisma().user.count({ where: { id: owner } })) ? [owner] : []);
+  return upsert(d, users, now);
+}
+
 async function upsert(d: AmapiDevice, users: Set<string>, now: Date): Promise<"created" | "updated" | "skipped"> {
   const ownerId = ownerIdFromTokenData(d.enrollmentTokenData);
   const data = {
@@ -94,6 +103,10 @@ async function upsert(d: AmapiDevice, users: Set<string>, now: Date): Promise<"c
     status: statusOf(d),
     lastCheckInAt: d.lastStatusReportTime,
     amapiMissingAt: null,
+    androidManagementMode: d.managementMode,
+    androidOwnership: d.ownership,
+    // AMAPI's LOST state is lost mode (START_LOST_MODE until STOP_LOST_MODE).
+    lostMode: d.state === "LOST",
     ...(ownerId && users.has(ownerId) && { ownerId }),
   };
   const byName = await prisma().device.findUnique({ where: { amapiName: d.name }, select: { id: true } });

@@ -10,6 +10,7 @@ import { runScheduledSync, syncDirectory } from "@/lib/directory/sync";
 import { inviteUsers, runInvitationReminders } from "@/lib/invitations/service";
 import { syncConfiguration } from "@/lib/configurations/service";
 import { syncAndroidDevices } from "@/lib/android/sync";
+import { carryOutAndroidCommand } from "@/lib/android/commands";
 import { configuredPublicUrl } from "@/lib/settings";
 import { httpAllowed, publicUrlProblem } from "@/lib/setup-checklist";
 import { afterEnroll } from "@/lib/enrollment/after-enroll";
@@ -72,6 +73,9 @@ defineJob<Partial<Started>>(JOB_KINDS.directorySync, async ({ jobId, actor, ctx 
   if (!jobId || !actor) return void (await runScheduledSync(new Date()));
   await runJob(jobId, async () => ({ ...(await syncDirectory(actor, ctx ?? { ip: null, userAgent: null }, "manual")) }));
 }, { cron: "* * * * *", policy: "singleton", expireInSeconds: 4 * HOUR_S });
+
+// One turn of an Android command: issue it, or look at its operation; it schedules its next turn.
+defineJob<{ commandId: string; step?: number }>(JOB_KINDS.androidCommand, ({ commandId, step }) => carryOutAndroidCommand(commandId, step ?? 0), { concurrency: 4, expireInSeconds: 300 });
 
 defineJob<Partial<Started>>(JOB_KINDS.androidSync, async ({ jobId }) => {
   if (!jobId) return void (await syncAndroidDevices(new Date()));

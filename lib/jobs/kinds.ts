@@ -9,6 +9,7 @@ export const JOB_KINDS = {
   configurationSync: "configuration-sync",
   directorySync: "directory-sync",
   androidSync: "android-sync",
+  androidCommand: "android-command",
   expiryNotices: "expiry-notices",
   inactiveDevices: "inactive-devices",
   collection: "device-collection",

@@ -11,6 +11,11 @@ import { listenOnLoopback } from "./listen";
 export const FAKE_SCOPE = "https://www.googleapis.com/auth/androidmanagement";
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const TOKEN_FIELDS = new Set(["name", "value", "duration", "expirationTimestamp", "policyName", "additionalData", "qrCode", "oneTimeOnly", "user", "allowPersonalUsage"]);
+// https://developers.google.com/android/management/reference/rest/v1/enterprises.devices/issueCommand (Command)
+const COMMAND_FIELDS = new Set(["type", "createTime", "duration", "userName", "errorCode", "newPassword", "resetPasswordFlags", "clearAppsDataParams", "clearAppsDataStatus", "startLostModeParams", "startLostModeStatus", "stopLostModeParams", "stopLostModeStatus", "requestDeviceInfoParams", "requestDeviceInfoStatus", "addEsimParams", "removeEsimParams", "esimStatus", "wipeParams"]);
+const COMMAND_TYPES = new Set(["LOCK", "RESET_PASSWORD", "REBOOT", "RELINQUISH_OWNERSHIP", "CLEAR_APP_DATA", "START_LOST_MODE", "STOP_LOST_MODE", "ADD_ESIM", "REMOVE_ESIM", "REQUEST_DEVICE_INFO", "WIPE"]);
+const LOST_FIELDS = new Set(["lostMessage", "lostPhoneNumber", "lostEmailAddress", "lostStreetAddress", "lostOrganization"]);
+const WIPE_FLAGS = new Set(["PRESERVE_RESET_PROTECTION_DATA", "WIPE_EXTERNAL_STORAGE", "WIPE_ESIMS"]);
 const PERSONAL_USAGE = new Set(["ALLOW_PERSONAL_USAGE_UNSPECIFIED", "PERSONAL_USAGE_ALLOWED", "PERSONAL_USAGE_DISALLOWED", "PERSONAL_USAGE_DISALLOWED_USERLESS"]);
 
 export interface FakeServiceAccount {
@@ -50,7 +55,7 @@ export interface FakeAmapi {
   /** Devices of each enterprise as devices.list returns them (deleted ones are not listed). */
   devices: Map<string, Record<string, unknown>[]>;
   /** A device enrolls with a token this fake issued: it appears in devices.list with the token's data. */
-  enroll(tokenValue: string, hw: { serialNumber: string; model?: string; brand?: string; androidVersion?: string; at?: Date }): Record<string, unknown>;
+  enroll(tokenValue: string, hw: { serialNumber: string; model?: string; brand?: string; androidVersion?: string; at?: Date; managementMode?: "DEVICE_OWNER" | "PROFILE_OWNER"; ownership?: "COMPANY_OWNED" | "PERSONALLY_OWNED" }): Record<string, unknown>;
   /** Deletes a device: devices.list no longer returns it (as AMAPI). */
   remove(name: string): void;
   /** Largest page devices.list returns, to test paging (AMAPI's is 100). */
@@ -62,7 +67,21 @@ export interface FakeAmapi {
   failDevices: { code: number; status: string; message: string } | null;
   /** When set, devices.list answers 200 with exactly this body (a broken proxy or API change). */
   devicesBody: string | null;
+  /** issueCommand calls received (the body as sent) and the operations made for them. */
+  commands: FakeCommand[];
+  /** devices.delete calls: the device and the query it came with. */
+  deletions: { name: string; wipeDataFlags: string[]; wipeReasonMessage: string | null }[];
+  /** How the next operations end: done at the first operations.get, with this error, or never. */
+  operationOutcome: "succeed" | "never" | { code: number; message: string; status: string };
+  /** The next this-many issueCommand calls answer 429 RESOURCE_EXHAUSTED (quota), as Google does. */
+  quotaExceeded: number;
   close(): Promise<void>;
+}
+
+export interface FakeCommand {
+  device: string;
+  body: Record<string, unknown>;
+  operation: { name: string; done: boolean; error?: { code: number; message: string; status: string }; outcome: FakeAmapi["operationOutcome"] };
 }
 
 export interface FakeAmapiOptions {
@@ -179,6 +198,84 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
     return 200;
   }
 
+  const findDevice = (name: string) => [...devices.values()].flat().find((d) => d.name === name);
+
+  /** enterprises.devices.get / delete / issueCommand / operations.get, as strict as Google's. */
+  function deviceCall(name: string, suffix: string, method: string, url: URL, raw: string, contentType: string, res: http.ServerResponse): number {
+    const bad = (message: string, status = "INVALID_ARGUMENT", code = 400) => (googleError(res, code, status, message), code);
+    const device = findDevice(name);
+    if (!enterprises.has(name.split("/devices/")[0]!)) return bad("Requested entity was not found.", "NOT_FOUND", 404);
+    if (suffix.startsWith("/operations/")) {
+      if (method !== "GET") return bad("Method not allowed.", "METHOD_NOT_ALLOWED", 405);
+      const c = fake.commands.find((x) => x.operation.name === `${name}${suffix}`);
+      if (!c) return bad("Requested entity was not found.", "NOT_FOUND", 404);
+      const op = c.operation;
+      if (!op.done && op.outcome !== "never") {
+        op.done = true;
+        if (typeof op.outcome === "object") op.error = op.outcome;
+        else if (device && c.body.type === "START_LOST_MODE") device.state = "LOST";
+        else if (device && c.body.type === "STOP_LOST_MODE") device.state = "ACTIVE";
+      }
+      json(res, { name: op.name, metadata: { "@type": "type.googleapis.com/google.android.devicemanagement.v1.Command", ...c.body, newPassword: undefined }, done: op.done, ...(op.error && { error: op.error }) });
+      return 200;
+    }
+    if (!device) return bad(`Requested entity was not found: ${name}`, "NOT_FOUND", 404);
+    if (suffix === ":issueCommand") {
+      if (method !== "POST") return bad("Method not allowed.", "METHOD_NOT_ALLOWED", 405);
+      if (!contentType.startsWith("application/json")) return bad("Invalid JSON payload received.");
+      if (fake.quotaExceeded > 0) {
+        fake.quotaExceeded--;
+        return bad("Quota exceeded for quota metric 'Device commands' of service 'androidmanagement.googleapis.com'.", "RESOURCE_EXHAUSTED", 429);
+      }
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return bad("Invalid JSON payload received.");
+      }
+      for (const k of Object.keys(body)) if (!COMMAND_FIELDS.has(k)) return bad(`Invalid JSON payload received. Unknown name "${k}" at 'command': Cannot find field.`);
+      const type = String(body.type);
+      if (!COMMAND_TYPES.has(type)) return bad(`Invalid value at 'command.type' (type.googleapis.com/google.android.devicemanagement.v1.Command.CommandType), "${type}"`);
+      const params = ["startLostModeParams", "stopLostModeParams", "clearAppsDataParams", "requestDeviceInfoParams", "addEsimParams", "removeEsimParams", "wipeParams"].filter((k) => k in body);
+      const wants = { START_LOST_MODE: "startLostModeParams", STOP_LOST_MODE: "stopLostModeParams" }[type];
+      if (params.some((k) => k !== wants)) return bad(`${params[0]} is not allowed for a command of type ${type}.`);
+      if ("newPassword" in body && type !== "RESET_PASSWORD") return bad("new_password is only allowed for RESET_PASSWORD.");
+      if (type === "RESET_PASSWORD" && typeof body.newPassword === "string" && body.newPassword.length > 0 && body.newPassword.length < 4) return bad("The new password is too short.", "INVALID_ARGUMENT");
+      if (type === "START_LOST_MODE") {
+        const p = (body.startLostModeParams ?? {}) as Record<string, unknown>;
+        for (const k of Object.keys(p)) if (!LOST_FIELDS.has(k)) return bad(`Invalid JSON payload received. Unknown name "${k}" at 'command.start_lost_mode_params': Cannot find field.`);
+        for (const k of ["lostMessage", "lostPhoneNumber", "lostStreetAddress", "lostOrganization"]) {
+          const v = p[k] as { defaultMessage?: unknown } | undefined;
+          if (v !== undefined && (typeof v !== "object" || typeof v.defaultMessage !== "string")) return bad(`Invalid value at 'command.start_lost_mode_params.${k}': a UserFacingMessage is expected.`);
+        }
+        if (p.lostEmailAddress !== undefined && typeof p.lostEmailAddress !== "string") return bad("Invalid value at 'command.start_lost_mode_params.lost_email_address' (TYPE_STRING)");
+        if (!p.lostMessage && !p.lostPhoneNumber && !p.lostEmailAddress && !p.lostStreetAddress) return bad("At least one of the lost mode parameters, not including the organization name, must be provided.");
+      }
+      // What the management mode does not allow is refused as Google does (FAILED_PRECONDITION).
+      const mode = String(device.managementMode);
+      if (type === "REBOOT" && mode !== "DEVICE_OWNER") return bad("Reboot is supported only on fully managed devices.", "FAILED_PRECONDITION");
+      if ((type === "START_LOST_MODE" || type === "STOP_LOST_MODE") && device.ownership !== "COMPANY_OWNED") return bad("Lost mode is supported only on company-owned devices.", "FAILED_PRECONDITION");
+      const op = { name: `${name}/operations/${randomBytes(8).toString("hex")}`, done: false, outcome: fake.operationOutcome };
+      fake.commands.push({ device: name, body, operation: op });
+      json(res, { name: op.name, metadata: { "@type": "type.googleapis.com/google.android.devicemanagement.v1.Command", type, createTime: new Date().toISOString() }, done: false });
+      return 200;
+    }
+    if (method === "GET") {
+      json(res, device);
+      return 200;
+    }
+    if (method === "DELETE") {
+      const flags = url.searchParams.getAll("wipeDataFlags");
+      for (const f of flags) if (!WIPE_FLAGS.has(f)) return bad(`Invalid value at 'wipe_data_flags[0]' (type.googleapis.com/google.android.devicemanagement.v1.WipeDataFlag), "${f}"`);
+      for (const k of url.searchParams.keys()) if (k !== "wipeDataFlags" && k !== "wipeReasonMessage") return bad(`Invalid JSON payload received. Unknown name "${k}": Cannot bind query parameter.`);
+      fake.deletions.push({ name, wipeDataFlags: flags, wipeReasonMessage: url.searchParams.get("wipeReasonMessage") });
+      fake.remove(name);
+      json(res, {});
+      return 200;
+    }
+    return bad("Method not allowed.", "METHOD_NOT_ALLOWED", 405);
+  }
+
   const fake: FakeAmapi = {
     url: "",
     tokenUrl: "",
@@ -187,6 +284,10 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
     devices,
     failDevices: null,
     devicesBody: null,
+    commands: [],
+    deletions: [],
+    operationOutcome: "succeed",
+    quotaExceeded: 0,
     maxPageSize: 100,
     held: 0,
     holdDevices() {
@@ -206,7 +307,7 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
       const at = (hw.at ?? new Date()).toISOString();
       const device: Record<string, unknown> = {
         name: `${enterprise}/devices/${randomBytes(8).toString("hex")}`,
-        managementMode: "DEVICE_OWNER",
+        managementMode: hw.managementMode ?? "DEVICE_OWNER",
         state: "ACTIVE",
         appliedState: "ACTIVE",
         policyCompliant: true,
@@ -219,7 +320,7 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
         enrollmentTokenName: t.name,
         softwareInfo: { androidVersion: hw.androidVersion ?? "14", androidBuildNumber: "UP1A.231005.007" },
         hardwareInfo: { brand: hw.brand ?? "google", hardware: "husky", manufacturer: "Google", serialNumber: hw.serialNumber, model: hw.model ?? "Pixel 8 Pro" },
-        ownership: "COMPANY_OWNED",
+        ownership: hw.ownership ?? "COMPANY_OWNED",
       };
       devices.get(enterprise)!.push(device);
       return device;
@@ -253,6 +354,10 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
       const grant = auth ? issued.get(auth[1]!) : undefined;
       if (!grant || grant.expiresAt < Date.now()) {
         return record((googleError(res, 401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential."), 401));
+      }
+      const dm = /^\/v1\/(enterprises\/[^/]+\/devices\/[^/:]+)(:issueCommand|\/operations\/[^/]+)?$/.exec(url.pathname);
+      if (dm) {
+        return record(deviceCall(dm[1]!, dm[2] ?? "", req.method ?? "", url, raw, String(req.headers["content-type"] ?? ""), res));
       }
       const m = /^\/v1\/(enterprises\/[^/]+)(?:\/(policies|enrollmentTokens|devices)(?:\/([^/]+))?)?$/.exec(url.pathname);
       const enterprise = m ? enterprises.get(m[1]!) : undefined;
