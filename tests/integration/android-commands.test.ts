@@ -31,7 +31,7 @@ let fake: FakeAmapi;
 const saved = { AMAPI_URL: process.env.AMAPI_URL, GOOGLE_OAUTH_TOKEN_URL: process.env.GOOGLE_OAUTH_TOKEN_URL };
 const ids: Record<string, string> = {};
 
-async function enrolled(serial: string, hw: Parameters<FakeAmapi["enroll"]>[1]) {
+async function enrolled(serial: string, hw: Omit<Parameters<FakeAmapi["enroll"]>[1], "serialNumber">) {
   const user = await prisma().user.create({ data: { email: `${serial.toLowerCase()}@example.jp`, displayName: serial, role: "END_USER" } });
   const t = await createAndroidEnrollment(user.id, admin, ctx);
   fake.enroll(t.value, { ...hw, serialNumber: serial });
