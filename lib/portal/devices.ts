@@ -29,7 +29,11 @@ export const DEVICE_ACTION: Record<PortalAction, DeviceAction> = {
 };
 
 /** The commands whose progress the portal shows (not the background inventory). */
-export const PORTAL_REQUEST_TYPES = ["DeviceLock", "ClearPasscode", "EnableLostMode", "DeviceLocation", "DisableLostMode", "EraseDevice", "RemoveProfile"];
+export const PORTAL_REQUEST_TYPES = [
+  "DeviceLock", "ClearPasscode", "EnableLostMode", "DeviceLocation", "DisableLostMode", "EraseDevice", "RemoveProfile",
+  // Android (lib/android/commands.ts)
+  "LOCK", "RESET_PASSWORD", "START_LOST_MODE", "STOP_LOST_MODE", "DELETE",
+];
 
 const LIST_SELECT = {
   id: true, name: true, model: true, modelName: true, productName: true, platform: true, osVersion: true, status: true, lastCheckInAt: true, serialNumber: true,
