@@ -7,6 +7,9 @@ const port = Number(process.env.E2E_PORT || 3210);
 const baseURL = `http://127.0.0.1:${port}`;
 // Google's Android Management API: tests/e2e/android.spec.ts starts a fake on this fixed port.
 export const amapiPort = Number(process.env.E2E_AMAPI_PORT || 3235);
+// Google's OIDC signing keys (JWKS) for Pub/Sub push tokens: tests/e2e/android-pubsub.spec.ts
+// starts tests/support/fake-pubsub.ts on this fixed port.
+export const jwksPort = Number(process.env.E2E_JWKS_PORT || amapiPort + 50);
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -50,6 +53,7 @@ export default defineConfig({
       APNS_URL: "https://127.0.0.1:9",
       AMAPI_URL: `http://127.0.0.1:${amapiPort}`,
       GOOGLE_OAUTH_TOKEN_URL: `http://127.0.0.1:${amapiPort}/token`,
+      GOOGLE_OIDC_CERTS_URL: `http://127.0.0.1:${jwksPort}/oauth2/v3/certs`,
     },
   },
 });

@@ -172,7 +172,7 @@ const time = (v: unknown) => {
   return d && !Number.isNaN(d.getTime()) ? d : null;
 };
 
-function toDevice(raw: Record<string, unknown>): AmapiDevice | null {
+export function toDevice(raw: Record<string, unknown>): AmapiDevice | null {
   const name = str(raw.name);
   if (!name) return null;
   const hw = (raw.hardwareInfo ?? {}) as Record<string, unknown>;

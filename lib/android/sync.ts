@@ -2,7 +2,7 @@ import { prisma } from "@/lib/db/client";
 import { audit } from "@/lib/audit";
 import { isUserError } from "@/lib/errors";
 import type { DeviceStatus } from "@/lib/db/generated/client";
-import { getDevice, listDevices, type AmapiDevice } from "./client";
+import { getDevice, listDevices, toDevice, type AmapiDevice } from "./client";
 import { accessToken, configOrThrow } from "./service";
 import { isUuid } from "@/lib/ids";
 
@@ -89,6 +89,30 @@ export async function refreshAndroidDevice(amapiName: string, now = new Date()):
   const d = await getDevice(await accessToken(row, now), amapiName);
   const owner = ownerIdFromTokenData(d.enrollmentTokenData);
   const users = new Set(owner && (await prisma().user.count({ where: { id: owner } })) ? [owner] : []);
+  return upsert(d, users, now);
+}
+
+export type NotifiedOutcome = "created" | "updated" | "skipped" | "stale" | "otherEnterprise" | "notConfigured" | "malformed";
+
+const DEVICE_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+/**
+ * One Device resource from a Pub/Sub notification (ENROLLMENT, STATUS_REPORT): upserted at once,
+ * as the sync would. A report older than the stored one (lastStatusReportTime) changes nothing:
+ * Pub/Sub does not keep order and redelivers. Another enterprise's device is not ours.
+ */
+export async function upsertNotifiedDevice(raw: unknown, now = new Date()): Promise<NotifiedOutcome> {
+  const row = await prisma().androidEnterprise.findUnique({ where: { id: 1 }, select: { enterpriseName: true } });
+  if (!row) return "notConfigured";
+  const d = raw && typeof raw === "object" && !Array.isArray(raw) ? toDevice(raw as Record<string, unknown>) : null;
+  if (!d) return "malformed";
+  const prefix = `${row.enterpriseName}/devices/`;
+  if (!d.name.startsWith(prefix)) return "otherEnterprise";
+  if (!DEVICE_ID.test(d.name.slice(prefix.length))) return "malformed";
+  const stored = await prisma().device.findUnique({ where: { amapiName: d.name }, select: { lastCheckInAt: true } });
+  if (stored?.lastCheckInAt && (!d.lastStatusReportTime || d.lastStatusReportTime < stored.lastCheckInAt)) return "stale";
+  const ownerId = ownerIdFromTokenData(d.enrollmentTokenData);
+  const users = new Set(ownerId ? (await prisma().user.findMany({ where: { id: ownerId }, select: { id: true } })).map((u) => u.id) : []);
   return upsert(d, users, now);
 }
 

@@ -122,7 +122,7 @@ export const action = { public: serverAction("public"), user: serverAction("user
 
 // ---- route handlers (never the device endpoints: they answer plain 400/413 and never 401)
 
-export type RouteStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 429;
+export type RouteStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 429 | 503;
 
 /** Thrown (or returned via `routeError`) inside a handler: the one JSON error answer. */
 export class RouteError extends Error {

@@ -160,7 +160,25 @@ const retention = z.object(
   Object.fromEntries(Object.entries(RETENTION_BOUNDS).map(([k, b]) => [k, keepDays(b)])) as { [K in keyof typeof RETENTION_BOUNDS]: ReturnType<typeof keepDays> },
 );
 
-const SCHEMAS = { notifications, mail, devices, collection, licenses, general, invitations, privacy, retention } as const;
+const blankToNull = (v: unknown) => (typeof v === "string" && v.trim() === "" ? null : v);
+
+// Pub/Sub push notifications from the Android Management API (lib/android/notifications.ts):
+// the audience of the push subscription's OIDC token and its service account. No audience: the
+// endpoint refuses everything. The email is required with it: an audience is no secret, and
+// anyone's push subscription can ask Google for a token with it.
+const androidPubsub = z
+  .object({
+    audience: z.preprocess(
+      blankToNull,
+      z.string({ error: "settings.pubsubAudienceInvalid" }).trim().max(500, { error: "settings.pubsubAudienceInvalid" }).regex(/^[\x21-\x7e]+$/, { error: "settings.pubsubAudienceInvalid" }).nullable(),
+    ),
+    serviceAccountEmail: z.preprocess(blankToNull, z.string({ error: "settings.pubsubEmailInvalid" }).trim().toLowerCase().pipe(z.email({ error: "settings.pubsubEmailInvalid" })).nullable()),
+  })
+  .superRefine((v, ctx) => {
+    if (v.audience && !v.serviceAccountEmail) ctx.addIssue({ code: "custom", path: ["serviceAccountEmail"], message: "settings.pubsubEmailRequired" });
+  });
+
+const SCHEMAS = { notifications, mail, devices, collection, licenses, general, invitations, privacy, retention, androidPubsub } as const;
 
 export type SettingName = keyof typeof SCHEMAS;
 export type Settings = { [K in SettingName]: z.output<(typeof SCHEMAS)[K]> };
@@ -177,6 +195,7 @@ export const DEFAULTS: Settings = {
   // Location is personal data: off until an admin allows it.
   privacy: { location: false, wipe: true, retire: true, unlock: true },
   retention: { commandDays: 90, auditDays: 365, ticketDays: 30, rateLimitDays: 1, mailDays: 90 },
+  androidPubsub: { audience: null, serviceAccountEmail: null },
 };
 
 function isName(name: string): name is SettingName {
@@ -222,6 +241,8 @@ function toUserError(name: SettingName, input: unknown, error: z.ZodError): User
       params.max = MAX_THRESHOLDS;
       break;
     case "settings.fromInvalid":
+    case "settings.pubsubAudienceInvalid":
+    case "settings.pubsubEmailInvalid":
     case "settings.publicUrlInvalid":
     case "settings.publicUrlNotHttps":
       params.value = String(value ?? "");

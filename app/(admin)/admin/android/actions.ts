@@ -6,6 +6,7 @@ import { action } from "@/lib/auth/guard";
 import { readUpload } from "@/lib/upload";
 import { MAX_KEY_BYTES, saveAndroidSettings, testAndroidConnection } from "@/lib/android/service";
 import { startAndroidSync } from "@/lib/android/job";
+import { saveSetting } from "@/lib/settings";
 
 const PAGE = "/admin/android";
 const actor = (u: { id: string; email: string }) => ({ id: u.id, label: u.email });
@@ -41,3 +42,13 @@ export const syncAndroid = action.admin({ name: "android.sync", schema: z.object
   // Queued, not done: the progress shows below the button and Google's verdict on the page.
   return { ok: true, message: t("android.syncQueued"), jobId: job.id };
 });
+
+// Pub/Sub push notifications: the audience and service account of the push subscription's token.
+export const saveAndroidPubsub = action.admin(
+  { name: "settings.update", schema: z.object({ audience: z.string().max(1000), serviceAccountEmail: z.string().max(400) }) },
+  async (input, { user, t, ip, userAgent }) => {
+    await saveSetting("androidPubsub", { audience: input.audience, serviceAccountEmail: input.serviceAccountEmail }, actor(user), { ip, userAgent });
+    revalidatePath(PAGE);
+    return { ok: true, message: t("android.pubsubSaved") };
+  },
+);

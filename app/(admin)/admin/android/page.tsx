@@ -1,11 +1,13 @@
 import type { T } from "@/lib/i18n";
 import { view } from "@/lib/auth/guard";
+import { headers } from "next/headers";
 import { getFormatter, getT } from "@/lib/i18n/server";
+import { getSetting, resolvePublicUrl } from "@/lib/settings";
 import { androidSettings } from "@/lib/android/service";
 import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
 import { Card, PageHeader } from "@/components/page-header";
-import { saveAndroid, syncAndroid, testAndroid } from "./actions";
+import { saveAndroid, saveAndroidPubsub, syncAndroid, testAndroid } from "./actions";
 
 export const dynamic = "force-dynamic";
 
@@ -25,6 +27,8 @@ export default async function AndroidPage() {
   await view.admin("/admin/android");
   const [t, fmt] = [await getT(), await getFormatter()];
   const s = await androidSettings();
+  const pubsub = await getSetting("androidPubsub");
+  const endpoint = `${await resolvePublicUrl((await headers()).get("host"))}/api/android/pubsub`;
   const last = s?.lastSyncResult;
   return (
     <>
@@ -54,6 +58,17 @@ export default async function AndroidPage() {
             <Field label={t("android.keyFile")} name="secretKeyFile" type="file" accept=".json,application/json" hint={s ? t("android.keyKeep") : t("android.keyHint")} />
             <KeyArea label={t("android.keyPaste")} hint={t("android.keyPasteHint")} />
           </ActionForm>
+        </Card>
+        <Card title={t("android.pubsubTitle")}>
+          <div className="flex flex-col gap-3">
+            <p className="text-sm text-slate-600">{t("android.pubsubIntro")}</p>
+            <p className="break-all text-sm" data-testid="android-pubsub-endpoint">{t("android.pubsubEndpoint", { url: endpoint })}</p>
+            <p className="text-sm" data-testid="android-pubsub-state">{pubsub.audience ? t("android.pubsubOn", { audience: pubsub.audience }) : t("android.pubsubOffNow")}</p>
+            <ActionForm action={saveAndroidPubsub} submitLabel={t("android.pubsubSave")} pendingLabel={t("android.saving")} testId="android-pubsub-form">
+              <Field label={t("android.pubsubAudience")} name="audience" defaultValue={pubsub.audience ?? ""} placeholder={endpoint} hint={t("android.pubsubAudienceHint")} autoComplete="off" />
+              <Field label={t("android.pubsubEmail")} name="serviceAccountEmail" type="email" defaultValue={pubsub.serviceAccountEmail ?? ""} placeholder="pubsub-push@project.iam.gserviceaccount.com" hint={t("android.pubsubEmailHint")} autoComplete="off" />
+            </ActionForm>
+          </div>
         </Card>
         {s && (
           <Card title={t("android.checkTitle")}>
