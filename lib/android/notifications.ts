@@ -3,6 +3,7 @@ import { getSetting } from "@/lib/settings";
 import { BodyTooLarge, readBody } from "@/lib/http/body";
 import { KeysUnavailable, parseEnvelope, PushAuthError, verifyPushToken, type PushEnvelope } from "./pubsub";
 import { upsertNotifiedDevice } from "./sync";
+import { storeLostModeLocation } from "./location";
 import { applyOperation as realApplyOperation } from "./operations";
 
 // What /api/android/pubsub does with one Pub/Sub push from the Android Management API
@@ -91,8 +92,12 @@ export async function receivePush(req: Request, ctx: Ctx, deps: PushDeps = { app
       else await deps.applyOperation(op);
       return ACK;
     }
+    case "USAGE_LOGS":
+      // In lost mode the device reports where it is (lib/android/location.ts); other logs are not kept.
+      await storeLostModeLocation(json(env.data), deps.now);
+      return ACK;
     default:
-      // PUBSUB test messages, USAGE_LOGS and types Google adds later: nothing to do.
+      // PUBSUB test messages and types Google adds later: nothing to do.
       return ACK;
   }
 }

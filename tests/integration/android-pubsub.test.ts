@@ -154,6 +154,19 @@ describe("Pub/Sub push notifications", () => {
     expect(await prisma().auditEvent.count()).toBe(before);
   });
 
+  it("USAGE_LOGS: a lost device's newest location is kept on it; an older or foreign batch changes nothing", async () => {
+    const name = `${ENTERPRISE}/devices/e1`;
+    const at = (m: number) => new Date(Date.UTC(2026, 11, 5, 9, m)).toISOString();
+    const event = (m: number, lat: number, lng: number) => ({ eventId: String(m), eventTime: at(m), eventType: "LOST_MODE_LOCATION", lostModeLocationEvent: { location: { latitude: lat, longitude: lng }, batteryLevel: 42 } });
+    expect(await push({ notificationType: "USAGE_LOGS", data: { device: name, retrievalTime: at(30), usageLogEvents: [event(10, 35.6812, 139.7671), event(20, 35.6586, 139.7454)] } })).toEqual({ status: 204 });
+    const stored = async () => (await prisma().device.findUniqueOrThrow({ where: { amapiName: name } })).location as Record<string, unknown>;
+    expect(await stored()).toMatchObject({ latitude: 35.6586, longitude: 139.7454, timestamp: at(20), batteryLevel: 42 });
+    await push({ notificationType: "USAGE_LOGS", data: { device: name, usageLogEvents: [event(5, 1, 1)] } });
+    await push({ notificationType: "USAGE_LOGS", data: { device: name, usageLogEvents: [{ eventTime: at(40), lostModeLocationEvent: { location: { latitude: 123, longitude: 0 } } }] } });
+    await push({ notificationType: "USAGE_LOGS", data: { device: `${ENTERPRISE}/devices/unknown`, usageLogEvents: [event(50, 2, 2)] } });
+    expect(await stored()).toMatchObject({ latitude: 35.6586, timestamp: at(20) });
+  });
+
   it("unreadable data from Google is acked and audited; a body that is no push is 400; too large is 413", async () => {
     expect(await push({ notificationType: "STATUS_REPORT", data: "not json" })).toEqual({ status: 204 });
     expect((await audits({ result: "FAILURE" })).at(-1)?.details).toMatchObject({ reason: "malformed", notificationType: "STATUS_REPORT" });
