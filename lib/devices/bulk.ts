@@ -4,6 +4,7 @@ import { isUserError, UserError } from "@/lib/errors";
 import { ENQUEUE_MAX, ENROLLMENT_PROFILE, bulkEnqueue, type CommandsByPlatform, type Refusal } from "@/lib/mdm/enqueue";
 import type { ApplePlatform } from "@/lib/mdm/commands";
 import { platformCommands, type ActionParams, type PlatformAction } from "./actions";
+import { startAndroidBulk } from "@/lib/android/bulk";
 import { deviceOrderBy, deviceWhere, filterQuery, loadQueryContext, type DeviceFilter } from "./query";
 import type { T } from "@/lib/i18n";
 
@@ -84,7 +85,11 @@ export async function runBulkAction(
     throw new UserError("device.bulkConfirm", { count: ids.length });
   }
   const { confirm: _confirm, ...common } = params;
-  const r = await bulkEnqueue(ids, commandsByPlatform(action, common), {
+  // Android devices go through Google (lib/android/bulk.ts); the rest through the MDM queue.
+  const androidIds = new Set((await prisma().device.findMany({ where: { id: { in: ids }, platform: "ANDROID" }, select: { id: true } })).map((d) => d.id));
+  const android = androidIds.size ? await startAndroidBulk([...androidIds], action, { keepResetProtection: common.keepResetProtection }, actor, ctx) : null;
+  const appleIds = androidIds.size ? ids.filter((id) => !androidIds.has(id)) : ids;
+  const r = await bulkEnqueue(appleIds, commandsByPlatform(action, common), {
     actor,
     ...ctx,
     action: "device.bulk",
@@ -94,8 +99,11 @@ export async function runBulkAction(
       ...(sel.scope === "filter" && { filter: filterQuery(sel.filter, { page: false, sort: false }) }),
       ...(common.message && { message: common.message }),
     },
+    also: android ? { queued: android.queued, refused: android.refused, jobId: android.job?.id ?? null } : undefined,
   });
-  return { action, total: ids.length, queued: r.deviceIds.length, refused: r.refused, jobId: r.job?.id ?? null };
+  const refused = [...r.refused, ...(android?.refused ?? [])].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+  // The Android job carries the longer work (a call to Google per device): the one the page follows.
+  return { action, total: ids.length, queued: r.deviceIds.length + (android?.queued ?? 0), refused, jobId: android?.job?.id ?? r.job?.id ?? null };
 }
 
 /** The run as lines for the admin: how many were queued, then each reason with a few of its devices. */

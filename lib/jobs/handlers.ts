@@ -11,6 +11,7 @@ import { inviteUsers, runInvitationReminders } from "@/lib/invitations/service";
 import { syncConfiguration } from "@/lib/configurations/service";
 import { syncAndroidDevices } from "@/lib/android/sync";
 import { carryOutAndroidCommand } from "@/lib/android/commands";
+import { runAndroidBulk } from "@/lib/android/bulk";
 import { configuredPublicUrl } from "@/lib/settings";
 import { httpAllowed, publicUrlProblem } from "@/lib/setup-checklist";
 import { afterEnroll } from "@/lib/enrollment/after-enroll";
@@ -76,6 +77,9 @@ defineJob<Partial<Started>>(JOB_KINDS.directorySync, async ({ jobId, actor, ctx 
 
 // One turn of an Android command: issue it, or look at its operation; it schedules its next turn.
 defineJob<{ commandId: string; step?: number }>(JOB_KINDS.androidCommand, ({ commandId, step }) => carryOutAndroidCommand(commandId, step ?? 0), { concurrency: 4, expireInSeconds: 300 });
+
+defineJob<{ jobId: string; commandIds?: string[]; deviceIds?: string[] }>(JOB_KINDS.androidBulk, ({ jobId, commandIds, deviceIds }) =>
+  runJob(jobId, (p) => runAndroidBulk({ commandIds, deviceIds }, p)), { concurrency: 1, expireInSeconds: 4 * HOUR_S });
 
 defineJob<Partial<Started>>(JOB_KINDS.androidSync, async ({ jobId }) => {
   if (!jobId) return void (await syncAndroidDevices(new Date()));

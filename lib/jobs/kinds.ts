@@ -10,6 +10,7 @@ export const JOB_KINDS = {
   directorySync: "directory-sync",
   androidSync: "android-sync",
   androidCommand: "android-command",
+  androidBulk: "android-bulk",
   expiryNotices: "expiry-notices",
   inactiveDevices: "inactive-devices",
   collection: "device-collection",

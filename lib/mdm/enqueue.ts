@@ -176,11 +176,16 @@ export interface BulkEnqueueResult extends EnqueueResult {
 export async function bulkEnqueue(
   deviceIds: string[],
   commands: CommandsByPlatform,
-  opts: { actor: Actor; ip?: string | null; userAgent?: string | null; action: string; details?: Record<string, unknown>; expiresInHours?: number },
+  opts: {
+    actor: Actor; ip?: string | null; userAgent?: string | null; action: string; details?: Record<string, unknown>; expiresInHours?: number;
+    /** The same run's devices handled elsewhere (Android, through Google): counted in the one audit event. */
+    also?: { queued: number; refused: Refusal[]; jobId: string | null };
+  },
 ): Promise<BulkEnqueueResult> {
   if (deviceIds.length > ENQUEUE_MAX) throw new UserError("device.bulkTooMany", { count: deviceIds.length, max: ENQUEUE_MAX });
   const r = await insertCommands(deviceIds, commands, opts);
-  const refused = Object.fromEntries(r.refused.map((x) => [x.reason, x.count]));
+  const refused: Record<string, number> = {};
+  for (const x of [...r.refused, ...(opts.also?.refused ?? [])]) refused[x.reason] = (refused[x.reason] ?? 0) + x.count;
   const requestTypes = [...new Set(Object.values(commands).flatMap((l) => (l instanceof UserError ? [] : (l ?? []).map((b) => b.requestType))))];
   let job: Job | null = null;
   let pushError: unknown;
@@ -196,14 +201,15 @@ export async function bulkEnqueue(
   await audit({
     actor: opts.actor,
     action: opts.action,
-    result: r.deviceIds.length ? "SUCCESS" : "FAILURE",
+    result: r.deviceIds.length + (opts.also?.queued ?? 0) ? "SUCCESS" : "FAILURE",
     target: { type: "device", label: String(deviceIds.length) },
     details: {
       ...opts.details,
       commands: requestTypes,
       devices: deviceIds.length,
-      queued: r.deviceIds.length,
+      queued: r.deviceIds.length + (opts.also?.queued ?? 0),
       commandsQueued: r.commandIds.length,
+      ...(opts.also && { android: { queued: opts.also.queued, jobId: opts.also.jobId } }),
       refused,
       ...(job && { jobId: job.id }),
       ...(pushError !== undefined && { pushJob: isUserError(pushError) ? pushError.code : "failed" }),

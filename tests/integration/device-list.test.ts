@@ -174,28 +174,40 @@ describe("bulk actions", () => {
 
   it("refresh: each managed device gets its commands; the others are counted by reason; one audit event", async () => {
     const enqueues = await prisma().auditEvent.count({ where: { action: { in: ["command.enqueue", "device.refresh"] } } });
-    const r = await runBulkAction(selected("iphone", "mac", "retired", "pixel"), "refresh", {}, actor, ctx);
-    expect(r).toMatchObject({ action: "refresh", total: 4, queued: 2 });
-    expect(r.refused.map((x) => [x.samples, x.reason, x.count])).toEqual([[["返却済み iPhone"], "errors.device.notManaged", 1], [["Pixel_8"], "errors.mdm.notSupported", 1]]);
+    const r = await runBulkAction(selected("iphone", "mac", "retired"), "refresh", {}, actor, ctx);
+    expect(r).toMatchObject({ action: "refresh", total: 3, queued: 2 });
+    expect(r.refused.map((x) => [x.samples, x.reason, x.count])).toEqual([[["返却済み iPhone"], "errors.device.notManaged", 1]]);
     expect(await prisma().command.count({ where: { deviceId: { in: [ids.iphone!, ids.mac!] } } })).toBe(10);
     expect(bulkReport(t, r)).toBe([
-      "Refresh information: queued for 2 of 4 devices. The devices are being notified.",
-      "Refused (2):",
+      "Refresh information: queued for 2 of 3 devices. The devices are being notified.",
+      "Refused (1):",
       "• This device is no longer managed (retired or wiped). (1): 返却済み iPhone",
-      "• MDM is not available on Android. (1): Pixel_8",
     ].join("\n"));
     const [event] = await prisma().auditEvent.findMany({ where: { action: "device.bulk" }, orderBy: { id: "desc" }, take: 1 });
     expect(event).toMatchObject({
       actorLabel: actor.label, ip: "192.0.2.1", result: "SUCCESS",
       details: {
-        action: "refresh", scope: "selected", devices: 4, queued: 2, commandsQueued: 10, jobId: r.jobId,
+        action: "refresh", scope: "selected", devices: 3, queued: 2, commandsQueued: 10, jobId: r.jobId,
         commands: ["DeviceInformation", "SecurityInfo", "InstalledApplicationList", "ProfileList", "CertificateList"],
-        refused: { "errors.device.notManaged": 1, "errors.mdm.notSupported": 1 },
+        refused: { "errors.device.notManaged": 1 },
       },
     });
     // The run is one event, not one per device or command.
     expect(await prisma().auditEvent.count({ where: { action: { in: ["command.enqueue", "device.refresh"] } } })).toBe(enqueues);
     expect(await prisma().job.findUniqueOrThrow({ where: { id: r.jobId! } })).toMatchObject({ kind: "push-devices", total: 2, actorLabel: actor.label });
+  });
+
+  it("an Android device in the selection goes through Google: the action table decides, one job follows it", async () => {
+    // Pixel_8: Google has not told its management mode yet, so a lock is possible and a wipe is not.
+    const lock = await runBulkAction(selected("iphone", "pixel"), "lock", {}, actor, ctx);
+    expect(lock).toMatchObject({ total: 2, queued: 2, refused: [] });
+    expect(await prisma().job.findUniqueOrThrow({ where: { id: lock.jobId! } })).toMatchObject({ kind: "android-bulk", total: 1 });
+    expect(await prisma().command.findFirstOrThrow({ where: { deviceId: ids.pixel!, requestType: "LOCK" } })).toMatchObject({ status: "QUEUED", payload: { type: "LOCK" } });
+    const checkIn = await runBulkAction(selected("pixel"), "checkIn", {}, actor, ctx);
+    expect(checkIn.refused.map((x) => [x.samples, x.reason, x.params])).toEqual([[["Pixel_8"], "errors.device.unavailable.platform", { platform: "Android" }]]);
+    expect(bulkReport(t, checkIn)).toContain("This action does not exist on Android. (1): Pixel_8");
+    const [event] = await prisma().auditEvent.findMany({ where: { action: "device.bulk" }, orderBy: { id: "desc" }, take: 1 });
+    expect(event).toMatchObject({ result: "FAILURE", details: { queued: 0, refused: { "errors.device.unavailable.platform": 1 } } });
   });
 
   it("lock: Macs are refused without a PIN; with one, iPhones lock without it and Macs with it", async () => {
