@@ -18,7 +18,8 @@ import { certificatesFromInput } from "@/lib/pki/x509";
 // Apple's root downloaded from apple.com/certificateauthority.
 
 export const WWDR_CN = "Apple Worldwide Developer Relations Certification Authority";
-export const APPLE_ROOT_CN = "Apple Root CA";
+/** "Apple Root CA", or a later generation ("Apple Root CA - G3") that newer WWDR CAs chain to. */
+export const APPLE_ROOT_CN = /^Apple Root CA(?: - G\d+)?$/;
 export const APPLE_ORG = "Apple Inc.";
 export const MDM_VENDOR_PREFIX = "MDM Vendor:";
 
@@ -86,7 +87,7 @@ export function checkVendorCertificate(certPem: string, chainPems: string[], opt
   const wwdr = chain.find((c) => leaf.checkIssued(c));
   if (wwdr) {
     if (!safeVerify(leaf, wwdr)) throw new UserError("vendorCert.untrustedChain");
-    if (nameAttr(wwdr.issuer, "CN") !== APPLE_ROOT_CN || nameAttr(wwdr.issuer, "O") !== APPLE_ORG) throw new UserError("vendorCert.untrustedChain");
+    if (!APPLE_ROOT_CN.test(nameAttr(wwdr.issuer, "CN") ?? "") || nameAttr(wwdr.issuer, "O") !== APPLE_ORG) throw new UserError("vendorCert.untrustedChain");
   }
 }
 
