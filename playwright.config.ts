@@ -51,6 +51,8 @@ export default defineConfig({
       // The simulator speaks plain http to the server under test.
       MAMORI_ALLOW_HTTP_MDM: "1",
       APNS_URL: "https://127.0.0.1:9",
+      // Test-only trust root for MDM vendor certificates: tests/e2e/push-certificates.spec.ts writes it.
+      MAMORI_APPLE_TRUST_ROOTS_FILE: path.resolve(".data-e2e/test-apple-roots.pem"),
       AMAPI_URL: `http://127.0.0.1:${amapiPort}`,
       GOOGLE_OAUTH_TOKEN_URL: `http://127.0.0.1:${amapiPort}/token`,
       GOOGLE_OIDC_CERTS_URL: `http://127.0.0.1:${jwksPort}/oauth2/v3/certs`,

@@ -16,6 +16,8 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   { table: "push_certificate_requests", column: "key_sealed", context: "push-request-key", idType: "int" },
   { table: "push_certificates", column: "key_sealed", context: "push-cert-key", idType: "uuid" },
   { table: "vendor_certificates", column: "key_sealed", context: "vendor-key", idType: "int" },
+  { table: "vendor_signing_service", column: "api_key_sealed", context: "vendor-service.api-key", idType: "int" },
+  { table: "vendor_signing_service", column: "encryption_key_sealed", context: "vendor-service.encryption-key", idType: "int" },
   { table: "ade_tokens", column: "key_sealed", context: "ade-key", idType: "int" },
   { table: "ade_tokens", column: "credentials_sealed", context: "ade-credentials", idType: "int" },
   { table: "devices", column: "unlock_token_sealed", context: "unlock-token", idType: "uuid" },

@@ -5,6 +5,7 @@ import { open, seal } from "@/lib/crypto";
 import { UserError, isUserError } from "@/lib/errors";
 import { generatePushRequest, vendorSignRequest } from "@/lib/pki/push-csr";
 import { readPkcs12 } from "@/lib/pki/pkcs12";
+import { checkVendorCertificate } from "@/lib/pki/vendor-check";
 import { validatePushCertificate } from "@/lib/pki/push-certificate";
 import type { Prisma } from "@/lib/db/generated/client";
 import { alertPushCertificateRefused } from "@/lib/expiry/alerts";
@@ -64,12 +65,17 @@ export async function pendingCsr(): Promise<string | null> {
   return (await prisma().pushCertificateRequest.findUnique({ where: { id: 1 } }))?.csrPem ?? null;
 }
 
-/** The base64 plist Apple's portal accepts, signed with the uploaded vendor certificate. */
+/**
+ * The base64 plist Apple's portal accepts: the one the signing service returned for the pending
+ * request if there is one, else the pending request signed with the uploaded vendor certificate.
+ */
 export async function vendorSignedRequest(): Promise<string | null> {
-  const [req, vendor] = await Promise.all([
+  const [req, vendor, service] = await Promise.all([
     prisma().pushCertificateRequest.findUnique({ where: { id: 1 } }),
     prisma().vendorCertificate.findUnique({ where: { id: 1 } }),
+    prisma().vendorSigningService.findUnique({ where: { id: 1 }, select: { signedRequest: true, submittedCsrPem: true } }),
   ]);
+  if (req && service?.signedRequest && service.submittedCsrPem === req.csrPem) return service.signedRequest;
   if (!req || !vendor) return null;
   const chain = vendor.chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   return vendorSignRequest(req.csrPem, {
@@ -79,7 +85,7 @@ export async function vendorSignedRequest(): Promise<string | null> {
   });
 }
 
-async function refused<T>(action: string, actor: Actor, ctx: RequestContext, run: () => Promise<T>): Promise<T> {
+export async function refused<T>(action: string, actor: Actor, ctx: RequestContext, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
@@ -94,7 +100,7 @@ async function refused<T>(action: string, actor: Actor, ctx: RequestContext, run
 export async function uploadVendorCertificate(file: Buffer, password: string, actor: Actor, ctx: RequestContext) {
   return refused("vendorCert.upload", actor, ctx, async () => {
     const p12 = readPkcs12(file, password, { requireKey: true, maxBytes: MAX_P12_BYTES });
-    if (p12.cert.notAfter.getTime() <= Date.now()) throw new UserError("pushCert.vendorExpired", { date: p12.cert.notAfter.toISOString() });
+    checkVendorCertificate(p12.certPem, p12.chainPems);
     const data = {
       certPem: p12.certPem,
       chainPem: p12.chainPems.join(""),

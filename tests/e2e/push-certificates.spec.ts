@@ -5,6 +5,8 @@ import { download, newCsr, signIn as signInAs, uploadCert } from "./helpers";
 import { createTestCa } from "../support/test-ca";
 import { signPushCsr, toPkcs12 } from "../support/push-fixtures";
 import { parseVendorRequest, generatePushRequest } from "../../lib/pki/push-csr";
+import { createTestAppleChain, selfSigned, vendorName } from "../support/apple-test-chain";
+import { mkdirSync, writeFileSync } from "node:fs";
 
 const ADMIN = { email: "certs@example.jp", password: "push-certificate-admin" };
 const ca = createTestCa("Apple Application Integration 2 Certification Authority (test)");
@@ -55,9 +57,32 @@ test.describe.serial("push certificate lifecycle", () => {
   test("the vendor certificate signs the request Apple's portal accepts", async ({ page }) => {
     await signIn(page);
     await page.goto("/admin/certificates/push");
-    const vendor = ca.issue({ subject: [{ name: "commonName", value: "MDM Vendor: Mamori Test" }] });
-    const p12 = toPkcs12(vendor, "vendor-pass", [ca.certPem]);
+    // The explanation of both ways, then a self-signed certificate refused with its reason.
+    const ways = page.getByTestId("signing-ways");
+    await expect(ways).toContainText("Way A: your own MDM vendor certificate (Apple Developer Enterprise Program)");
+    await expect(ways).toContainText("Way B: a community vendor-signing service");
     const file = page.getByLabel("Vendor certificate (.p12 or .pfx)");
+    await file.setInputFiles({ name: "self.p12", mimeType: "application/x-pkcs12", buffer: toPkcs12(selfSigned(vendorName()), "pw") });
+    await page.getByLabel("Password of the file").fill("pw");
+    await page.getByRole("button", { name: "Upload vendor certificate" }).click();
+    await expect(page.getByTestId("vendor-form").getByTestId("form-error")).toContainText("This certificate is self-signed.");
+    await page.context().addCookies([{ name: "mamori_locale", value: "ja", url: page.url() }]);
+    await page.reload();
+    await expect(ways).toContainText("方法 A：自社の MDM ベンダー証明書");
+    await expect(ways).toContainText("方法 B：コミュニティのベンダー署名サービス");
+    await page.getByLabel("ベンダー証明書（.p12 または .pfx）").setInputFiles({ name: "self.p12", mimeType: "application/x-pkcs12", buffer: toPkcs12(selfSigned(vendorName()), "pw") });
+    await page.getByLabel("ファイルのパスワード").fill("pw");
+    await page.getByRole("button", { name: "ベンダー証明書をアップロード" }).click();
+    await expect(page.getByTestId("vendor-form").getByTestId("form-error")).toContainText("この証明書は自己署名です。");
+    await page.context().addCookies([{ name: "mamori_locale", value: "en", url: page.url() }]);
+    await page.reload();
+
+    // A chain shaped like Apple's, trusted through the test-only MAMORI_APPLE_TRUST_ROOTS_FILE.
+    const apple = createTestAppleChain();
+    mkdirSync(".data-e2e", { recursive: true });
+    writeFileSync(".data-e2e/test-apple-roots.pem", apple.root.certPem);
+    const vendor = apple.issue();
+    const p12 = toPkcs12(vendor, "vendor-pass", [apple.wwdr.certPem, apple.root.certPem]);
     await file.setInputFiles({ name: "vendor.p12", mimeType: "application/x-pkcs12", buffer: p12 });
     await page.getByLabel("Password of the file").fill("wrong");
     await page.getByRole("button", { name: "Upload vendor certificate" }).click();

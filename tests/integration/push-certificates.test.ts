@@ -15,6 +15,7 @@ import { finishedJob, startTestJobs } from "../support/jobs";
 import { closeApnsClients } from "@/lib/apns/provider";
 import { parseVendorRequest } from "@/lib/pki/push-csr";
 import { saveSetting } from "@/lib/settings";
+import { createTestAppleChain } from "../support/apple-test-chain";
 
 useOwnDatabase();
 
@@ -116,16 +117,22 @@ describe("push certificate lifecycle", () => {
 describe("vendor-signed request", () => {
   it("signs the pending CSR with the uploaded vendor identity; a wrong password is refused", async () => {
     const csr = await freshCsr();
-    const vendor = ca.issue({ subject: [{ name: "commonName", value: "MDM Vendor: Mamori Test" }] });
-    const p12 = toPkcs12(vendor, "vendor-pass", [ca.certPem]);
+    // A chain shaped like Apple's; its root is trusted only through the test-only setting.
+    const apple = createTestAppleChain();
+    const dir = mkdtempSync(path.join(tmpdir(), "apple-roots-"));
+    writeFileSync(path.join(dir, "roots.pem"), apple.root.certPem);
+    process.env.MAMORI_APPLE_TRUST_ROOTS_FILE = path.join(dir, "roots.pem");
+    const vendor = apple.issue();
+    const p12 = toPkcs12(vendor, "vendor-pass", [apple.wwdr.certPem, apple.root.certPem]);
     expect(await code(svc.uploadVendorCertificate(p12, "nope", actor, ctx))).toBe("pkcs12.wrongPassword");
     expect(await svc.vendorSignedRequest()).toBeNull();
     await svc.uploadVendorCertificate(p12, "vendor-pass", actor, ctx);
     const parsed = parseVendorRequest((await svc.vendorSignedRequest())!);
     expect(parsed.csrPem.replace(/\r/g, "").trim()).toBe(csr.replace(/\r/g, "").trim());
-    expect(parsed.chainPems).toHaveLength(2);
+    expect(parsed.chainPems).toHaveLength(3);
     const row = await prisma().vendorCertificate.findUniqueOrThrow({ where: { id: 1 } });
     expect(row.keySealed).not.toContain("PRIVATE KEY");
+    delete process.env.MAMORI_APPLE_TRUST_ROOTS_FILE;
   });
 });
 

@@ -6,6 +6,7 @@ import { action } from "@/lib/auth/guard";
 import { readUpload as bytes, uploadedFile } from "@/lib/upload";
 import { getFormatter } from "@/lib/i18n/server";
 import * as svc from "@/lib/push-certificates/service";
+import * as signing from "@/lib/push-certificates/signing-service";
 
 const PAGE = "/admin/certificates/push";
 const file = uploadedFile();
@@ -25,6 +26,31 @@ export const uploadVendor = action.admin(
     await svc.uploadVendorCertificate(data, input.password, actor(user), { ip, userAgent });
     revalidatePath(PAGE);
     return { ok: true, message: t("pushCert.vendorSaved") };
+  },
+);
+
+export const saveSigningService = action.admin(
+  { name: "vendorService.settings", schema: z.object({ baseUrl: z.string().max(2000), email: z.string().max(320), apiKey: z.string().max(500).default("") }) },
+  async (input, { user, t, ip, userAgent }) => {
+    await signing.saveServiceSettings(input, actor(user), { ip, userAgent });
+    revalidatePath(PAGE);
+    return { ok: true, message: t("pushCert.service.saved") };
+  },
+);
+
+export const requestServiceSigning = action.admin({ name: "vendorService.request", schema: z.object({}) }, async (_, { user, t, ip, userAgent }) => {
+  const { email } = await signing.requestServiceSigning(actor(user), { ip, userAgent });
+  revalidatePath(PAGE);
+  return { ok: true, message: t("pushCert.service.requested", { email }) };
+});
+
+export const uploadServiceReply = action.admin(
+  { name: "vendorService.reply", schema: z.object({ file }) },
+  async (input, { user, t, ip, userAgent }) => {
+    const data = await bytes(input.file, signing.MAX_REPLY_BYTES, "vendorService.tooLarge");
+    await signing.acceptServiceReply(data, actor(user), { ip, userAgent });
+    revalidatePath(PAGE);
+    return { ok: true, message: t("pushCert.service.replyAccepted") };
   },
 );
 

@@ -7,14 +7,16 @@ import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
 import { DaysLeft } from "@/components/expiry";
 import { Card, PageHeader } from "@/components/page-header";
-import { createRequest, deleteCertificate, saveNotes, uploadCertificate, uploadVendor } from "./actions";
+import { getServiceState } from "@/lib/push-certificates/signing-service";
+import { createRequest, deleteCertificate, saveNotes, uploadCertificate } from "./actions";
+import { SigningSection } from "./signing-section";
 
 const PORTAL = "https://identity.apple.com/pushcert";
 
 export default async function PushCertificatePage() {
   await view.admin("/admin/certificates/push");
   const [t, fmt] = [await getT(), await getFormatter()];
-  const { active, request, history, vendor } = await getPushState();
+  const [{ active, request, history, vendor }, service] = await Promise.all([getPushState(), getServiceState()]);
   const mismatched = active ? await countTopicMismatches(active.topic) : 0;
   const row = (label: string, value: React.ReactNode, mono = false) => (
     <div className="grid gap-1 sm:grid-cols-[12rem_1fr]">
@@ -71,7 +73,7 @@ export default async function PushCertificatePage() {
               <h3 className="font-semibold">{t("pushCert.step2Title")}</h3>
               {request && (
                 <div className="flex flex-wrap gap-3">
-                  {vendor && <a href="/api/admin/push-certificate/request" download className="rounded-lg bg-brand-600 px-4 py-2 text-white">{t("pushCert.downloadSigned")}</a>}
+                  {(vendor || service.signedAt) && <a href="/api/admin/push-certificate/request" download className="rounded-lg bg-brand-600 px-4 py-2 text-white">{t("pushCert.downloadSigned")}</a>}
                   <a href="/api/admin/push-certificate/csr" download className="rounded-lg px-4 py-2 ring-1 ring-slate-300">{t("pushCert.downloadCsr")}</a>
                 </div>
               )}
@@ -80,13 +82,7 @@ export default async function PushCertificatePage() {
               ) : (
                 <p className="text-sm text-slate-600">{t("pushCert.vendorMissing")}</p>
               )}
-              <section className="rounded-lg bg-slate-50 p-3 ring-1 ring-slate-200" aria-labelledby="vendor-title">
-                <h4 id="vendor-title" className="text-sm font-medium">{t("pushCert.vendorTitle")}</h4>
-                <ActionForm action={uploadVendor} submitLabel={t("pushCert.vendorUpload")} pendingLabel={t("pushCert.vendorUploading")} variant="secondary" className="mt-3 flex flex-col gap-3">
-                  <Field label={t("pushCert.vendorFile")} name="file" type="file" accept=".p12,.pfx,application/x-pkcs12" required />
-                  <Field label={t("pushCert.vendorPassword")} name="password" type="password" autoComplete="off" />
-                </ActionForm>
-              </section>
+              <SigningSection t={t} fmt={fmt} service={service} />
             </li>
             <li className="flex flex-col gap-2">
               <h3 className="font-semibold">{t("pushCert.step3Title")}</h3>
