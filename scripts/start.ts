@@ -7,7 +7,9 @@ import path from "node:path";
 import { dataDir, loadSecrets } from "../lib/secrets";
 import { checkDatabase, StartupError } from "../lib/db/check";
 import { startEmbedded, type EmbeddedDatabase } from "../lib/db/embedded";
+import pg from "pg";
 import { migrate } from "../lib/db/migrate";
+import { sealPlainValues } from "../lib/crypto/rotate";
 import { ensureBuilt } from "./build-state";
 
 const dev = process.argv.includes("--dev");
@@ -48,6 +50,17 @@ function workerCount(requested: number | undefined, embedded: boolean, dev: bool
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
 
+/** Mail bodies of older versions were stored in clear: sealed before anything serves (lib/crypto/rotate.ts). */
+async function sealLegacyValues(url: string, dataKey: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await sealPlainValues(client, Buffer.from(dataKey, "base64"));
+  } finally {
+    await client.end();
+  }
+}
+
 async function main() {
   const port = parsePort(process.env.PORT);
   const requestedWorkers = parseWorkers(process.env.MAMORI_WORKERS);
@@ -68,6 +81,8 @@ async function main() {
   try {
     const applied = await migrate(url);
     if (applied.length) console.log(`Database migrated: ${applied.join(", ")}`);
+    const sealed = await sealLegacyValues(url, secrets.dataKey);
+    if (sealed) console.log(`Sealed ${sealed} values an earlier version stored in clear.`);
     if (!dev) await ensureBuilt();
   } catch (e) {
     await stopDb();

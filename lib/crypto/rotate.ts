@@ -46,3 +46,38 @@ export async function resealAll(client: pg.ClientBase, from: Buffer[], to: Buffe
   }
   return count;
 }
+
+/**
+ * Seals what an older version stored in clear (columns flagged `legacyPlain`: mail bodies), in
+ * batches of short transactions. Rows locked by another instance doing the same are skipped
+ * (SKIP LOCKED), so several instances starting at once share the work; a second run finds
+ * nothing. Returns how many values it sealed.
+ */
+export async function sealPlainValues(client: pg.ClientBase, key: Buffer, batch = 500): Promise<number> {
+  let count = 0;
+  for (const c of SEALED_COLUMNS.filter((x) => x.legacyPlain)) {
+    for (;;) {
+      await client.query("BEGIN");
+      try {
+        const { rows } = await client.query<{ id: string; v: string }>(
+          `SELECT id::text AS id, "${c.column}" AS v FROM "${c.table}" WHERE "${c.column}" IS NOT NULL AND left("${c.column}", 3) <> 'v1.' LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          [batch],
+        );
+        const plain = rows.filter((r) => !isSealed(r.v));
+        if (plain.length) {
+          await client.query(
+            `UPDATE "${c.table}" t SET "${c.column}" = v.val FROM unnest($1::text[], $2::text[]) AS v(id, val) WHERE t.id = v.id::${c.idType}`,
+            [plain.map((r) => r.id), plain.map((r) => seal(Buffer.from(r.v, "utf8"), c.context, key))],
+          );
+        }
+        await client.query("COMMIT");
+        count += plain.length;
+        if (rows.length < batch) break;
+      } catch (e) {
+        await client.query("ROLLBACK");
+        throw e;
+      }
+    }
+  }
+  return count;
+}
