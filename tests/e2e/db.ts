@@ -38,3 +38,11 @@ export async function mailSql<T extends pg.QueryResultRow = pg.QueryResultRow>(t
   process.env.MAMORI_DATA_KEY ||= JSON.parse(readFileSync(".data-e2e/secrets.json", "utf8")).dataKey;
   return (await sql<T>(text, values)).map((r) => openMail(r as never) as unknown as T);
 }
+
+/** A value sealed as the server under test seals it (its data key, `context` as in lib/crypto/sealed-columns.ts). */
+export async function sealForServer(plain: string, context: string): Promise<string> {
+  const { readFileSync } = await import("node:fs");
+  const { seal } = await import("../../lib/crypto");
+  process.env.MAMORI_DATA_KEY ||= JSON.parse(readFileSync(".data-e2e/secrets.json", "utf8")).dataKey;
+  return seal(plain, context);
+}

@@ -65,7 +65,7 @@ export function DeviceActions({ t, deviceId, platform, available, confirmWith }:
           <span aria-hidden className="text-slate-500 transition-transform group-open:rotate-90">›</span>
         </summary>
         <div className="border-t border-slate-100 px-4 py-3">
-          <p className="mb-3 text-sm text-slate-700">{k(action, "explain")}</p>
+          <p className="mb-3 text-sm text-slate-700">{k(action, android && action === "clearPasscode" ? "explainAndroid" : "explain")}</p>
           <div className="max-w-xl">{form(action, variant, children)}</div>
         </div>
       </details>

@@ -126,7 +126,7 @@ export function DevicePanel({ deviceId, platform, offers, confirmWith, initial }
           <span aria-hidden className="text-slate-500 transition-transform group-open:rotate-90">›</span>
         </summary>
         <div className="border-t border-slate-100 px-4 py-3">
-          <p className="mb-3 text-sm text-slate-700">{k(a, "explain")}</p>
+          <p className="mb-3 text-sm text-slate-700">{k(a, platform === "ANDROID" && (a === "unlock" || a === "locate") ? "explainAndroid" : "explain")}</p>
           {form(a, variant === "danger" ? "danger" : "primary", children)}
         </div>
       </details>
