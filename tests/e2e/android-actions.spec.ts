@@ -62,6 +62,8 @@ test.describe.serial("Android remote actions", () => {
     await sql("DELETE FROM android_enterprises");
     await sql(`INSERT INTO android_enterprises (id, enterprise_name, policy_name, client_email, private_key_id, private_key_sealed) VALUES (1, $1, $2, $3, 'k1', $4)`,
       [ENTERPRISE, POLICY, EMAIL, await sealForServer(privateKey.export({ type: "pkcs8", format: "pem" }).toString(), "android.service-account-key")]);
+    // The organisation lets owners locate their phones (off by default: seed 000's privacy settings).
+    await sql(`INSERT INTO settings (key, value) VALUES ('privacy', '{"location":true,"wipe":true,"retire":true,"unlock":true}') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`);
     await createAdmin(ADMIN.email, ADMIN.password);
     await createEndUser(OWNER.email, OWNER.password, OWNER.name);
     const [owner] = await sql<{ id: string }>("SELECT id FROM users WHERE email = $1", [OWNER.email]);
@@ -72,6 +74,7 @@ test.describe.serial("Android remote actions", () => {
   test.afterAll(async () => {
     await sql("DELETE FROM devices WHERE amapi_name LIKE $1", [`${ENTERPRISE}/%`]);
     await sql("DELETE FROM android_enterprises");
+    await sql("DELETE FROM settings WHERE key = 'privacy'");
     await fake?.close();
   });
 

@@ -158,10 +158,11 @@ test.describe.serial("Android enrollment through the Android Management API", ()
       await device.click();
       await expect(page).toHaveURL(/\/my\/devices\/[0-9a-f-]{36}$/);
       await expect(page.locator("body")).toContainText(SERIAL);
-      // Google has not said yet whether it is fully managed or a work profile: lock is offered, wipe waits.
+      // Google reports it fully managed and company-owned: lock and wipe are offered, retiring (which would erase it) is not.
       await expect(page.getByTestId("panel-lock")).toBeVisible();
-      await expect(page.getByTestId("panel-wipe")).toHaveCount(0);
-      await expect(page.getByTestId("unavailable")).toContainText("Google has not yet told Mamori whether this Android device is fully managed");
+      await expect(page.getByTestId("panel-wipe")).toBeVisible();
+      await expect(page.getByTestId("panel-retire")).toHaveCount(0);
+      await expect(page.getByTestId("unavailable")).toContainText("On a fully managed Android device, removing management erases the device");
     });
   });
 });
