@@ -1,11 +1,16 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
+import { headers } from "next/headers";
 import { z } from "zod";
 import { action } from "@/lib/auth/guard";
 import { readUpload } from "@/lib/upload";
 import { MAX_KEY_BYTES, saveAndroidSettings, testAndroidConnection } from "@/lib/android/service";
 import { startAndroidSync } from "@/lib/android/job";
+import { startAndroidSignup } from "@/lib/android/binding";
+import { pushPolicy, removeGroupPolicy } from "@/lib/android/policies";
+import { parsePolicyForm } from "@/lib/android/policy";
+import { resolvePublicUrl } from "@/lib/settings";
 
 const PAGE = "/admin/android";
 const actor = (u: { id: string; email: string }) => ({ id: u.id, label: u.email });
@@ -40,4 +45,50 @@ export const syncAndroid = action.admin({ name: "android.sync", schema: z.object
   revalidatePath(PAGE);
   // Queued, not done: the progress shows below the button and Google's verdict on the page.
   return { ok: true, message: t("android.syncQueued"), jobId: job.id };
+});
+
+/** "Sign up with Google": the browser goes to Google's signup URL the action returns. */
+export const startSignup = action.admin(
+  {
+    name: "android.signup_start",
+    schema: z.object({
+      displayName: z.string().max(200),
+      adminEmail: z.string().max(320).optional(),
+      secretKeyJson: z.string().max(MAX_KEY_BYTES * 2).optional(),
+      secretKeyFile: z.instanceof(File).optional(),
+    }),
+  },
+  async (input, { user, ip, userAgent }) => {
+    const file = input.secretKeyFile && input.secretKeyFile.size > 0 ? (await readUpload(input.secretKeyFile, MAX_KEY_BYTES, "android.keyTooLarge")).toString("utf8") : "";
+    const base = await resolvePublicUrl((await headers()).get("host"));
+    const url = await startAndroidSignup({ keyJson: file || input.secretKeyJson || "", displayName: input.displayName, adminEmail: input.adminEmail?.trim() || null }, actor(user), base, { ip, userAgent });
+    return { ok: true, data: { url } };
+  },
+);
+
+const policySchema = z.object({
+  groupId: z.string().uuid().optional().or(z.literal("")),
+  screenLock: z.string().max(40),
+  minLength: z.string().max(4).optional(),
+  autoLockMinutes: z.string().max(4).optional(),
+  cameraDisabled: z.string().optional(),
+  screenCaptureDisabled: z.string().optional(),
+  usb: z.string().max(40),
+  unknownApps: z.string().max(60),
+  factoryResetDisabled: z.string().optional(),
+  frpAdminEmails: z.string().max(2000).optional(),
+  developerSettingsDisabled: z.string().optional(),
+});
+
+/** The default policy, or a group's own (groupId): stored and sent to Google with policies.patch. */
+export const savePolicy = action.admin({ name: "android.policy_update", schema: policySchema }, async (input, { user, t, ip, userAgent }) => {
+  const name = await pushPolicy(input.groupId || null, parsePolicyForm(input), actor(user), { ip, userAgent });
+  revalidatePath(PAGE);
+  return { ok: true, message: t("android.policySaved", { policy: name }) };
+});
+
+export const removePolicy = action.admin({ name: "android.policy_remove", schema: z.object({ groupId: z.string().uuid() }) }, async ({ groupId }, { user, t, ip, userAgent }) => {
+  await removeGroupPolicy(groupId, actor(user), { ip, userAgent });
+  revalidatePath(PAGE);
+  return { ok: true, message: t("android.policyRemoved") };
 });
