@@ -60,7 +60,11 @@ export const startSignup = action.admin(
   },
   async (input, { user, ip, userAgent }) => {
     const file = input.secretKeyFile && input.secretKeyFile.size > 0 ? (await readUpload(input.secretKeyFile, MAX_KEY_BYTES, "android.keyTooLarge")).toString("utf8") : "";
-    const base = await resolvePublicUrl((await headers()).get("host"));
+    // Back to the origin the admin is using (their session cookie lives there); Next.js has
+    // already checked a server action's Origin against Host.
+    const h = await headers();
+    const origin = h.get("origin");
+    const base = origin && /^https?:\/\/[^/]+$/.test(origin) ? origin : await resolvePublicUrl(h.get("host"));
     const url = await startAndroidSignup({ keyJson: file || input.secretKeyJson || "", displayName: input.displayName, adminEmail: input.adminEmail?.trim() || null }, actor(user), base, { ip, userAgent });
     return { ok: true, data: { url } };
   },
