@@ -64,6 +64,16 @@ export async function startAndroidSignup(input: { keyJson: string; displayName: 
   }
 }
 
+/** Read-only look at a callback, for the confirmation page: the pending signup, or why it is refused. */
+export async function pendingSignup(state: string | null, adminId: string, now = new Date()): Promise<{ displayName: string; projectId: string } | { refused: "unknown" | "otherAdmin" | "used" | "expired" }> {
+  const row = state && STATE.test(state) ? await prisma().androidSignup.findUnique({ where: { stateHash: hashState(state) } }) : null;
+  if (!row) return { refused: "unknown" };
+  if (row.createdById !== adminId) return { refused: "otherAdmin" };
+  if (row.usedAt) return { refused: "used" };
+  if (row.expiresAt <= now) return { refused: "expired" };
+  return { displayName: row.displayName, projectId: row.projectId };
+}
+
 export type SignupOutcome = { signupId: string } | { refused: "unknown" | "otherAdmin" | "used" | "expired" | "noToken" };
 
 /**

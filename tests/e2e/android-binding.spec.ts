@@ -54,8 +54,8 @@ test.describe.serial("Android enterprise binding through Google's signup", () =>
   test("a forged callback is refused before any signup and changes nothing", async ({ browser }) => {
     const admin = await adminPage(browser);
     await admin.goto(`/admin/android/signup?state=${"A".repeat(43)}&enterpriseToken=EAKforged`);
-    await expect(admin).toHaveURL(/\/admin\/android\?signup=refused$/);
     await expect(admin.getByTestId("android-signup-result")).toContainText("does not match a signup you started");
+    await expect(admin.getByRole("button", { name: "Connect the enterprise" })).toHaveCount(0);
     expect(await count("android_enterprises")).toBe(0);
     expect(fake.requests.filter((r) => r.path.startsWith("/v1/enterprises"))).toHaveLength(0);
     await admin.context().close();
@@ -70,7 +70,15 @@ test.describe.serial("Android enterprise binding through Google's signup", () =>
     await form.getByLabel("Administrator's Google account (optional)").fill("it@example.jp");
     await form.getByLabel("Service account key (.json file)").setInputFiles(keyFile);
     await form.getByRole("button", { name: "Sign up with Google" }).click();
-    // The fake's signup page sends the browser straight back to the callback.
+    // The fake's signup page sends the browser straight back to the callback, which asks first.
+    await expect(admin).toHaveURL(/\/admin\/android\/signup\?state=[\w-]{43}&enterpriseToken=EAK[\w-]+$/);
+    const callback = admin.url();
+    await expect(admin.getByTestId("android-signup-finish")).toContainText(`Google has registered Mamori Bind K.K. (Cloud project ${PROJECT}).`);
+    expect(fake.binding.created).toHaveLength(0);
+    // The same return open in a second tab: its button will be a replay.
+    const second = await admin.context().newPage();
+    await second.goto(callback);
+    await admin.getByRole("button", { name: "Connect the enterprise" }).click();
     await expect(admin).toHaveURL(/\/admin\/android\?signup=[0-9a-f-]{36}$/);
     const [signup] = fake.binding.signups;
     expect(signup).toMatchObject({ projectId: PROJECT, adminEmail: "it@example.jp" });
@@ -82,10 +90,16 @@ test.describe.serial("Android enterprise binding through Google's signup", () =>
     expect(fake.binding.policies.get(`${created!.name}/policies/default`)).toMatchObject({ cameraAccess: "CAMERA_ACCESS_USER_CHOICE", advancedSecurityOverrides: { untrustedAppsPolicy: "DISALLOW_INSTALL" } });
 
     // The same callback again (a replay, the back button): refused, nothing more at Google.
-    const replay = new URL(signup!.callbackUrl);
-    replay.searchParams.set("enterpriseToken", signup!.enterpriseToken!);
-    await admin.goto(replay.pathname + replay.search);
+    expect(new URL(callback).searchParams.get("enterpriseToken")).toBe(signup!.enterpriseToken);
+    await second.getByRole("button", { name: "Connect the enterprise" }).click();
+    await expect(second).toHaveURL(/\/admin\/android\?signup=refused$/);
+    await expect(second.getByTestId("android-signup-result")).toContainText("or it was already used");
+    expect(fake.binding.created).toHaveLength(1);
+    const [replayed] = await sql<{ details: { reason: string } }>("SELECT details FROM audit_events WHERE action = 'android.signup_complete' AND result = 'DENIED' ORDER BY id DESC LIMIT 1");
+    expect(replayed!.details.reason).toBe("used");
+    await admin.goto(callback);
     await expect(admin.getByTestId("android-signup-result")).toContainText("does not match a signup you started, or it was already used");
+    await expect(admin.getByRole("button", { name: "Connect the enterprise" })).toHaveCount(0);
     expect(fake.binding.created).toHaveLength(1);
     expect(await count("android_enterprises")).toBe(1);
     const [used] = await sql<{ used_at: Date | null }>("SELECT used_at FROM android_signups");

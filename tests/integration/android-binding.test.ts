@@ -5,7 +5,7 @@ import { startFakeAmapi, type FakeAmapi } from "../support/fake-amapi";
 import { policyProblem } from "../support/fake-amapi-binding";
 import { prisma } from "@/lib/db/client";
 import { isUserError } from "@/lib/errors";
-import { completeAndroidSignup, signupResult, startAndroidSignup } from "@/lib/android/binding";
+import { completeAndroidSignup, pendingSignup, signupResult, startAndroidSignup } from "@/lib/android/binding";
 import { androidPolicies, pushPolicy, removeGroupPolicy } from "@/lib/android/policies";
 import { DEFAULT_POLICY, parsePolicyForm, toAmapiPolicy, type PolicySettings } from "@/lib/android/policy";
 import { createAndroidEnrollment } from "@/lib/android/service";
@@ -122,14 +122,21 @@ describe("signup", () => {
   });
 
   it("refuses a forged state, another admin and a missing token, and changes nothing", async () => {
+    // The confirmation page only looks.
+    expect(await pendingSignup(state, admin.id)).toEqual({ displayName: "Example K.K.", projectId: PROJECT });
+    expect(await pendingSignup(state, other.id)).toEqual({ refused: "otherAdmin" });
+    expect(await pendingSignup("x".repeat(43), admin.id)).toEqual({ refused: "unknown" });
     expect(await completeAndroidSignup({ state: "x".repeat(43), enterpriseToken }, admin, ctx)).toEqual({ refused: "unknown" });
     expect(await completeAndroidSignup({ state, enterpriseToken }, other, ctx)).toEqual({ refused: "otherAdmin" });
     expect(await completeAndroidSignup({ state, enterpriseToken: null }, admin, ctx)).toEqual({ refused: "noToken" });
+    const later = new Date(Date.now() + 3 * 3600_000);
+    expect(await pendingSignup(state, admin.id, later)).toEqual({ refused: "expired" });
+    expect(await completeAndroidSignup({ state, enterpriseToken }, admin, ctx, later)).toEqual({ refused: "expired" });
     expect(await prisma().androidEnterprise.count()).toBe(0);
     expect((await prisma().androidSignup.findFirstOrThrow()).usedAt).toBeNull();
     expect(fake.binding.created).toHaveLength(0);
     const denied = await prisma().auditEvent.findMany({ where: { action: "android.signup_complete", result: "DENIED" }, orderBy: { id: "asc" } });
-    expect(denied.map((d) => (d.details as { reason: string }).reason)).toEqual(["unknown", "otherAdmin", "noToken"]);
+    expect(denied.map((d) => (d.details as { reason: string }).reason)).toEqual(["unknown", "otherAdmin", "noToken", "expired"]);
   });
 
   it("creates the enterprise with that signup's name and token, stores it and sends the default policy", async () => {
@@ -152,6 +159,7 @@ describe("signup", () => {
   it("refuses the same callback again (a replay) and creates nothing more", async () => {
     const before = fake.requests.length;
     expect(await completeAndroidSignup({ state, enterpriseToken }, admin, ctx)).toEqual({ refused: "used" });
+    expect(await pendingSignup(state, admin.id)).toEqual({ refused: "used" });
     expect(fake.requests.length).toBe(before);
     expect(fake.binding.created).toHaveLength(1);
   });

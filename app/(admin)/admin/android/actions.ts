@@ -7,7 +7,8 @@ import { action } from "@/lib/auth/guard";
 import { readUpload } from "@/lib/upload";
 import { MAX_KEY_BYTES, saveAndroidSettings, testAndroidConnection } from "@/lib/android/service";
 import { startAndroidSync } from "@/lib/android/job";
-import { startAndroidSignup } from "@/lib/android/binding";
+import { redirect } from "next/navigation";
+import { completeAndroidSignup, startAndroidSignup } from "@/lib/android/binding";
 import { pushPolicy, removeGroupPolicy } from "@/lib/android/policies";
 import { parsePolicyForm } from "@/lib/android/policy";
 import { resolvePublicUrl } from "@/lib/settings";
@@ -96,3 +97,15 @@ export const removePolicy = action.admin({ name: "android.policy_remove", schema
   revalidatePath(PAGE);
   return { ok: true, message: t("android.policyRemoved") };
 });
+
+/**
+ * The confirmation on Google's way back: a same-origin POST (Next.js checks Origin) carrying the
+ * state and Google's token; the pending signup of this admin is finished once, else refused.
+ */
+export const finishSignup = action.admin(
+  { name: "android.signup_complete", schema: z.object({ state: z.string().max(100), secretEnterpriseToken: z.string().max(4096) }) },
+  async (input, { user, ip, userAgent }) => {
+    const outcome = await completeAndroidSignup({ state: input.state, enterpriseToken: input.secretEnterpriseToken }, actor(user), { ip, userAgent });
+    redirect("signupId" in outcome ? `${PAGE}?signup=${outcome.signupId}` : `${PAGE}?signup=refused`);
+  },
+);
