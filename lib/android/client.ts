@@ -11,6 +11,7 @@ import { UserError } from "@/lib/errors";
 //   POST /v1/{device}:issueCommand                 enterprises.devices.issueCommand (an Operation)
 //   GET  /v1/{device}/operations/{op}              enterprises.devices.operations.get
 //   DELETE /v1/{device}?wipeDataFlags=             enterprises.devices.delete
+//   POST /v1/signupUrls, POST /v1/enterprises, PATCH policies: lib/android/binding-client.ts
 // Base URLs come from AMAPI_URL and GOOGLE_OAUTH_TOKEN_URL so tests can use a local fake.
 
 export const AMAPI_DEFAULT_URL = "https://androidmanagement.googleapis.com";
@@ -36,6 +37,8 @@ export interface ServiceAccount {
   clientEmail: string;
   privateKeyPem: string;
   privateKeyId: string | null;
+  /** The key's project_id: the Cloud project that owns the enterprise (signup needs it). */
+  projectId?: string | null;
 }
 
 /** Reads a service-account JSON key as Google Cloud Console downloads it; UserError("android.key*") otherwise. */
@@ -59,7 +62,8 @@ export function parseServiceAccount(text: string): ServiceAccount {
     throw new UserError("android.keyBadPrivateKey");
   }
   if (key.asymmetricKeyType !== "rsa") throw new UserError("android.keyBadPrivateKey");
-  return { clientEmail: email, privateKeyPem: pem, privateKeyId: typeof o.private_key_id === "string" && o.private_key_id ? o.private_key_id : null };
+  const projectId = typeof o.project_id === "string" && /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(o.project_id) ? o.project_id : null;
+  return { clientEmail: email, privateKeyPem: pem, privateKeyId: typeof o.private_key_id === "string" && o.private_key_id ? o.private_key_id : null, projectId };
 }
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");
@@ -96,7 +100,7 @@ export async function fetchAccessToken(sa: ServiceAccount, now = new Date()): Pr
 }
 
 /** One AMAPI call with a bearer token; Google's error JSON becomes a UserError. */
-export async function amapi(token: string, method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<Record<string, unknown>> {
+export async function amapi(token: string, method: "GET" | "POST" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<Record<string, unknown>> {
   const res = await send(`${amapiBaseUrl()}/v1/${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, accept: "application/json", ...(body !== undefined && { "content-type": "application/json" }) },

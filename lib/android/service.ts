@@ -3,6 +3,8 @@ import { audit, type Actor } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
 import { open, openString, seal } from "@/lib/crypto";
 import { hit } from "@/lib/rate-limit";
+import { failureReference, GOOGLE_FAILURES } from "./reference";
+import { policyForUser } from "./policies";
 import { amapi, createEnrollmentToken, ENTERPRISE_NAME, fetchAccessToken, parseServiceAccount, POLICY_NAME, type EnrollmentToken, type ServiceAccount } from "./client";
 
 // The Android Management API connection: one row holding the enterprise, the policy new
@@ -54,7 +56,7 @@ export async function saveAndroidSettings(input: { enterpriseName: string; polic
   if (!keyText && !existing) throw new UserError("android.keyRequired");
   const sa = keyText ? parseServiceAccount(keyText) : null;
   const resetToken = sa !== null || existing?.enterpriseName !== enterpriseName;
-  const keyData = sa ? { clientEmail: sa.clientEmail, privateKeyId: sa.privateKeyId, privateKeySealed: seal(sa.privateKeyPem, KEY_CONTEXT) } : {};
+  const keyData = sa ? { clientEmail: sa.clientEmail, privateKeyId: sa.privateKeyId, privateKeySealed: seal(sa.privateKeyPem, KEY_CONTEXT), projectId: sa.projectId ?? null } : {};
   const tokenData = resetToken ? { accessTokenSealed: null, accessTokenExpiry: null } : {};
   const row = await prisma().$transaction(async (tx) => {
     const saved = existing
@@ -121,19 +123,36 @@ export async function testAndroidConnection(actor: Actor, ctx: Ctx): Promise<Con
 /** A one-time enrollment token for `userId`'s next Android device (the /go Android button). */
 export async function createAndroidEnrollment(userId: string, actor: Actor, ctx: Ctx): Promise<EnrollmentToken> {
   const row = await configOrThrow();
-  const user = await prisma().user.findUnique({ where: { id: userId }, select: { id: true, email: true, disabled: true } });
+  const user = await prisma().user.findUnique({ where: { id: userId }, select: { id: true, email: true, disabled: true, groupId: true } });
   if (!user || user.disabled) throw new UserError("android.userUnknown");
   const limit = await hit(`android.token:user:${user.id}`, TOKEN_LIMIT);
   if (!limit.allowed) {
     await audit({ actor, action: "android.enrollment_token", result: "DENIED", target: { type: "user", id: user.id, label: user.email }, details: { reason: "rateLimited" }, ...ctx });
     throw new UserError("android.rateLimited", { minutes: Math.ceil(limit.retryAfterSeconds / 60) });
   }
-  const token = await createEnrollmentToken(await accessToken(row), row.enterpriseName, { policyName: row.policyName, userId, durationSeconds: ENROLLMENT_TOKEN_SECONDS });
+  const policyName = await policyForUser(row.enterpriseName, row.policyName, user.groupId);
+  let token: EnrollmentToken;
+  try {
+    token = await createEnrollmentToken(await accessToken(row), row.enterpriseName, { policyName, userId, durationSeconds: ENROLLMENT_TOKEN_SECONDS });
+  } catch (e) {
+    // Google's side failed: the user gets a reference to quote, the admin Google's reason under it.
+    if (!(e instanceof UserError) || !GOOGLE_FAILURES.has(e.code)) throw e;
+    const reference = failureReference();
+    await audit({
+      actor,
+      action: "android.enrollment_token",
+      result: "FAILURE",
+      target: { type: "user", id: user.id, label: user.email },
+      details: { reference, code: e.code, params: e.params, enterpriseName: row.enterpriseName, policyName },
+      ...ctx,
+    });
+    throw new UserError("android.enrollFailed", { reference });
+  }
   await audit({
     actor,
     action: "android.enrollment_token",
     target: { type: "user", id: user.id, label: user.email },
-    details: { enterpriseName: row.enterpriseName, policyName: row.policyName, tokenName: token.name, expiresAt: token.expiresAt?.toISOString() ?? null },
+    details: { enterpriseName: row.enterpriseName, policyName, tokenName: token.name, expiresAt: token.expiresAt?.toISOString() ?? null },
     ...ctx,
   });
   return token;

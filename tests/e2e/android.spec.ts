@@ -74,6 +74,8 @@ test.describe.serial("Android enrollment through the Android Management API", ()
     const admin = await adminPage(browser);
     await admin.goto("/admin/android");
     await expect(admin.getByText("Not set up: users cannot enroll Android devices yet.")).toBeVisible();
+    // Not "Sign up with Google": the existing enterprise's form, folded until asked for.
+    await admin.getByText("I already have an enterprise").click();
     const form = admin.getByTestId("android-form");
     await form.getByLabel("Enterprise name").fill("LC04e2etest");
     await form.getByLabel("Policy for new devices").fill(POLICY);

@@ -1,6 +1,7 @@
 import http from "node:http";
 import { createPublicKey, createVerify, randomBytes } from "node:crypto";
 import { listenOnLoopback } from "./listen";
+import { createBinding, type FakeBinding } from "./fake-amapi-binding";
 
 // A local stand-in for Google's OAuth 2.0 token endpoint and the Android Management API, as
 // strict as Google documents them: the JWT bearer grant (RFC 7523) is checked claim by claim
@@ -21,6 +22,8 @@ const PERSONAL_USAGE = new Set(["ALLOW_PERSONAL_USAGE_UNSPECIFIED", "PERSONAL_US
 export interface FakeServiceAccount {
   clientEmail: string;
   publicKeyPem: string;
+  /** The account's Cloud project: signup and enterprise creation for another project are refused. */
+  projectId?: string;
 }
 
 export interface FakeEnterprise {
@@ -75,6 +78,8 @@ export interface FakeAmapi {
   operationOutcome: "succeed" | "never" | { code: number; message: string; status: string };
   /** The next this-many issueCommand calls answer 429 RESOURCE_EXHAUSTED (quota), as Google does. */
   quotaExceeded: number;
+  /** Enterprise binding and policies (tests/support/fake-amapi-binding.ts). */
+  binding: FakeBinding;
   close(): Promise<void>;
 }
 
@@ -113,6 +118,17 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
   const devices = new Map<string, Record<string, unknown>[]>(opts.enterprises.map((e) => [e.name, []]));
   let base = "";
   let gate: Promise<void> | null = null;
+  const binding = createBinding({
+    base: () => base,
+    bearer: (req) => {
+      const t = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ""));
+      const g = t ? issued.get(t[1]!) : undefined;
+      return g && g.expiresAt >= Date.now() ? g.clientEmail : null;
+    },
+    projectOf: (email) => opts.serviceAccounts.find((a) => a.clientEmail === email)?.projectId,
+    enterprises,
+    devices,
+  });
 
   function tokenGrant(body: string, res: http.ServerResponse, contentType: string): number {
     const fail = (error: string, description: string, code = 400) => {
@@ -288,6 +304,7 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
     deletions: [],
     operationOutcome: "succeed",
     quotaExceeded: 0,
+    binding: binding.state,
     maxPageSize: 100,
     held: 0,
     holdDevices() {
@@ -346,6 +363,8 @@ export async function startFakeAmapi(opts: FakeAmapiOptions): Promise<FakeAmapi>
       const raw = Buffer.concat(chunks).toString("utf8");
       const url = new URL(req.url ?? "/", base);
       const record = (status: number) => requests.push({ method: req.method ?? "", path: url.pathname + url.search, status, body: raw ? tryJson(raw) : null });
+      const bound = binding.handle(req, url, raw, res);
+      if (bound !== null) return record(bound);
       if (url.pathname === "/token") {
         if (req.method !== "POST") return record((googleError(res, 405, "METHOD_NOT_ALLOWED", "POST only"), 405));
         return record(tokenGrant(raw, res, String(req.headers["content-type"] ?? "")));
