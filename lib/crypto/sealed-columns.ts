@@ -27,6 +27,8 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   { table: "user_certificates", column: "password_sealed", context: "user-certificate-password", idType: "uuid" },
   { table: "android_enterprises", column: "private_key_sealed", context: "android.service-account-key", idType: "int" },
   { table: "android_enterprises", column: "access_token_sealed", context: "android.access-token", idType: "int" },
+  // The service-account key of a signup under way (lib/android/binding.ts), until the enterprise exists.
+  { table: "android_signups", column: "private_key_sealed", context: "android.service-account-key", idType: "uuid" },
   { table: "mail_messages", column: "text", context: "mail.text", idType: "uuid", legacyPlain: true },
   { table: "mail_messages", column: "html", context: "mail.html", idType: "uuid", legacyPlain: true },
 ];
