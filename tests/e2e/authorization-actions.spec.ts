@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { expect, test, type Browser, type BrowserContext } from "@playwright/test";
 import { createAdmin, createEndUser, sql } from "./db";
-import { signIn } from "./helpers";
+import { signedIn } from "./helpers";
 import { builtActions, invokeAction, listServerActions, workerUrl, type ActionRule, type ServerAction } from "./server-actions";
 
 // The authorization matrix for server actions (pages and route handlers: authorization.spec.ts).
@@ -94,14 +94,6 @@ function refusalProblems(label: string, a: ServerAction, reason: "signedOut" | "
   if (okOf(result) !== false || typeof error !== "string" || !REFUSAL[reason].has(error)) out.push(`${label}: ${JSON.stringify(result)}, expected the ${reason} refusal`);
   if (denied.length !== 1 || denied[0]!.action !== a.name || denied[0]!.reason !== reason) out.push(`${label}: DENIED rows ${JSON.stringify(denied)}, expected one ${a.name}/${reason}`);
   return out;
-}
-
-async function signedIn(browser: Browser, who: { email: string; password: string }, landing: RegExp) {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  await signIn(page, who.email, who.password, landing);
-  await page.close();
-  return ctx;
 }
 
 test.describe.configure({ mode: "serial" });

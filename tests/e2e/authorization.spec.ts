@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { expect, test, type Browser, type BrowserContext } from "@playwright/test";
 import { createAdmin, createEndUser, sql } from "./db";
-import { signIn } from "./helpers";
+import { signedIn } from "./helpers";
 
 // The authorization matrix, generated from the route tree: every page and every route handler
 // method, tried as anonymous, end user A, end user B and admin against the rule declared beside
@@ -48,14 +48,6 @@ function fill(url: string): string {
 }
 
 const denied = async () => Number((await sql<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE result = 'DENIED'`))[0]!.n);
-
-async function signedIn(browser: Browser, who: { email: string; password: string }, landing: RegExp) {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  await signIn(page, who.email, who.password, landing);
-  await page.close();
-  return ctx;
-}
 
 test.describe.configure({ mode: "serial" });
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { expect, type Page } from "@playwright/test";
+import { expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { signPushCsr } from "../support/push-fixtures";
 import type { TestCa } from "../support/test-ca";
 import { sql } from "./db";
@@ -93,4 +93,13 @@ export async function afterEnrollment(udid: string, timeoutMs = 30_000) {
     if (Date.now() > deadline) throw new Error(`device-enrolled did not run for ${udid} (${job?.state ?? "not queued"})`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** A browser context signed in as `who` (its page closed), for tests that try many addresses as one visitor. */
+export async function signedIn(browser: Browser, who: { email: string; password: string }, landing: RegExp): Promise<BrowserContext> {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await signIn(page, who.email, who.password, landing);
+  await page.close();
+  return ctx;
 }
