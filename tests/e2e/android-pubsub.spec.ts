@@ -75,6 +75,8 @@ test.describe.serial("Android notifications through Pub/Sub push", () => {
     await admin.goto("/admin/android");
     await expect(admin.getByTestId("android-pubsub-endpoint")).toHaveText(`Push endpoint to give the Pub/Sub subscription: ${endpoint}`);
     await expect(admin.getByTestId("android-pubsub-state")).toHaveText("Off: the endpoint refuses every notification.");
+    // The existing enterprise's form, folded under "Sign up with Google" until asked for.
+    await admin.getByText("I already have an enterprise").click();
     const android = admin.getByTestId("android-form");
     await android.getByLabel("Enterprise name").fill(ENTERPRISE);
     await android.getByLabel("Policy for new devices").fill(POLICY);
