@@ -16,7 +16,7 @@ const config: NextConfig = {
     return [
       { source: "/:path*", headers: SECURITY_HEADERS },
       // One-time links carry their token in the path or query: no Referer may take it elsewhere.
-      ...["/go", "/go/:path*", "/enroll/:path*", "/email-change/:path*"].map((source) => ({ source, headers: [{ key: "Referrer-Policy", value: "no-referrer" }] })),
+      ...["/go", "/go/:path*", "/enroll/:path*", "/email-change/:path*", "/reset-password/:path*"].map((source) => ({ source, headers: [{ key: "Referrer-Policy", value: "no-referrer" }] })),
       // Behind the TLS proxy (README "TLS"); browsers ignore HSTS received over plain http anyway.
       { source: "/:path*", has: [{ type: "header" as const, key: "x-forwarded-proto", value: "https" }], headers: [{ key: "Strict-Transport-Security", value: "max-age=31536000; includeSubDomains" }] },
     ];

@@ -1,3 +1,4 @@
+import Link from "next/link";
 import { redirect } from "next/navigation";
 import { getT } from "@/lib/i18n/server";
 import { requestContext } from "@/lib/request";
@@ -26,12 +27,14 @@ export default async function GoPage({ searchParams }: { searchParams: Promise<R
     : invite?.state === "revoked" ? t("go.inviteReplaced")
     : invite?.state === "enrolled" ? t("go.inviteEnrolled")
     : undefined;
+  // IT enrolled the device first (kitting): the PIN still sets the password.
+  const info = invite?.deviceEnrolled && invite.needsPassword && (invite.state === "sent" || invite.state === "opened") ? t("go.inviteKitted") : undefined;
   const signedIn = await view.public();
   const error = params.error && KNOWN_ERRORS.has(params.error) ? t(`errors.${params.error}`) : undefined;
   return (
     <AuthCard title={t("go.title")} intro={t("go.intro")}>
       <div className="flex flex-col gap-6">
-        {(error || notice) && <FormAlert error={error ?? notice} />}
+        {(error || notice || info) && <FormAlert error={error ?? notice} message={info} />}
         {signedIn && !invite && <GoContinueForm email={signedIn.email} />}
         {invite?.hasPin !== false && (
           <section aria-labelledby="go-pin-heading" className="flex flex-col gap-3">
@@ -42,6 +45,7 @@ export default async function GoPage({ searchParams }: { searchParams: Promise<R
         <section aria-labelledby="go-password-heading" className="flex flex-col gap-3">
           <h2 id="go-password-heading" className="text-base font-semibold">{t("go.withPassword")}</h2>
           <GoPasswordForm email={email} />
+          <Link href="/forgot-password" className="text-sm text-brand-700 underline">{t("login.forgot")}</Link>
         </section>
       </div>
     </AuthCard>

@@ -1,3 +1,4 @@
+import Link from "next/link";
 import { redirect } from "next/navigation";
 import { needsSetup } from "@/lib/setup";
 import { view } from "@/lib/auth/guard";
@@ -12,10 +13,11 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
   if (await view.public()) redirect("/");
   const params = await searchParams;
   const t = await getT();
-  const notice = params.signedOut ? t("login.signedOut") : params.callbackUrl ? t("login.required") : undefined;
+  const notice = params.signedOut ? t("login.signedOut") : params.reset ? t("passwordReset.done") : params.callbackUrl ? t("login.required") : undefined;
   return (
     <AuthCard title={t("login.title")}>
       <LoginForm callbackUrl={params.callbackUrl} notice={notice} />
+      <p className="mt-4 text-sm"><Link href="/forgot-password" className="text-brand-700 underline">{t("login.forgot")}</Link></p>
     </AuthCard>
   );
 }

@@ -118,12 +118,20 @@ export async function inviteUsers(
 export async function openInvitation(token: string, ctx: Ctx, now = new Date()) {
   const inv = await prisma().invitation.findUnique({ where: { tokenHash: hashSecret(token) }, include: { user: true } });
   if (!inv) return null;
-  const state = invitationState(inv, now);
-  if (!inv.openedAt && (state === "sent")) {
+  // Enrolled by IT first (kitting) and still without a password: the invitation stays open for
+  // setting one, so it is sent/opened/expired/revoked as if not enrolled.
+  const needsPassword = needsOwnPassword(inv.user);
+  const state = invitationState(needsPassword ? { ...inv, enrolledAt: null } : inv, now);
+  if (!inv.openedAt && state === "sent") {
     const { count } = await prisma().invitation.updateMany({ where: { id: inv.id, openedAt: null }, data: { openedAt: now } });
     if (count) await audit({ actor: ANONYMOUS, action: "invitation.open", target: { type: "user", id: inv.userId, label: inv.user.email }, details: { invitationId: inv.id }, ...ctx });
   }
-  return { email: inv.user.email, state, hasPin: Boolean(inv.pinHash) };
+  return { email: inv.user.email, state, hasPin: Boolean(inv.pinHash), needsPassword, deviceEnrolled: Boolean(inv.enrolledAt) };
+}
+
+/** A local account without a password: /go asks for one after the PIN (directory users have theirs). */
+export function needsOwnPassword(user: Pick<User, "passwordHash" | "source">): boolean {
+  return !user.passwordHash && user.source === "LOCAL";
 }
 
 export interface PinResult {
@@ -154,7 +162,10 @@ export async function verifyPin(emailInput: string, pin: string, ctx: Ctx, now =
     return new UserError(code, params);
   };
   if (!user || !inv || user.disabled) throw await fail(!user ? "unknownAccount" : !inv ? "noPin" : "disabled", "invitations.pinWrong");
-  if (inv.pinUsedAt || inv.enrolledAt) throw await fail("used", "invitations.pinUsed");
+  // A device enrolled by another path (IT kitting) does not spend the PIN: it still lets the
+  // user set their password, until they have one.
+  if (inv.pinUsedAt) throw await fail("used", "invitations.pinUsed");
+  if (inv.enrolledAt && !needsOwnPassword(user)) throw await fail("enrolled", "invitations.pinEnrolled");
   if (inv.pinLockedAt) throw await fail("locked", "invitations.pinLocked");
   if ((inv.pinExpiresAt && inv.pinExpiresAt <= now) || inv.expiresAt <= now) throw await fail("expired", "invitations.pinExpired");
 
@@ -176,7 +187,7 @@ export async function verifyPin(emailInput: string, pin: string, ctx: Ctx, now =
   if (!spent.count) throw await fail("used", "invitations.pinUsed");
   await audit({ actor: { id: user.id, label: user.email }, action: "invitation.pin", target: { ...target, id: user.id }, details: { invitationId: inv.id }, ...ctx });
   // Directory users sign in with their directory password: only local users set one here.
-  return { userId: user.id, needsPassword: !user.passwordHash && user.source === "LOCAL" };
+  return { userId: user.id, needsPassword: needsOwnPassword(user) };
 }
 
 /** The user's device finished enrolling: their open invitations are done (no more reminders). */

@@ -21,13 +21,14 @@ interface Target {
   setting: keyof Settings["retention"];
 }
 
-// Outcome key → what goes. Tickets: sign-in/QR tickets and email changes, once used or expired.
+// Outcome key → what goes. Tickets: sign-in/QR tickets, email changes and password resets, once used or expired.
 const TARGETS: Record<string, Target[]> = {
   commands: [{ table: "commands", key: "id", older: `status = ANY($2::"CommandStatus"[]) AND created_at < $1`, args: [FINISHED], setting: "commandDays" }],
   auditEvents: [{ table: "audit_events", key: "id", older: `at < $1`, setting: "auditDays" }],
   tickets: [
     { table: "enrollment_tickets", key: "id", older: `(expires_at < $1 OR used_at < $1)`, setting: "ticketDays" },
     { table: "email_changes", key: "id", older: `(expires_at < $1 OR used_at < $1)`, setting: "ticketDays" },
+    { table: "password_resets", key: "id", older: `(expires_at < $1 OR used_at < $1)`, setting: "ticketDays" },
   ],
   rateLimits: [{ table: "rate_limits", key: "key", older: `window_start < $1`, setting: "rateLimitDays" }],
   mails: [{ table: "mail_messages", key: "id", older: `created_at < $1`, setting: "mailDays" }],

@@ -25,6 +25,7 @@ import { enqueueCommand } from "@/lib/mdm/enqueue";
 import { inviteUsers } from "@/lib/invitations/service";
 import { openMail } from "@/lib/mail";
 import { requestEmailChange } from "@/lib/account";
+import { requestPasswordReset } from "@/lib/account/password-reset";
 import { uploadCertificate } from "@/lib/user-certificates/service";
 import { saveDirectoryConfig } from "@/lib/directory/config";
 import * as push from "@/lib/push-certificates/service";
@@ -107,6 +108,8 @@ beforeAll(async () => {
   secrets.inviteToken = /\/go\?invite=([\w-]+)/.exec(mail.text)![1]!;
   secrets.invitePin = /PIN[:：]\s*(\d{6})/.exec(mail.text)![1]!;
   secrets.emailChangeToken = (await requestEmailChange(hanako, "hanako.new@example.jp", "https://mdm.example.jp/email-change", ctx)).token;
+  const reset = await requestPasswordReset("hanako@example.jp", "https://mdm.example.jp", ctx);
+  secrets.passwordResetToken = reset.outcome === "sent" ? reset.token! : "";
 
   // The user's S/MIME identity with its password (installed on the device as a command too).
   secrets.p12Password = "p12-Secret-Passw0rd";

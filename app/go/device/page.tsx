@@ -12,6 +12,10 @@ import { goCookie } from "../cookie";
 import { DownloadForm } from "./download-form";
 import { AndroidEnroll } from "./android-enroll";
 import { androidConfigured } from "@/lib/android/service";
+import { managedDevices } from "@/lib/invitations/go-status";
+
+/** Seconds after the download before /go says what to do if the device has not checked in. */
+const HELP_AFTER_SECONDS = 180;
 
 export const dynamic = "force-dynamic";
 
@@ -33,10 +37,28 @@ export default async function GoDevicePage({ searchParams }: { searchParams: Pro
   const signedIn = (await view.public())?.id === ticket.userId;
   const android = platform === "ANDROID" && (await androidConfigured());
   const error = params.error ? t(SHOWN_ERRORS.has(params.error) ? `errors.${params.error}` : "go.downloadFailed") : undefined;
+  // Already managed (e.g. IT enrolled it before the user opened the invitation): say so first.
+  const managed = await managedDevices(ticket.userId);
+  const statusLabels = (p: "IOS" | "MACOS") => ({
+    waiting: t("go.status.waiting"),
+    managed: t(`go.platforms.${p}.managed`),
+    ended: t("errors.go.ticketExpired"),
+    helpTitle: t("go.status.helpTitle"),
+    help: [1, 2, 3].map((i) => t(`go.platforms.${p}.help${i}`)).concat(t("go.status.helpContact")),
+  });
   return (
     <AuthCard title={t(`go.platforms.${platform}.title`)} intro={t("go.signedInAs", { email: ticket.user.email })}>
       <div className="flex flex-col gap-5" data-testid="go-device" data-platform={platform}>
         {error && <FormAlert error={error} />}
+        {managed.length > 0 && (
+          <section aria-labelledby="go-managed-heading" data-testid="go-managed" className="rounded-lg bg-green-50 px-3 py-2 text-sm text-green-900 ring-1 ring-green-200">
+            <h2 id="go-managed-heading" className="font-semibold">{t("go.alreadyManaged")}</h2>
+            <ul className="mt-1 list-disc pl-5">
+              {managed.map((d) => <li key={d.id}>{d.name ?? d.model ?? t(`go.platforms.${d.platform === "MACOS" ? "MACOS" : d.platform === "ANDROID" ? "ANDROID" : "IOS"}.name`)}</li>)}
+            </ul>
+            <p className="mt-1">{t("go.alreadyManagedMore")}</p>
+          </section>
+        )}
         <ol className="flex list-decimal flex-col gap-2 pl-5 text-slate-800">
           {android
             ? ANDROID_STEPS.map((s) => <li key={s}>{t(`androidGo.${s}`)}</li>)
@@ -48,7 +70,7 @@ export default async function GoDevicePage({ searchParams }: { searchParams: Pro
           <p className="rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-900 ring-1 ring-amber-200">{t("go.androidLater")}</p>
         ) : (
           <div className="flex flex-col gap-2">
-            <DownloadForm platform={platform} label={t("go.download")} pendingLabel={t("go.downloading")} doneLabel={t(`go.platforms.${platform}.after`)} />
+            <DownloadForm platform={platform} label={t("go.download")} pendingLabel={t("go.downloading")} doneLabel={t(`go.platforms.${platform}.after`)} status={statusLabels(platform)} helpAfter={HELP_AFTER_SECONDS} />
             <p className="text-xs text-slate-600">{t("go.downloadValid", { minutes: profileLinkMinutes() })}</p>
           </div>
         )}
