@@ -99,7 +99,7 @@ export async function runBulkAction(
       ...(sel.scope === "filter" && { filter: filterQuery(sel.filter, { page: false, sort: false }) }),
       ...(common.message && { message: common.message }),
     },
-    also: android ? { queued: android.queued, refused: android.refused, jobId: android.job?.id ?? null } : undefined,
+    also: android ? { devices: androidIds.size, queued: android.queued, refused: android.refused, jobId: android.job?.id ?? null } : undefined,
   });
   const refused = [...r.refused, ...(android?.refused ?? [])].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
   // The Android job carries the longer work (a call to Google per device): the one the page follows.

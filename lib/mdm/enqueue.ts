@@ -179,7 +179,7 @@ export async function bulkEnqueue(
   opts: {
     actor: Actor; ip?: string | null; userAgent?: string | null; action: string; details?: Record<string, unknown>; expiresInHours?: number;
     /** The same run's devices handled elsewhere (Android, through Google): counted in the one audit event. */
-    also?: { queued: number; refused: Refusal[]; jobId: string | null };
+    also?: { devices: number; queued: number; refused: Refusal[]; jobId: string | null };
   },
 ): Promise<BulkEnqueueResult> {
   if (deviceIds.length > ENQUEUE_MAX) throw new UserError("device.bulkTooMany", { count: deviceIds.length, max: ENQUEUE_MAX });
@@ -202,11 +202,11 @@ export async function bulkEnqueue(
     actor: opts.actor,
     action: opts.action,
     result: r.deviceIds.length + (opts.also?.queued ?? 0) ? "SUCCESS" : "FAILURE",
-    target: { type: "device", label: String(deviceIds.length) },
+    target: { type: "device", label: String(deviceIds.length + (opts.also?.devices ?? 0)) },
     details: {
       ...opts.details,
       commands: requestTypes,
-      devices: deviceIds.length,
+      devices: deviceIds.length + (opts.also?.devices ?? 0),
       queued: r.deviceIds.length + (opts.also?.queued ?? 0),
       commandsQueued: r.commandIds.length,
       ...(opts.also && { android: { queued: opts.also.queued, jobId: opts.also.jobId } }),
