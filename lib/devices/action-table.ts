@@ -8,7 +8,7 @@ import type { Device } from "@/lib/db/generated/client";
 // the server refuses what it refuses. Pure: no database, so pages and tests use it as is.
 
 export const DEVICE_ACTIONS = [
-  "refresh", "checkIn", "lock", "clearPasscode", "lostModeOn", "lostModeOff", "locate", "playSound", "restart", "wipe", "retire",
+  "refresh", "checkIn", "rename", "lock", "clearPasscode", "lostModeOn", "lostModeOff", "locate", "playSound", "restart", "wipe", "retire",
 ] as const;
 export type DeviceAction = (typeof DEVICE_ACTIONS)[number];
 
@@ -52,6 +52,8 @@ const LOST_MODE: AndroidWay["minVersion"] = { DEVICE_OWNER: 11, PROFILE_OWNER: 1
 export const ACTION_TABLE: Record<DeviceAction, ActionSpec> = {
   refresh: { apple: ["DeviceInformation", "SecurityInfo", "InstalledApplicationList", "ProfileList", "CertificateList"], android: { call: "GET", modes: BOTH }, risk: "none", bulk: true },
   checkIn: { apple: [], risk: "none", bulk: true },
+  // Apple's Settings command with the DeviceName item. AMAPI cannot rename a device.
+  rename: { apple: ["Settings"], risk: "panel", bulk: false },
   lock: { apple: ["DeviceLock"], android: { call: "LOCK", modes: BOTH }, risk: "panel", bulk: true },
   clearPasscode: { apple: ["ClearPasscode"], android: { call: "RESET_PASSWORD", modes: BOTH }, risk: "tick", bulk: false },
   lostModeOn: { apple: ["EnableLostMode"], android: { call: "START_LOST_MODE", modes: BOTH, companyOwned: true, minVersion: LOST_MODE }, risk: "panel", bulk: false },
@@ -101,6 +103,9 @@ export function unavailable(d: AvailabilityInput, action: DeviceAction): Unavail
     if (d.platform === "IOS" && info.iosSupervised && d.supervised === false) return "supervisedOnly";
   }
   switch (action) {
+    case "rename":
+      // The Settings command is not supervised-only; its DeviceName item is on iOS.
+      return d.platform === "IOS" && d.supervised === false ? "supervisedOnly" : null;
     case "clearPasscode":
       return d.unlockTokenSealed ? null : "noUnlockToken";
     case "lostModeOn":

@@ -28,6 +28,8 @@ export interface ActionParams {
   emailAddress?: string;
   streetAddress?: string;
   organization?: string;
+  /** rename: the new device name. */
+  deviceName?: string;
   /** Android wipe: keep factory reset protection (the phone asks for the company account after the reset). */
   keepResetProtection?: boolean;
 }
@@ -93,6 +95,8 @@ export async function commandsFor(d: Device, action: DeviceAction, p: ActionPara
     case "lock":
     case "wipe":
       return platformCommands(platform, action, p, "");
+    case "rename":
+      return [cmd.deviceName(platform, { name: p.deviceName ?? "" }) as BuiltCommand];
     case "clearPasscode":
       return [cmd.clearPasscode(platform, { unlockToken: unlockToken(d) }) as BuiltCommand];
     case "lostModeOn":
@@ -134,6 +138,6 @@ export async function runDeviceAction(deviceId: string, action: DeviceAction, pa
     commands.push({ id: c.id, requestType: c.requestType, status: c.status });
   }
   const push = built.length === 0 ? await pushDevice(d.id) : undefined;
-  await audit({ actor, action: `device.${action}`, target: { type: "device", id: d.id, label: d.name ?? d.serialNumber ?? d.udid }, details: { commands: commands.map((c) => c.requestType), ...(params.message && { message: params.message }) }, ...ctx });
+  await audit({ actor, action: `device.${action}`, target: { type: "device", id: d.id, label: d.name ?? d.serialNumber ?? d.udid }, details: { commands: commands.map((c) => c.requestType), ...(params.message && { message: params.message }), ...(action === "rename" && { from: d.name, to: params.deviceName?.trim() }) }, ...ctx });
   return { deviceId: d.id, commands, push };
 }

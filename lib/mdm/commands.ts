@@ -37,6 +37,7 @@ export const ACCESS_RIGHTS = {
   networkInformation: 32,
   applications: 256,
   security: 1024,
+  settings: 2048,
 } as const;
 
 const BOTH: readonly ApplePlatform[] = ["IOS", "MACOS"];
@@ -60,6 +61,8 @@ export const COMMAND_INFO = {
   RestartDevice: { platforms: BOTH, iosSupervised: true, accessRight: R.lockAndPasscodeRemoval },
   InstallProfile: { platforms: BOTH, iosSupervised: false, accessRight: R.installRemoveProfiles },
   RemoveProfile: { platforms: BOTH, iosSupervised: false, accessRight: R.installRemoveProfiles },
+  // The command is not supervised-only; some of its items are (DeviceName on iOS: see deviceName).
+  Settings: { platforms: BOTH, iosSupervised: false, accessRight: R.settings },
 } as const satisfies Record<string, { platforms: readonly ApplePlatform[]; iosSupervised: boolean; accessRight: number | null }>;
 
 export type RequestType = keyof typeof COMMAND_INFO;
@@ -217,6 +220,21 @@ export function removeProfile(platform: ApplePlatform, opts: { identifier: strin
   const identifier = text("Identifier", opts.identifier);
   if (!identifier) throw new UserError("mdm.profileIdentifierRequired");
   return build("RemoveProfile", { Identifier: identifier });
+}
+
+/** Longest device name Mamori sends; Apple sets no limit, the Settings app stops well before. */
+export const DEVICE_NAME_MAX = 63;
+
+/**
+ * Settings with the DeviceName item: renames the device (supervised iOS, macOS 10.10+). The
+ * device answers per item; lib/mdm/service.ts reads an item's Error as the command's.
+ */
+export function deviceName(platform: ApplePlatform, opts: { name: string }) {
+  supported("Settings", platform);
+  const name = opts.name?.normalize("NFC").trim();
+  if (!name) throw new UserError("mdm.deviceNameRequired");
+  if ([...name].length > DEVICE_NAME_MAX) throw new UserError("mdm.deviceNameTooLong", { max: DEVICE_NAME_MAX });
+  return build("Settings", { Settings: [{ Item: "DeviceName", DeviceName: required("DeviceName", name) }] });
 }
 
 /** The plist dictionary the server answers a connect request with. */

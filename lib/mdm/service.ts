@@ -6,8 +6,8 @@ import { Prisma, type Device } from "@/lib/db/generated/client";
 import { parsePlist, buildPlist, type PlistDict } from "./plist";
 import { parseCheckin, parseConnect, type Authenticate, type TokenUpdate, type ConnectReport } from "./checkin";
 import { envelope, type CommandDict } from "./commands";
-import { parseResult } from "./results";
-import { MAX_FIELD_CHARS } from "./fields";
+import { parseErrorChain, parseResult, type ErrorChainItem } from "./results";
+import { dicts, MAX_FIELD_CHARS } from "./fields";
 import { commandBody, jsonSafe } from "./queue";
 import { connect, lookupDevice, RESULT_KEYS, type AnswerStatus, type ConnectInput, type DevicePatch } from "./storage";
 import { deviceEnrolled } from "./events";
@@ -276,6 +276,9 @@ function answerFor(readAs: string | null, r: ConnectReport, now: Date): NonNulla
   const status = STATUS[r.status as keyof typeof STATUS];
   const raw = Object.keys(r.response).length ? jsonSafe(r.response) : undefined;
   const base = { commandUuid: r.commandUuid!, status, errorChain: r.errorChain };
+  // Settings is acknowledged as a whole and answered per item: an item's Error is the command's.
+  const refused = status === "ACKNOWLEDGED" ? refusedSettings(r.response) : null;
+  if (refused) return { ...base, status: "ERROR", errorChain: refused, result: raw };
   if (status !== "ACKNOWLEDGED") return { ...base, result: raw };
   if (!readAs || !(readAs in RESULT_KEYS)) return { ...base, result: raw ?? {} };
   let parsed: unknown;
@@ -294,6 +297,14 @@ function answerFor(readAs: string | null, r: ConnectReport, now: Date): NonNulla
     };
   }
   return { ...base, readAs, result: parsed, ...effects(readAs, parsed, now) };
+}
+
+/** The error chains of the Settings items the device refused; null when none was. */
+function refusedSettings(response: PlistDict): ErrorChainItem[] | null {
+  const refused = dicts(response.Settings).filter((i) => i.Status === "Error");
+  if (!refused.length) return null;
+  const chain = refused.flatMap((i) => parseErrorChain(i.ErrorChain));
+  return chain.length ? chain : [{ code: null, domain: "Mamori", description: "The device refused the setting" }];
 }
 
 const INVENTORY_KIND: Record<string, string> = {

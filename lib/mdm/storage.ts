@@ -35,7 +35,9 @@ const ACK_EFFECTS: Record<string, DevicePatch> = {
   DisableLostMode: { lost_mode: false, location: null },
 };
 const sqlText = (v: string) => `'${v.replace(/'/g, "''")}'`;
-const EFFECTS_SQL = `CASE ans.request_type ${Object.entries(ACK_EFFECTS).map(([t, p]) => `WHEN ${sqlText(t)} THEN ${sqlText(JSON.stringify(p))}::jsonb`).join(" ")} END`;
+// A Settings command that renamed the device: the name it sent is the device's name now.
+const RENAMED_SQL = `jsonb_strip_nulls(jsonb_build_object('name', jsonb_path_query_first(ans.payload, '$.Settings[*] ? (@.Item == "DeviceName").DeviceName') #>> '{}'))`;
+const EFFECTS_SQL = `CASE ans.request_type ${Object.entries(ACK_EFFECTS).map(([t, p]) => `WHEN ${sqlText(t)} THEN ${sqlText(JSON.stringify(p))}::jsonb`).join(" ")} WHEN 'Settings' THEN ${RENAMED_SQL} END`;
 const UNREADABLE_SQL = `CASE c.request_type ${Object.entries(RESULT_KEYS).map(([t, k]) => `WHEN ${sqlText(t)} THEN ${sqlText(` (${k})`)}`).join(" ")} END`;
 
 /** Device columns an answer may change, with their SQL types; written only when they differ. */
@@ -208,7 +210,7 @@ WITH a AS (
     sealed_body = CASE WHEN a.st = 'NOT_NOW' THEN c.sealed_body ELSE NULL END
   FROM a WHERE a.cmd IS NOT NULL AND c.id = a.cmd AND c.device_id = (SELECT id FROM live) AND c.status IN ('SENT', 'NOT_NOW')
     AND NOT EXISTS (SELECT 1 FROM other)
-  RETURNING c.id, c.request_type, c.status
+  RETURNING c.id, c.request_type, c.status, c.payload
 ), inv AS (
   INSERT INTO device_inventory (device_id, kind, data, updated_at)
   SELECT (SELECT id FROM live), a.inv_kind, a.inv_data, a.now FROM a

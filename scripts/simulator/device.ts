@@ -51,6 +51,8 @@ export class SimulatedDevice {
   private identity?: { certPem: string; keyPem: string };
   private profile?: Profile;
   lostMode = false;
+  /** What DeviceInformation reports as DeviceName; the Settings command's DeviceName item changes it. */
+  name = "";
   wiped = false;
   retired = false;
   locked = false;
@@ -156,7 +158,7 @@ export class SimulatedDevice {
     switch (type) {
       case "DeviceInformation": {
         const all: PlistDict = {
-          DeviceName: ios ? "Hanako's iPhone" : "Hanako's MacBook Pro", OSVersion: ios ? "18.1" : "15.1", BuildVersion: ios ? "22B83" : "24B83",
+          DeviceName: this.name || (ios ? "Hanako's iPhone" : "Hanako's MacBook Pro"), OSVersion: ios ? "18.1" : "15.1", BuildVersion: ios ? "22B83" : "24B83",
           ModelName: ios ? "iPhone" : "MacBook Pro", Model: ios ? "MTUW3J/A" : "Mac15,6", ProductName: ios ? "iPhone16,2" : "Mac15,6",
           SerialNumber: this.serial, UDID: this.udid, DeviceCapacity: ios ? 256 : 1000, AvailableDeviceCapacity: ios ? 171.3 : 612.5,
           BatteryLevel: 0.82, IsSupervised: ios, WiFiMAC: "a4:83:e7:12:34:56", BluetoothMAC: "a4:83:e7:12:34:57",
@@ -202,6 +204,8 @@ export class SimulatedDevice {
         return this.lostMode ? ok() : this.error(12067, "The device is not in lost mode");
       case "InstallProfile":
         return this.installProfile(c);
+      case "Settings":
+        return ok({ Settings: (Array.isArray(c.Settings) ? (c.Settings as PlistDict[]) : []).map((item) => this.setting(item)) });
       case "RemoveProfile":
         if (c.Identifier === this.profile!.identifier) this.retired = true;
         this.profiles.delete(String(c.Identifier));
@@ -209,6 +213,15 @@ export class SimulatedDevice {
       default:
         return ok();
     }
+  }
+
+  /** One Settings item's answer: DeviceName on a Mac or a supervised iPhone (which this one is); others are not simulated. */
+  private setting(item: PlistDict): PlistDict {
+    if (item.Item === "DeviceName" && typeof item.DeviceName === "string" && item.DeviceName) {
+      this.name = item.DeviceName;
+      return { Status: "Acknowledged" };
+    }
+    return { Status: "Error", ErrorChain: [{ ErrorCode: 12081, ErrorDomain: "MCMDMErrorDomain", LocalizedDescription: `${String(item.Item)} is not simulated`, USEnglishDescription: `${String(item.Item)} is not simulated` }] };
   }
 
   /** As a device does: the profile must parse and every PKCS#12 must open with its Password. */

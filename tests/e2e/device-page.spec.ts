@@ -270,6 +270,26 @@ test.describe.serial("admin device page", () => {
     await expect(page.locator("[data-testid^=panel-]")).toHaveCount(0);
   });
 
+  test("rename: the Mac takes the new name, and the page shows it once the Mac confirms", async ({ page }) => {
+    await signIn(page, ADMIN.email, ADMIN.password);
+    await page.goto(macPage);
+    const rename = await panel(page, "rename");
+    const field = rename.getByLabel("New name");
+    await expect(field).toHaveValue("Hanako's MacBook Pro");
+    await field.fill("  経理部 花子の MacBook Pro ");
+    await rename.getByRole("button", { name: "Rename device" }).click();
+    await expect(rename.getByTestId("form-message")).toHaveText("Rename to “経理部 花子の MacBook Pro” sent. The new name appears here once the device confirms it.");
+    // Until the Mac answers, the page keeps the name it knows.
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Hanako's MacBook Pro");
+    expect(await mac.connect()).toBe(1);
+    expect(mac.name).toBe("経理部 花子の MacBook Pro");
+    await page.reload();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("経理部 花子の MacBook Pro");
+    await expect(row(page, "Settings")).toHaveAttribute("data-status", "ACKNOWLEDGED");
+    await expect(row(page, "Settings")).toContainText("Rename");
+    await expect(page.getByTestId("device-audit")).toContainText("Device renamed");
+  });
+
   test("retire needs a tick, and the Mac leaves management", async ({ page }) => {
     await signIn(page, ADMIN.email, ADMIN.password);
     await page.goto(macPage);

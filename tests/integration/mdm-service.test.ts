@@ -11,6 +11,7 @@ import { identifyDevice, type DeviceIdentity } from "@/lib/mdm/identity";
 import { handleCheckin, handleConnect, unlockToken } from "@/lib/mdm/service";
 import { enqueueCommand } from "@/lib/mdm/enqueue";
 import { afterEnroll } from "@/lib/enrollment/after-enroll";
+import { runDeviceAction } from "@/lib/devices/actions";
 
 useOwnDatabase();
 
@@ -174,5 +175,50 @@ describe("connect", () => {
     }
     await connect({ Status: "Acknowledged", UDID: "INV-1", CommandUUID: erase.id });
     expect((await prisma().device.findUniqueOrThrow({ where: { udid: "INV-1" } })).status).toBe("WIPED");
+  });
+
+  it("rename: the name the device confirms is kept; a setting it refuses is the command's error", async () => {
+    const id = await newIdentity();
+    await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "REN-1", ProductName: "iPhone16,2" }, id);
+    await checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: "REN-1", Token: Buffer.alloc(32, 5), PushMagic: "pm" }, id);
+    const connect = async (body: Record<string, unknown>) => {
+      const { raw, headers } = request(body, id);
+      return handleConnect(raw, await identifyDevice(headers, raw));
+    };
+    const device = await prisma().device.update({ where: { udid: "REN-1" }, data: { name: "iPhone", supervised: false } });
+    // An unsupervised iPhone ignores DeviceName: refused before anything is queued.
+    await expect(runDeviceAction(device.id, "rename", { deviceName: "営業部 田中" }, actor, ctx)).rejects.toMatchObject({ code: "device.unavailable.supervisedOnly" });
+    await prisma().device.update({ where: { id: device.id }, data: { supervised: true } });
+    await expect(runDeviceAction(device.id, "rename", { deviceName: "  " }, actor, ctx)).rejects.toMatchObject({ code: "mdm.deviceNameRequired" });
+    expect(await prisma().command.count({ where: { deviceId: device.id } })).toBe(0);
+
+    const sent = await runDeviceAction(device.id, "rename", { deviceName: " 営業部 田中の iPhone " }, actor, ctx);
+    const first = await connect({ Status: "Idle", UDID: "REN-1" });
+    expect(first.body).toContain(sent.commands[0]!.id);
+    expect(first.body).toMatch(/<key>Item<\/key>\s*<string>DeviceName<\/string>\s*<key>DeviceName<\/key>\s*<string>営業部 田中の iPhone<\/string>/);
+    // Until the device confirms, the page shows the old name.
+    expect((await prisma().device.findUniqueOrThrow({ where: { id: device.id } })).name).toBe("iPhone");
+    await connect({ Status: "Acknowledged", UDID: "REN-1", CommandUUID: sent.commands[0]!.id, Settings: [{ Status: "Acknowledged" }] });
+    expect((await prisma().device.findUniqueOrThrow({ where: { id: device.id } })).name).toBe("営業部 田中の iPhone");
+    const audit = await prisma().auditEvent.findFirstOrThrow({ where: { targetId: device.id, action: "device.rename" } });
+    expect(audit.details).toMatchObject({ from: "iPhone", to: "営業部 田中の iPhone", commands: ["Settings"] });
+
+    const refused = await runDeviceAction(device.id, "rename", { deviceName: "別の名前" }, actor, ctx);
+    await connect({ Status: "Idle", UDID: "REN-1" });
+    await connect({
+      Status: "Acknowledged", UDID: "REN-1", CommandUUID: refused.commands[0]!.id,
+      Settings: [{ Status: "Error", ErrorChain: [{ ErrorCode: 12081, ErrorDomain: "MCMDMErrorDomain", LocalizedDescription: "デバイス名を変更できません", USEnglishDescription: "Cannot set the device name" }] }],
+    });
+    const row = await prisma().command.findUniqueOrThrow({ where: { id: refused.commands[0]!.id } });
+    expect(row.status).toBe("ERROR");
+    expect(row.errorChain).toEqual([{ code: 12081, domain: "MCMDMErrorDomain", description: "デバイス名を変更できません", usEnglishDescription: "Cannot set the device name" }]);
+    expect((await prisma().device.findUniqueOrThrow({ where: { id: device.id } })).name).toBe("営業部 田中の iPhone");
+
+    // Apple marks the per-item answer optional: an acknowledgement without it is taken as done.
+    const bare = await runDeviceAction(device.id, "rename", { deviceName: "田中の iPhone" }, actor, ctx);
+    await connect({ Status: "Idle", UDID: "REN-1" });
+    await connect({ Status: "Acknowledged", UDID: "REN-1", CommandUUID: bare.commands[0]!.id });
+    expect((await prisma().command.findUniqueOrThrow({ where: { id: bare.commands[0]!.id } })).status).toBe("ACKNOWLEDGED");
+    expect((await prisma().device.findUniqueOrThrow({ where: { id: device.id } })).name).toBe("田中の iPhone");
   });
 });

@@ -139,8 +139,10 @@ function checkValue(v: unknown, def: YamlKey, opts: CheckOptions, where: string)
   if (!sub?.length) return problems;
   if (def.type === "<dictionary>" && isDict(v)) problems.push(...checkDict(v, sub, { ...opts, extraKeys: [] }, where));
   if (def.type === "<array>" && Array.isArray(v)) {
+    // Several dictionaries under one array are alternatives told apart by their Item (Settings).
+    const variants = sub.length > 1 && sub.every((d) => d.type === "<dictionary>");
     const item = sub[0]!;
-    const { min = 0, max = Infinity } = item.repetition ?? {};
+    const { min = 0, max = Infinity } = variants ? {} : item.repetition ?? {};
     if (v.length < min || v.length > max) problems.push(`${where}: ${v.length} items where Apple wants ${min}..${max}`);
     v.forEach((x, i) => {
       const w = `${where}[${i}]`;
@@ -149,6 +151,13 @@ function checkValue(v: unknown, def: YamlKey, opts: CheckOptions, where: string)
         const allowed = item.subkeys.find((s) => s.key === x);
         if (!allowed) problems.push(`${w}: ${x} is not a value Apple defines`);
         else if (!supportedOn(allowed, opts.os)) problems.push(`${w}: ${x} not available on ${opts.os}`);
+        return;
+      }
+      if (variants) {
+        const tag = isDict(x) ? x.Item : undefined;
+        const variant = sub.find((d) => d.subkeys?.some((k) => k.key === "Item" && k.rangelist?.includes(tag)));
+        if (!variant) problems.push(`${w}: Item ${String(tag)} is not one Apple defines`);
+        else problems.push(...checkValue(x, variant, opts, `${w}(${variant.key})`));
         return;
       }
       problems.push(...checkValue(x, item, opts, w));

@@ -12,7 +12,7 @@ const offered = (d: Partial<AvailabilityInput>) =>
 
 describe("Apple devices", () => {
   it("a supervised iPhone outside lost mode: everything but the lost-mode-only actions", () => {
-    expect(offered({})).toEqual(["refresh", "checkIn", "lock", "clearPasscode", "lostModeOn", "restart", "wipe", "retire"]);
+    expect(offered({})).toEqual(["refresh", "checkIn", "rename", "lock", "clearPasscode", "lostModeOn", "restart", "wipe", "retire"]);
   });
 
   it("in lost mode: turn it off, locate and play a sound instead of turning it on", () => {
@@ -22,13 +22,14 @@ describe("Apple devices", () => {
   });
 
   it("a Mac: no passcode clearing nor lost mode, whatever its state", () => {
-    expect(offered({ platform: "MACOS", supervised: false, unlockTokenSealed: null })).toEqual(["refresh", "checkIn", "lock", "restart", "wipe", "retire"]);
+    expect(offered({ platform: "MACOS", supervised: false, unlockTokenSealed: null })).toEqual(["refresh", "checkIn", "rename", "lock", "restart", "wipe", "retire"]);
     expect(availability({ ...base, platform: "MACOS" }).clearPasscode).toBe("platform");
   });
 
   it("an unsupervised iPhone cannot use supervised-only commands; unknown supervision is offered", () => {
     const a = availability({ ...base, supervised: false });
-    expect([a.lostModeOn, a.restart]).toEqual(["supervisedOnly", "supervisedOnly"]);
+    // Rename: the Settings command is not supervised-only, its DeviceName item is.
+    expect([a.lostModeOn, a.restart, a.rename]).toEqual(["supervisedOnly", "supervisedOnly", "supervisedOnly"]);
     expect(a.lock).toBeNull();
     expect(availability({ ...base, supervised: null }).lostModeOn).toBeNull();
   });
@@ -54,7 +55,8 @@ describe("Android devices", () => {
     const a = availability(fully);
     expect(Object.entries(a).filter(([, w]) => !w).map(([k]) => k)).toEqual(["refresh", "lock", "clearPasscode", "lostModeOn", "restart", "wipe"]);
     expect(a.retire).toBe("fullyManaged");
-    expect([a.checkIn, a.locate, a.playSound]).toEqual(["platform", "platform", "platform"]);
+    // Google's API has no way to rename a device.
+    expect([a.checkIn, a.locate, a.playSound, a.rename]).toEqual(["platform", "platform", "platform", "platform"]);
     expect(availability({ ...fully, lostMode: true }).lostModeOff).toBeNull();
     expect(availability({ ...fully, lostMode: true }).lostModeOn).toBe("inLostMode");
   });

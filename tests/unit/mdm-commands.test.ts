@@ -13,6 +13,7 @@ import {
   deviceInformation,
   deviceLocation,
   deviceLock,
+  deviceName,
   disableLostMode,
   enableLostMode,
   envelope,
@@ -61,6 +62,7 @@ const FULL: Record<RequestType, (p: ApplePlatform) => BuiltCommand> = {
   RestartDevice: (p) => restartDevice(p, p === "MACOS" ? { notifyUser: true } : {}),
   InstallProfile: (p) => installProfile(p, { payload: PROFILE }),
   RemoveProfile: (p) => removeProfile(p, { identifier: "com.example.wifi" }),
+  Settings: (p) => deviceName(p, { name: "営業部 田中の iPhone" }),
 };
 
 const RIGHTS: Record<string, number | null> = {
@@ -72,6 +74,7 @@ const RIGHTS: Record<string, number | null> = {
   AllowQueryNetworkInformation: 32,
   AllowQueryApplications: 256,
   AllowQuerySecurity: 1024,
+  AllowSettings: 2048,
   None: null,
   "Special Case": null,
 };
@@ -133,11 +136,23 @@ describe("command builders against Apple's YAML", () => {
     expect(DEFAULT_QUERIES.MACOS).toEqual(expect.arrayContaining(["PINRequiredForDeviceLock", "PINRequiredForEraseDevice", "EthernetMAC"]));
   });
 
+  it("a device name is trimmed, needed, and at most 63 characters", () => {
+    expect(deviceName("IOS", { name: "  田中の iPhone \n" }).command.Settings).toEqual([{ Item: "DeviceName", DeviceName: "田中の iPhone" }]);
+    expect(refusal(() => deviceName("MACOS", { name: "   " })).code).toBe("mdm.deviceNameRequired");
+    expect(refusal(() => deviceName("IOS", { name: "あ".repeat(64) })).code).toBe("mdm.deviceNameTooLong");
+    expect(deviceName("IOS", { name: "あ".repeat(63) }).command.RequestType).toBe("Settings");
+    expect(refusal(() => deviceName("IOS", { name: "bad\u0001name" })).code).toBe("mdm.invalidText");
+  });
+
   it("the schema checker itself catches mistakes", () => {
     const keys = schemas.get("DeviceLock")!.payloadkeys!;
     expect(checkDict({ Message: 1 }, keys, { os: "iOS" })).toEqual(["Message: <integer> where Apple has <string>"]);
     expect(checkDict({ PIN: "123456" }, keys, { os: "iOS" })).toEqual(["PIN: not available on iOS"]);
     expect(checkDict({ Pin: "123456" }, keys, { os: "macOS" })).toEqual(["Pin: not defined by Apple"]);
+    const settings = schemas.get("Settings")!.payloadkeys!;
+    expect(checkDict({ Settings: [{ Item: "DeviceName" }] }, settings, { os: "iOS", requireKeys: true })).toEqual(["Settings[0](DeviceName).DeviceName: required but missing"]);
+    expect(checkDict({ Settings: [{ Item: "Nope" }] }, settings, { os: "iOS" })).toEqual(["Settings[0]: Item Nope is not one Apple defines"]);
+    expect(checkDict({ Settings: [{ Item: "HostName", HostName: "mac-1" }] }, settings, { os: "iOS" })).toEqual(["Settings[0](HostName): not available on iOS"]);
     const info = schemas.get("DeviceInformation")!.payloadkeys!;
     expect(checkDict({ Queries: ["IMEI", "Nope"] }, info, { os: "macOS" })).toEqual([
       "Queries[0]: IMEI not available on macOS",

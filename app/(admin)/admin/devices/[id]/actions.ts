@@ -55,6 +55,14 @@ export const refreshDevice = action.admin(...device("refresh", only));
 
 export const checkInDevice = action.admin(...device("checkIn", only, undefined, (_i, o, { t }) => pushNote(t, o)));
 
+export const renameDevice = action.admin(...device(
+  "rename",
+  // The length is checked by lib/mdm/commands.ts, which says so in the form's alert.
+  z.object({ deviceId, deviceName: z.string().max(500) }),
+  (i) => ({ deviceName: i.deviceName }),
+  (i, _o, { t }) => t("deviceDetail.done.rename", { name: i.deviceName.normalize("NFC").trim() }),
+));
+
 export const lockDevice = action.admin(...device(
   "lock",
   z.object({ deviceId, message: text(300), phoneNumber: text(40), pin }),

@@ -2,6 +2,7 @@ import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
 import { ACTION_TABLE, DEVICE_ACTIONS, PLATFORM_LABEL, STATE_REASONS, type DeviceAction, type Unavailable } from "@/lib/devices/action-table";
 import type { Platform } from "@/lib/db/generated/client";
+import { DEVICE_NAME_MAX } from "@/lib/mdm/commands";
 import type { ActionState } from "@/lib/auth/guard";
 import type { T } from "@/lib/i18n";
 import * as act from "./actions";
@@ -11,6 +12,7 @@ type Action = (prev: ActionState, form: FormData) => Promise<ActionState>;
 const ACTIONS: Record<DeviceAction, Action> = {
   refresh: act.refreshDevice,
   checkIn: act.checkInDevice,
+  rename: act.renameDevice,
   lock: act.lockDevice,
   clearPasscode: act.clearPasscodeDevice,
   lostModeOn: act.lostModeOnDevice,
@@ -27,9 +29,11 @@ const ACTIONS: Record<DeviceAction, Action> = {
  * confirmation the table gives its risk: one click, an opened panel, a tick box, or the device's
  * name typed again.
  */
-export function DeviceActions({ t, deviceId, platform, available, confirmWith }: {
+export function DeviceActions({ t, deviceId, deviceName, platform, available, confirmWith }: {
   t: T;
   deviceId: string;
+  /** The name shown now: the rename field starts with it. */
+  deviceName: string | null;
   platform: Platform;
   available: Record<DeviceAction, Unavailable | null>;
   /** What the admin may type to confirm a wipe: the name and serial number shown. */
@@ -98,6 +102,9 @@ export function DeviceActions({ t, deviceId, platform, available, confirmWith }:
         </div>
       )}
       <div className="flex flex-col gap-2">
+        {panel("rename", "secondary", (
+          <Field label={k("rename", "name")} name="deviceName" defaultValue={deviceName ?? ""} maxLength={DEVICE_NAME_MAX} autoComplete="off" spellCheck={false} required />
+        ))}
         {panel("lock", "secondary", (
           <>
             <Field label={k("lock", "message")} name="message" maxLength={300} autoComplete="off" />

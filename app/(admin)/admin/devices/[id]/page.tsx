@@ -189,7 +189,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
 
         <Card title={t("deviceDetail.actionsTitle")}>
           {managed ? (
-            <DeviceActions t={t} deviceId={d.id} platform={d.platform} available={availability(d)} confirmWith={wipeConfirmationChoices(d)} />
+            <DeviceActions t={t} deviceId={d.id} deviceName={d.name} platform={d.platform} available={availability(d)} confirmWith={wipeConfirmationChoices(d)} />
           ) : (
             <p className="text-sm text-slate-600">{t("deviceDetail.noActions")}</p>
           )}
