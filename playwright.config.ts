@@ -29,10 +29,11 @@ export default defineConfig({
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     },
   },
-  // First-run setup needs a database nobody has set up: it runs before every other spec.
+  // First-run setup needs a database nobody has set up: it runs before every other spec, then the
+  // install walk (install-walk.spec.ts) while there is still no device, push certificate or mail.
   projects: [
-    { name: "first-run", testMatch: /foundation\.spec\.ts/, use: { ...devices["Desktop Chrome"], channel: undefined } },
-    { name: "features", testIgnore: /foundation\.spec\.ts/, dependencies: ["first-run"], use: { ...devices["Desktop Chrome"], channel: undefined } },
+    { name: "first-run", testMatch: /(foundation|install-walk)\.spec\.ts/, use: { ...devices["Desktop Chrome"], channel: undefined } },
+    { name: "features", testIgnore: /(foundation|install-walk)\.spec\.ts/, dependencies: ["first-run"], use: { ...devices["Desktop Chrome"], channel: undefined } },
   ],
   webServer: {
     command: "npx tsx scripts/start.ts",

@@ -24,7 +24,7 @@ export function SetupChecklist({ t, items }: { t: T; items: ChecklistItem[] }) {
               <span className="sr-only"> ({t(`checklist.states.${i.state}`)})</span>
               {!i.required && <span className="ml-2 text-xs font-normal text-slate-500">{t("checklist.optional")}</span>}
             </p>
-            <p className="break-words text-sm text-slate-700" data-testid="setup-detail">{t(`checklist.items.${i.key}.states.${i.detail}`, i.params)}</p>
+            <p className="break-words text-sm text-slate-700" data-testid="setup-detail">{t(`checklist.items.${i.key}.states.${i.detail}`, i.params?.transport ? { ...i.params, transport: t(`settings.transports.${i.params.transport}`) } : i.params)}</p>
             <p className="text-sm text-slate-600">{t(`checklist.items.${i.key}.why`)}</p>
             {i.key === "publicUrl" && i.state !== "todo" && <PublicUrlCheck action={checkPublicUrlAction} />}
             {i.state !== "done" && (

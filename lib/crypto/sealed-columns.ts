@@ -36,4 +36,5 @@ export const SEALED_COLUMNS: SealedColumn[] = [
 /** Sealed fields inside a JSON setting (settings.value). */
 export const SEALED_SETTINGS: { key: string; field: string; context: string }[] = [
   { key: "directory", field: "bindPasswordSealed", context: "directory.bindPassword" },
+  { key: "smtp", field: "passwordSealed", context: "smtp.password" },
 ];

@@ -28,6 +28,7 @@ import { requestEmailChange } from "@/lib/account";
 import { requestPasswordReset } from "@/lib/account/password-reset";
 import { uploadCertificate } from "@/lib/user-certificates/service";
 import { saveDirectoryConfig } from "@/lib/directory/config";
+import { saveSmtpConfig } from "@/lib/mail/smtp";
 import * as push from "@/lib/push-certificates/service";
 
 // A full scenario through the real lib functions, then pg_dump of the whole database: no secret
@@ -125,6 +126,8 @@ beforeAll(async () => {
     baseDn: "dc=example,dc=jp", filter: "(objectClass=inetOrgPerson)", nameAttribute: "cn", emailAttribute: "mail", usernameAttribute: "uid",
     groupAttribute: "", syncEnabled: false, syncIntervalMinutes: 60,
   }, actor, ctx);
+  secrets.smtpPassword = "relay-Passw0rd-for-mamori";
+  await saveSmtpConfig({ host: "smtp.example.jp", port: 587, security: "starttls", username: "mamori", password: secrets.smtpPassword, clearPassword: false, caPem: "" }, actor, ctx);
 }, 120_000);
 
 describe("secrets at rest", () => {

@@ -54,7 +54,10 @@ describe("the checklist", () => {
     try {
       s = stateOf(await setupChecklist(now));
       expect(s).toMatchObject({ pushCertificate: "done:ok", firstDevice: "done:ok", mail: "warning:untested" });
-      await prisma().auditEvent.create({ data: { actorLabel: "admin", action: "mail.test", result: "SUCCESS" } });
+      // A test through another transport does not vouch for this one.
+      await prisma().auditEvent.create({ data: { actorLabel: "admin", action: "mail.test", result: "SUCCESS", details: { via: "smtp:relay.example.jp:587" } } });
+      expect(stateOf(await setupChecklist(now)).mail).toBe("warning:untested");
+      await prisma().auditEvent.create({ data: { actorLabel: "admin", action: "mail.test", result: "SUCCESS", details: { via: "resend" } } });
       const items = await setupChecklist(now);
       expect(stateOf(items).mail).toBe("done:tested");
       expect(checklistComplete(items)).toBe(true);

@@ -4,6 +4,9 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { action } from "@/lib/auth/guard";
 import { saveSetting } from "@/lib/settings";
+import { saveSmtpConfig } from "@/lib/mail/smtp";
+import { sendTestMail } from "@/lib/mail/status";
+import { getLocale } from "@/lib/i18n/server";
 
 const lines = (s: string) => s.split(/[\n,;]+/).map((x) => x.trim()).filter(Boolean);
 
@@ -80,5 +83,33 @@ export const saveGeneral = action.admin(
     await saveSetting("general", { publicUrl: input.publicUrl.trim() || null }, { id: user.id, label: user.email }, { ip, userAgent });
     revalidatePath("/admin/settings");
     return { ok: true, message: t("settings.saved") };
+  },
+);
+
+export const saveSmtp = action.admin(
+  {
+    name: "mail.smtp",
+    schema: z.object({
+      host: z.string().max(300), port: z.string().max(20), security: z.string().max(20), username: z.string().max(400),
+      password: z.string().max(1000), clearPassword: z.literal("on").optional(), caPem: z.string().max(100_000),
+    }),
+  },
+  async (input, { user, t, ip, userAgent }) => {
+    await saveSmtpConfig(
+      { ...input, port: whole(input.port || "587"), security: input.security as "starttls", clearPassword: input.clearPassword === "on" },
+      { id: user.id, label: user.email },
+      { ip, userAgent },
+    );
+    revalidatePath("/admin/settings");
+    return { ok: true, message: t("settings.smtp.saved") };
+  },
+);
+
+export const sendTestMailAction = action.admin(
+  { name: "mail.test", schema: z.object({}) },
+  async (_input, { user, t, ip, userAgent }) => {
+    const { transport } = await sendTestMail(user.email, await getLocale(), { id: user.id, label: user.email }, { ip, userAgent });
+    revalidatePath("/admin", "layout");
+    return { ok: true, message: t(transport === "outbox" ? "settings.testMail.kept" : "settings.testMail.sent", { to: user.email, transport: t(`settings.transports.${transport}`) }) };
   },
 );

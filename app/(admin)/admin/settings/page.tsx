@@ -5,10 +5,12 @@ import { getSetting, MAX_COLLECTION_HOURS, MIN_COLLECTION_HOURS, resolvePublicUr
 import { licenseUsage } from "@/lib/licenses";
 import { listMail } from "@/lib/mail";
 import { ActionForm } from "@/components/action-form";
-import { Field } from "@/components/field";
+import { Field, SelectField } from "@/components/field";
+import { getSmtpConfig, SECURITY } from "@/lib/mail/smtp";
+import { currentTransport } from "@/lib/mail/status";
 import { Card, PageHeader } from "@/components/page-header";
 import { Pager } from "@/components/pager";
-import { saveCollection, saveDevices, saveGeneral, saveLicenses, saveMail, saveNotifications, saveRetention } from "./actions";
+import { saveCollection, saveDevices, saveGeneral, saveLicenses, saveMail, saveNotifications, saveRetention, saveSmtp, sendTestMailAction } from "./actions";
 
 const PAGE_SIZE = 20;
 const STATUS_STYLE = { OUTBOX: "text-amber-800", SENT: "text-brand-700", FAILED: "text-red-700" } as const;
@@ -17,7 +19,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
   await view.admin("/admin/settings");
   const [t, fmt] = [await getT(), await getFormatter()];
   const page = Math.max(1, Number((await searchParams).page) || 1);
-  const [notifications, mail, log, general, devices, collection, licenses, usage, retention] = await Promise.all([
+  const [notifications, mail, log, general, devices, collection, licenses, usage, retention, smtp, transport] = await Promise.all([
     getSetting("notifications"),
     getSetting("mail"),
     listMail({ take: PAGE_SIZE, skip: (page - 1) * PAGE_SIZE }),
@@ -27,7 +29,10 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
     getSetting("licenses"),
     licenseUsage(),
     getSetting("retention"),
+    getSmtpConfig(),
+    currentTransport(),
   ]);
+  const transportLabel = t(`settings.transports.${transport.transport}`) + (transport.host ? ` (${transport.host}:${transport.port})` : "");
   const envUrl = process.env.MAMORI_PUBLIC_URL?.trim();
   const inUse = await resolvePublicUrl((await headers()).get("host"));
   return (
@@ -88,12 +93,49 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
           </ActionForm>
         </Card>
         <Card title={t("settings.mailTitle")}>
-          <ActionForm action={saveMail} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="mail-form">
-            <Field label={t("settings.sender")} name="from" defaultValue={mail.from} hint={t("settings.senderHint")} />
-          </ActionForm>
+          <p className="mb-3 text-sm text-slate-700" data-testid="mail-transport" data-transport={transport.transport}>
+            {transport.broken ? t("settings.smtp.envBroken") : t("settings.transportInUse", { transport: transportLabel })}
+          </p>
+          <div className="grid gap-6 lg:grid-cols-2">
+            <div className="flex flex-col gap-6">
+              <ActionForm action={saveMail} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="mail-form">
+                <Field label={t("settings.sender")} name="from" defaultValue={mail.from} hint={t("settings.senderHint")} />
+              </ActionForm>
+              <div className="flex flex-col gap-2">
+                <h3 className="font-medium">{t("settings.testMail.title")}</h3>
+                <p className="text-sm text-slate-600">{t("settings.testMail.intro")}</p>
+                <ActionForm action={sendTestMailAction} submitLabel={t("settings.testMail.button")} pendingLabel={t("settings.testMail.pending")} variant="secondary" testId="test-mail-form" />
+              </div>
+            </div>
+            <div className="flex flex-col gap-2">
+              <h3 className="font-medium">{t("settings.smtp.title")}</h3>
+              <p className="text-sm text-slate-600">{t("settings.smtp.intro")}</p>
+              {transport.source === "env" && <p className="rounded-lg bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-amber-200" data-testid="smtp-env">{t("settings.smtp.envNotice")}</p>}
+              <ActionForm action={saveSmtp} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="smtp-form">
+                <Field label={t("settings.smtp.host")} name="host" defaultValue={smtp.host ?? ""} placeholder="smtp.example.jp" autoComplete="off" spellCheck={false} hint={t("settings.smtp.hostHint")} />
+                <div className="grid gap-3 sm:grid-cols-2">
+                  <Field label={t("settings.smtp.port")} name="port" inputMode="numeric" defaultValue={smtp.port} hint={t("settings.smtp.portHint")} />
+                  <SelectField label={t("settings.smtp.security")} name="security" defaultValue={smtp.security} options={SECURITY.map((v) => [v, t(`settings.smtp.securities.${v}`)] as const)} />
+                </div>
+                <Field label={t("settings.smtp.username")} name="username" defaultValue={smtp.username ?? ""} autoComplete="off" spellCheck={false} />
+                <Field label={t("settings.smtp.password")} name="password" type="password" autoComplete="new-password" hint={t(smtp.passwordSealed ? "settings.smtp.passwordSaved" : "settings.smtp.passwordHint")} />
+                {smtp.passwordSealed && (
+                  <label className="flex items-start gap-2 text-sm">
+                    <input type="checkbox" name="clearPassword" className="mt-1 size-4 accent-brand-700" />
+                    <span>{t("settings.smtp.clearPassword")}</span>
+                  </label>
+                )}
+                <label className="flex flex-col gap-1 text-sm font-medium">
+                  {t("settings.smtp.ca")}
+                  <textarea name="caPem" rows={3} defaultValue={smtp.caPem ?? ""} spellCheck={false} aria-describedby="smtp-ca-hint" className="rounded-lg border border-slate-300 p-2 font-mono text-xs font-normal" />
+                  <span id="smtp-ca-hint" className="text-xs font-normal text-slate-600">{t("settings.smtp.caHint")}</span>
+                </label>
+              </ActionForm>
+            </div>
+          </div>
         </Card>
         <Card title={t("settings.mailLog")}>
-          {!process.env.RESEND_API_KEY && <p className="mb-3 rounded-lg bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-amber-200">{t("settings.outboxNotice")}</p>}
+          {transport.transport === "outbox" && <p className="mb-3 rounded-lg bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-amber-200">{t("settings.outboxNotice")}</p>}
           {log.messages.length === 0 ? (
             <p className="text-sm text-slate-600">{t("settings.noMail")}</p>
           ) : (

@@ -9,7 +9,7 @@ export default async function SetupStatusPage() {
   const [t, items] = [await getT(), await setupChecklist()];
   return (
     <>
-      <PageHeader title={t("checklist.title")} intro={t(checklistComplete(items) ? "setup.introDone" : "setup.intro")} />
+      <PageHeader title={t("checklist.title")} intro={t(checklistComplete(items) ? "checklist.introDone" : "checklist.intro")} />
       <Card>
         <SetupChecklist t={t} items={items} />
       </Card>
