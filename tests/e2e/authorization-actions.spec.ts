@@ -34,6 +34,7 @@ const ACTS_ON_EMPTY_FORM: Record<string, string> = {
   "app/(admin)/admin/certificates/push/actions.ts#createRequest": "creates a push certificate request",
   "app/(admin)/admin/android/actions.ts#syncAndroid": "queues an Android sync job",
   "app/(admin)/admin/directory/actions.ts#importDirectory": "queues a directory import job",
+  "app/(admin)/admin/settings/actions.ts#sendTestMailAction": "mails the signed-in admin a test mail",
   "app/(admin)/admin/setup-status/actions.ts#checkPublicUrlAction": "reads only (the live check of the public address): nothing to validate",
 };
 // Forms whose every field is optional or defaulted: one invalid value keeps them from saving.
