@@ -86,6 +86,7 @@ test.describe.serial("admin console", () => {
     }
     const failed = page.getByTestId("failed-command-row").filter({ hasText: "InstallProfile" });
     await expect(failed).toContainText("The profile is not valid. (MCInstallationErrorDomain 4001)");
+    await expect(failed).toContainText("Install profile");
     const [dev] = await sql<{ id: string }>(`SELECT id FROM devices WHERE udid = $1`, [`${PREFIX}0`]);
     await expect(failed.getByRole("link", { name: "Console IOS 0" })).toHaveAttribute("href", `/admin/devices/${dev!.id}`);
     await expect(page.getByTestId("license-count")).toHaveText(`${await managedCount()} / unlimited`);

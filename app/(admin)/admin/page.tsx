@@ -145,7 +145,10 @@ export default async function Dashboard() {
                       <td className={`${TD} min-w-32 break-words`}>
                         <Link href={`/admin/devices/${c.device.id}`} className="text-brand-700 underline">{c.device.name ?? c.device.serialNumber ?? c.device.udid ?? t("devices.unnamed")}</Link>
                       </td>
-                      <td className={`${TD} font-mono text-xs`}>{c.requestType}</td>
+                      <td className={TD}>
+                        {t(`deviceDetail.requestTypes.${c.requestType}`)}
+                        <span className="block font-mono text-xs text-slate-500">{c.requestType}</span>
+                      </td>
                       <td className={`${TD} min-w-48 break-words`}>{errorChainText(c.errorChain) ?? "—"}</td>
                     </tr>
                   ))}

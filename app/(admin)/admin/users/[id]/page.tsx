@@ -70,7 +70,7 @@ export default async function UserPage({ params }: { params: Promise<{ id: strin
         <Card title={t("usersAdmin.devicesTitle")}>
           {user.devices.length ? (
             <ul className="flex flex-col gap-1 text-sm">
-              {user.devices.map((d) => <li key={d.id}><Link href={`/admin/devices/${d.id}`} className="text-brand-700 underline">{d.name ?? d.serialNumber ?? d.id}</Link> · {d.platform} · {d.status}</li>)}
+              {user.devices.map((d) => <li key={d.id}><Link href={`/admin/devices/${d.id}`} className="text-brand-700 underline">{d.name ?? d.serialNumber ?? d.id}</Link> · {t(`devices.platforms.${d.platform}`)} · {t(`devices.statuses.${d.status}`)}</li>)}
             </ul>
           ) : <p className="text-sm text-slate-600">{t("usersAdmin.noDevices")}</p>}
         </Card>
