@@ -1,7 +1,8 @@
 "use client";
 
 import Link from "next/link";
-import { useEffect, useId, useState } from "react";
+import { useId, useState } from "react";
+import { usePoll } from "./use-poll";
 import { BarFill } from "./bar-fill";
 import { useT } from "./i18n-provider";
 import type { JobView } from "@/lib/jobs/view";
@@ -56,30 +57,18 @@ export function JobProgress({ jobId, initial, link = true }: { jobId: string; in
   const [job, setJob] = useState<JobView | null>(initial ?? null);
   const [lost, setLost] = useState(false);
   const finished = job?.finished ?? false;
-  useEffect(() => {
-    if (finished) return;
-    let stop = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const poll = async () => {
-      try {
-        const res = await fetch(`/api/admin/jobs/${jobId}`, { cache: "no-store" });
-        if (!res.ok) throw new Error(String(res.status));
-        const next = (await res.json()) as JobView;
-        if (stop) return;
-        setJob(next);
-        setLost(false);
-        if (next.finished) return;
-      } catch {
-        if (!stop) setLost(true);
-      }
-      if (!stop) timer = setTimeout(poll, POLL_MS);
-    };
-    void poll();
-    return () => {
-      stop = true;
-      clearTimeout(timer);
-    };
-  }, [jobId, finished]);
+  usePoll(async () => {
+    try {
+      const res = await fetch(`/api/admin/jobs/${jobId}`, { cache: "no-store" });
+      if (!res.ok) throw new Error(String(res.status));
+      const next = (await res.json()) as JobView;
+      setJob(next);
+      setLost(false);
+      return !next.finished;
+    } catch {
+      setLost(true);
+    }
+  }, POLL_MS, !finished, true);
   return (
     <div className="w-full basis-full rounded-lg bg-white p-3 ring-1 ring-slate-200">
       {job ? <JobBar job={job} link={link} live={!initial?.finished} /> : <p className="text-sm text-slate-600">{t("jobs.loading")}</p>}

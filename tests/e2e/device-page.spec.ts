@@ -281,10 +281,15 @@ test.describe.serial("admin device page", () => {
     await expect(rename.getByTestId("form-message")).toHaveText("Rename to “経理部 花子の MacBook Pro” sent. The new name appears here once the device confirms it.");
     // Until the Mac answers, the page keeps the name it knows.
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Hanako's MacBook Pro");
+    await expect(page.getByTestId("live-refresh")).toHaveAttribute("data-pending", "true");
+    await expect(row(page, "Settings")).toHaveAttribute("data-status", "QUEUED");
     expect(await mac.connect()).toBe(1);
     expect(mac.name).toBe("経理部 花子の MacBook Pro");
-    await page.reload();
+    // No reload: the page follows the command to its answer by itself, and the field the admin
+    // opened stays open.
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("経理部 花子の MacBook Pro");
+    await expect(page.getByTestId("live-refresh")).toHaveAttribute("data-pending", "false");
+    await expect(page.getByTestId("panel-rename")).toHaveAttribute("open", "");
     await expect(row(page, "Settings")).toHaveAttribute("data-status", "ACKNOWLEDGED");
     await expect(row(page, "Settings")).toContainText("Rename");
     await expect(page.getByTestId("device-audit")).toContainText("Device renamed");

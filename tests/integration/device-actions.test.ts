@@ -3,6 +3,7 @@ import { useOwnDatabase } from "../support/own-database";
 import { prisma } from "@/lib/db/client";
 import { runDeviceAction } from "@/lib/devices/actions";
 import { seal } from "@/lib/crypto";
+import { deviceLive } from "@/lib/devices/live";
 
 useOwnDatabase();
 const actor = { id: null, label: "admin@example.jp" };
@@ -46,5 +47,21 @@ describe("device actions", () => {
     const wipe = await run(mac, "wipe", { pin: "123456" });
     const row = await prisma().command.findUniqueOrThrow({ where: { id: wipe.commands[0]!.id } });
     expect(row.payload).toMatchObject({ PIN: "[sealed]" });
+  });
+
+  it("the page's live version changes with each command's progress, and counts what is pending", async () => {
+    const before = (await deviceLive(mac))!;
+    const out = await run(mac, "refresh");
+    const queued = (await deviceLive(mac))!;
+    expect(queued.version).not.toBe(before.version);
+    expect(queued.pending).toBe(before.pending + out.commands.length);
+    expect((await deviceLive(mac))!.version).toBe(queued.version);
+    await prisma().command.update({ where: { id: out.commands[0]!.id }, data: { status: "SENT", sentAt: new Date(), attempts: 1 } });
+    const sent = (await deviceLive(mac))!;
+    expect(sent.version).not.toBe(queued.version);
+    expect(sent.pending).toBe(queued.pending);
+    await prisma().command.updateMany({ where: { id: { in: out.commands.map((c) => c.id) } }, data: { status: "ACKNOWLEDGED", respondedAt: new Date() } });
+    expect((await deviceLive(mac))!.pending).toBe(before.pending);
+    expect(await deviceLive("00000000-0000-4000-8000-000000000000")).toBeNull();
   });
 });

@@ -10,6 +10,8 @@ import { Card, PageHeader } from "@/components/page-header";
 import type { T } from "@/lib/i18n";
 import { cancelDeviceCommand } from "./actions";
 import { DeviceActions } from "./device-actions";
+import { LiveRefresh } from "@/components/live-refresh";
+import { deviceLive } from "@/lib/devices/live";
 
 const STATUS_STYLE: Record<string, string> = { ACTIVE: "text-brand-700", ENROLLING: "text-slate-700", INACTIVE: "text-amber-800", WIPED: "text-red-700", RETIRED: "text-slate-500" };
 const COMMAND_STYLE: Record<string, string> = { ACKNOWLEDGED: "text-brand-700", ERROR: "text-red-700", NOT_NOW: "text-amber-800", EXPIRED: "text-slate-500", CANCELLED: "text-slate-500", QUEUED: "text-slate-800", SENT: "text-slate-800" };
@@ -67,8 +69,10 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
   const { id } = await params;
   await view.admin(`/admin/devices/${encodeURIComponent(id)}`);
   if (!z.uuid().safeParse(id).success) notFound();
+  // The version first: a change made while the page renders then shows as a new version.
+  const live = await deviceLive(id);
   const data = await deviceDetail(id);
-  if (!data) notFound();
+  if (!data || !live) notFound();
   const { device: d, commands, events, activeTopic, inventory, lastInventoryAt } = data;
   const [t, fmt, locale] = [await getT(), await getFormatter(), await getLocale()];
   const num = new Intl.NumberFormat(locale === "ja" ? "ja-JP" : "en-US", { maximumFractionDigits: 1 });
@@ -97,6 +101,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
 
   return (
     <>
+      <LiveRefresh src={`/api/admin/devices/${d.id}/live`} version={live.version} pending={live.pending > 0} />
       <p className="mb-2 text-sm"><Link href="/admin/devices" className="text-brand-700 underline">{t("deviceDetail.back")}</Link></p>
       <PageHeader title={name} intro={[model, t(`devices.platforms.${d.platform}`), d.serialNumber].filter(Boolean).join(" · ")} />
       <div className="flex flex-col gap-4">

@@ -1,6 +1,7 @@
 "use client";
 
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
+import { usePoll } from "@/components/use-poll";
 import { Field } from "@/components/field";
 import { ActionForm } from "@/components/action-form";
 import { useLocale, useT } from "@/components/i18n-provider";
@@ -79,26 +80,13 @@ export function DevicePanel({ deviceId, platform, offers, confirmWith, initial }
 
   const waitingCheckIn = checkInSince !== null && !(status.lastCheckInAt && status.lastCheckInAt > checkInSince);
   const active = polling || waitingCheckIn;
-  useEffect(() => {
-    if (!active) return;
-    let stopped = false;
-    const tick = async () => {
-      try {
-        const res = await fetch(`/api/my/devices/${deviceId}/commands`, { cache: "no-store" });
-        if (!res.ok || stopped) return;
-        const next = (await res.json()) as PortalDeviceStatus;
-        setStatus(next);
-        setPolling(next.commands.some((c) => !FINAL.has(c.state)));
-      } catch {
-        // Offline for a moment: the next tick tries again.
-      }
-    };
-    const timer = setInterval(tick, POLL_MS);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, [active, deviceId]);
+  usePoll(async () => {
+    const res = await fetch(`/api/my/devices/${deviceId}/commands`, { cache: "no-store" });
+    if (!res.ok) return;
+    const next = (await res.json()) as PortalDeviceStatus;
+    setStatus(next);
+    setPolling(next.commands.some((c) => !FINAL.has(c.state)));
+  }, POLL_MS, active);
 
   const onQueued = useCallback((s: PortalActionState) => {
     if (s.commands?.length) setPolling(true);
