@@ -181,11 +181,11 @@ test.describe.serial("self-service portal", () => {
     await signIn(page, HANAKO.email, HANAKO.password, /\/my$/);
     await page.goto(`/my/devices/${iphoneId}`);
     const unlock = await open(page, "unlock");
-    await unlock.getByRole("button", { name: "Remove passcode" }).click();
+    await unlock.getByRole("button", { name: "Clear passcode" }).click();
     await expect(unlock.getByTestId("form-error")).toHaveText("Tick the box to confirm.");
     await unlock.getByLabel("I have the device in my hand.").check();
-    await unlock.getByRole("button", { name: "Remove passcode" }).click();
-    await expect(unlock.getByTestId("form-message")).toContainText("Unlock sent");
+    await unlock.getByRole("button", { name: "Clear passcode" }).click();
+    await expect(unlock.getByTestId("form-message")).toContainText("Clear passcode sent");
     await expect(status(page, "ClearPasscode")).toHaveAttribute("data-state", "queued");
     expect(await iphone.connect()).toBe(1);
     expect(iphone.locked).toBe(false);
@@ -247,7 +247,7 @@ test.describe.serial("self-service portal", () => {
   test("Mac: lock asks for a PIN and shows it once; a device error is shown as the device's answer", async ({ page }) => {
     await signIn(page, HANAKO.email, HANAKO.password, /\/my$/);
     await page.goto(`/my/devices/${macId}`);
-    await expect(page.getByTestId("unavailable")).toContainText("Unlock: This action does not exist on Mac.");
+    await expect(page.getByTestId("unavailable")).toContainText("Clear passcode: This action does not exist on Mac.");
     await expect(page.getByTestId("unavailable")).toContainText("Locate: This action does not exist on Mac.");
     await expect(page.getByTestId("panel-unlock")).toHaveCount(0);
     await expect(page.getByTestId("panel-locate")).toHaveCount(0);
