@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { licenseUsage, type LicenseUsage } from "@/lib/licenses";
+import { licenseUsage, licensesFull, type LicenseUsage } from "@/lib/licenses";
 import type { T } from "@/lib/i18n";
 import { BarFill } from "./bar-fill";
 import { Card } from "./page-header";
@@ -33,12 +33,13 @@ export function LicenseCard({ usage, t }: { usage: LicenseUsage; t: T }) {
 
 /** A line on every admin page once every device license is in use. */
 export async function LicenseBanner({ t }: { t: T }) {
-  const { used, total, level } = await licenseUsage();
-  if (level !== "full") return null;
+  const full = await licensesFull();
+  if (!full) return null;
+  const { used, total } = full;
   return (
     <div role="alert" data-testid="license-banner" className="border-b border-red-200 bg-red-50 px-4 py-2 text-sm text-red-900">
       <p className="mx-auto max-w-7xl">
-        {t(used > total! ? "licenses.bannerOver" : "licenses.bannerFull", { used, total: total! })}{" "}
+        {t(used > total ? "licenses.bannerOver" : "licenses.bannerFull", { used, total })}{" "}
         <Link href="/admin/settings" className="font-semibold underline">{t("banner.open")}</Link>
       </p>
     </div>

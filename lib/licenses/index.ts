@@ -33,6 +33,21 @@ export async function licenseUsage(): Promise<LicenseUsage> {
   return { used, total, level: licenseLevel(used, total) };
 }
 
+/**
+ * Every license in use (what the banner on every admin page needs): nothing is counted without a
+ * limit, and at most `total + 1` rows with one (enough to tell full from over), never the fleet.
+ */
+export async function licensesFull(): Promise<{ used: number; total: number } | null> {
+  const { devices: total } = await getSetting("licenses");
+  if (total === null) return null;
+  const [row] = await prisma().$queryRaw<{ used: number }[]>`
+    SELECT count(*)::int AS used FROM (SELECT 1 FROM devices WHERE status NOT IN ('RETIRED', 'WIPED') LIMIT ${total + 1}) s`;
+  const used = row?.used ?? 0;
+  if (used < total) return null;
+  // Over the limit (the number was lowered): rare, and then the banner says how far over.
+  return { used: used > total ? (await licenseUsage()).used : used, total };
+}
+
 /** Refuses enrolling `count` more devices when the contracted licenses do not cover them. */
 export async function assertLicensesFor(count = 1): Promise<void> {
   const { used, total } = await licenseUsage();

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { useOwnDatabase } from "../support/own-database";
 import { prisma } from "@/lib/db/client";
 import { saveSetting } from "@/lib/settings";
-import { assertLicensesFor, licenseLevel, licenseUsage } from "@/lib/licenses";
+import { assertLicensesFor, licenseLevel, licensesFull, licenseUsage } from "@/lib/licenses";
 import { createEnrollment } from "@/lib/enrollment/service";
 
 useOwnDatabase();
@@ -43,6 +43,18 @@ describe("license usage", () => {
     expect((await licenseUsage()).level).toBe("full");
     await limit(200);
     expect((await licenseUsage()).level).toBe("ok");
+  });
+});
+
+describe("the banner on every admin page", () => {
+  it("counts nothing without a limit, tells full and over with the real numbers", async () => {
+    expect(await licensesFull()).toBeNull();
+    await limit(10);
+    expect(await licensesFull()).toBeNull();
+    await limit(9);
+    expect(await licensesFull()).toEqual({ used: 9, total: 9 });
+    await limit(4);
+    expect(await licensesFull()).toEqual({ used: 9, total: 4 });
   });
 });
 
