@@ -5,6 +5,7 @@ import type { ActionState } from "@/lib/auth/guard";
 import { FormAlert } from "./field";
 import { SubmitButton } from "./submit-button";
 import { JobProgress } from "./job-progress";
+import { FieldErrors } from "./field-errors";
 
 /**
  * A form bound to a server action made with the guard's action.*: shows the pending label while it
@@ -13,6 +14,8 @@ import { JobProgress } from "./job-progress";
  * after an action-prop submission); it is cleared only on success. When the action started a
  * job (`jobId`), its progress follows the message.
  */
+const NONE: Record<string, string> = {};
+
 export function ActionForm({ action, submitLabel, pendingLabel, variant, children, className = "flex flex-col gap-3", testId, onSuccess, buttonClassName }: {
   action: (prev: ActionState, form: FormData) => Promise<ActionState>;
   submitLabel: string;
@@ -50,7 +53,8 @@ export function ActionForm({ action, submitLabel, pendingLabel, variant, childre
       <FormAlert error={state?.error} message={state?.ok ? state.message : undefined} />
       {/* A started job shows its progress right here; keyed so a new run starts a new follower. */}
       {state?.jobId && <JobProgress key={state.jobId} jobId={state.jobId} />}
-      {children}
+      {/* Every field's error at once, beside its field (components/field.tsx reads them). */}
+      <FieldErrors.Provider value={(!state?.ok && state?.fieldErrors) || NONE}>{children}</FieldErrors.Provider>
       <div><SubmitButton label={submitLabel} pendingLabel={pendingLabel} variant={variant} pending={pending} className={buttonClassName} /></div>
     </form>
   );

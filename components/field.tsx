@@ -1,4 +1,7 @@
+"use client";
+
 import { useId } from "react";
+import { useFieldError } from "./field-errors";
 
 /** Label, input, hint and error wired together for screen readers. */
 export function Field({ label, name, error, hint, ...input }: {
@@ -8,6 +11,8 @@ export function Field({ label, name, error, hint, ...input }: {
   hint?: string;
 } & React.InputHTMLAttributes<HTMLInputElement>) {
   const id = useId();
+  const fromForm = useFieldError(name);
+  error ??= fromForm;
   const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
   return (
     <div className="flex flex-col gap-1">
@@ -40,13 +45,16 @@ export function SelectField({ label, name, options, hint, ...select }: {
   hint?: string;
 } & React.SelectHTMLAttributes<HTMLSelectElement>) {
   const id = useId();
+  const error = useFieldError(name);
+  const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
   return (
     <div className="flex flex-col gap-1">
       <label htmlFor={id} className="text-sm font-medium text-slate-800">{label}</label>
-      <select id={id} name={name} aria-describedby={hint ? `${id}-hint` : undefined} className="min-h-11 rounded-lg border border-slate-300 bg-white px-3 py-2 text-base" {...select}>
+      <select id={id} name={name} aria-invalid={error ? true : undefined} aria-describedby={describedBy} className={`min-h-11 rounded-lg border bg-white px-3 py-2 text-base ${error ? "border-red-600" : "border-slate-300"}`} {...select}>
         {options.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
       </select>
       {hint && <p id={`${id}-hint`} className="text-xs text-slate-600">{hint}</p>}
+      {error && <p id={`${id}-error`} className="text-sm text-red-700">{error}</p>}
     </div>
   );
 }

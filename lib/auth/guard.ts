@@ -3,7 +3,7 @@ import { forbidden, redirect } from "next/navigation";
 import { z } from "zod";
 import { audit, ANONYMOUS } from "@/lib/audit";
 import { currentUser } from "@/lib/auth/session";
-import { isUserError } from "@/lib/errors";
+import { isUserError, type FieldsError } from "@/lib/errors";
 import { withoutNul } from "@/lib/db/text";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { requestContext } from "@/lib/request";
@@ -112,7 +112,17 @@ function serverAction<R extends Rule>(rule: R) {
         const result = (await run(parsed.data, { user: user as UserFor<R>, t, ...(await requestContext()) })) ?? { ok: true };
         return result.ok ? result : { values: echo(form), ...result };
       } catch (e) {
-        if (isUserError(e)) return { ok: false, error: await sentence(t, e), values: echo(form) };
+        if (isUserError(e)) {
+          if ("fields" in e && e.fields && typeof e.fields === "object") {
+            const fieldErrors: Record<string, string> = {};
+            for (const [field, f] of Object.entries(e.fields as FieldsError["fields"])) fieldErrors[field] = await sentence(t, { code: f.code, params: f.params ?? {} });
+            return { ok: false, fieldErrors, error: t("errors.checkFields"), values: echo(form) };
+          }
+          // A refusal that names its field is also shown beside that field.
+          const error = await sentence(t, e);
+          const field = typeof e.params.field === "string" && e.params.field ? e.params.field : null;
+          return { ok: false, error, ...(field && { fieldErrors: { [field]: error } }), values: echo(form) };
+        }
         throw e;
       }
     };

@@ -4,7 +4,7 @@ import nodemailer from "nodemailer";
 import { prisma } from "@/lib/db/client";
 import { audit, type Actor } from "@/lib/audit";
 import { openString, seal } from "@/lib/crypto";
-import { UserError } from "@/lib/errors";
+import { fieldsFrom, UserError } from "@/lib/errors";
 import type { Prisma } from "@/lib/db/generated/client";
 
 // Mail through the company's own SMTP relay (what Japanese companies usually have), with
@@ -121,11 +121,8 @@ export async function smtpConnection(): Promise<SmtpConnection | null> {
 /** Validates, seals the password, stores and audits (mail.smtp). Throws UserError naming the field. */
 export async function saveSmtpConfig(input: SmtpInput, actor: Actor, ctx: { ip: string | null; userAgent: string | null }): Promise<SmtpConfig> {
   const parsed = smtpInput.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const code = issue?.message.startsWith("mail.smtp.") ? issue.message : "mail.smtp.invalid";
-    throw new UserError(code, { field: String(issue?.path[0] ?? "") });
-  }
+  // Every field's problem at once, each shown beside its field.
+  if (!parsed.success) throw fieldsFrom(parsed.error.issues, "mail.smtp.", "mail.smtp.invalid");
   const v = parsed.data;
   const current = await getSmtpConfig();
   const passwordSealed = v.clearPassword ? null : v.password ? seal(v.password, PASSWORD_CONTEXT) : current.passwordSealed;

@@ -89,6 +89,16 @@ test.describe.serial("from a fresh install to the first iPhone", () => {
     await expect(page).toHaveURL(/\/admin\/settings$/);
     await expect(page.getByTestId("mail-transport")).toHaveAttribute("data-transport", "outbox");
     const smtp = page.getByTestId("smtp-form");
+    // Every mistake at once, each beside its field, and what was typed is kept.
+    await smtp.getByLabel("Host").fill("smtp example");
+    await smtp.getByLabel("Port").fill("99999");
+    await smtp.getByRole("button", { name: "Save" }).click();
+    await expect(smtp.getByTestId("form-error")).toBeVisible();
+    await expect(smtp.getByLabel("Host")).toHaveAttribute("aria-invalid", "true");
+    await expect(smtp.getByLabel("Host")).toHaveAccessibleDescription(/Enter a host name or IP address for the SMTP server\./);
+    await expect(smtp.getByLabel("Port")).toHaveAttribute("aria-invalid", "true");
+    await expect(smtp.getByText("Enter a port number from 1 to 65535.")).toBeVisible();
+    await expect(smtp.getByLabel("Host")).toHaveValue("smtp example");
     await smtp.getByLabel("Host").fill("localhost");
     await smtp.getByLabel("Port").fill(String(relayPort));
     await expect(smtp.getByLabel("Encryption")).toHaveValue("starttls");

@@ -98,6 +98,10 @@ describe("SMTP settings", () => {
     await expect(saveSmtpConfig(config({ host: "smtp example" }), actor, ctx)).rejects.toMatchObject({ code: "mail.smtp.hostInvalid", params: { field: "host" } });
     await expect(saveSmtpConfig(config({ port: 70000 }), actor, ctx)).rejects.toMatchObject({ code: "mail.smtp.portInvalid", params: { field: "port" } });
     await expect(saveSmtpConfig(config({ caPem: "not a certificate" }), actor, ctx)).rejects.toMatchObject({ code: "mail.smtp.caInvalid" });
+    // Every field at once, each with its own sentence.
+    await expect(saveSmtpConfig(config({ host: "smtp example", port: 0, caPem: "x" }), actor, ctx)).rejects.toMatchObject({
+      fields: { host: { code: "mail.smtp.hostInvalid" }, port: { code: "mail.smtp.portInvalid" }, caPem: { code: "mail.smtp.caInvalid" } },
+    });
     await expect(saveSmtpConfig(config({ username: "" }), actor, ctx)).rejects.toMatchObject({ code: "mail.smtp.usernameRequired" });
     expect(await prisma().setting.findUnique({ where: { key: "smtp" } })).toBeNull();
 
