@@ -2,7 +2,7 @@ import { z } from "zod";
 import { prisma } from "@/lib/db/client";
 import { audit } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
-import { hashPassword, passwordProblem } from "@/lib/auth/password";
+import { hashPassword, passwordProblem, PASSWORD_MIN } from "@/lib/auth/password";
 import { normalizeEmail } from "@/lib/auth/login";
 
 const SETUP_KEY = "setup.completed";
@@ -12,19 +12,28 @@ export async function needsSetup(): Promise<boolean> {
   return (await prisma().setting.findUnique({ where: { key: SETUP_KEY } })) === null;
 }
 
-export const setupSchema = z.object({
-  name: z.string().trim().min(1, "validation.required").max(100, "validation.tooLong"),
-  email: z.string().trim().email("validation.email").max(320, "validation.tooLong"),
-  password: z.string(),
-  confirm: z.string(),
-});
+// Every field is checked at once (the form shows each problem beside its field); completeSetup
+// checks the password again for callers that skip the schema.
+export const setupSchema = z
+  .object({
+    name: z.string().trim().min(1, "validation.required").max(100, "validation.tooLong"),
+    email: z.string().trim().email("validation.email").max(320, "validation.tooLong"),
+    password: z.string(),
+    confirm: z.string(),
+  })
+  .superRefine((v, ctx) => {
+    const email = v.email.includes("@") ? normalizeEmail(v.email) : undefined;
+    const problem = passwordProblem(v.password, { email, name: v.name });
+    if (problem) ctx.addIssue({ code: "custom", path: ["password"], message: `errors.${problem}`, params: { min: PASSWORD_MIN } });
+    if (v.confirm !== v.password) ctx.addIssue({ code: "custom", path: ["confirm"], message: "errors.password.mismatch" });
+  });
 
 export type SetupInput = z.infer<typeof setupSchema>;
 
 export async function completeSetup(input: SetupInput, ctx: { ip: string | null; userAgent: string | null }) {
   const email = normalizeEmail(input.email);
   const problem = passwordProblem(input.password, { email, name: input.name });
-  if (problem) throw new UserError(problem, { min: 10 });
+  if (problem) throw new UserError(problem, { min: PASSWORD_MIN });
   if (input.password !== input.confirm) throw new UserError("password.mismatch");
   const passwordHash = await hashPassword(input.password);
   try {

@@ -4,6 +4,7 @@ import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
 import { useT } from "@/components/i18n-provider";
 import { goContinueAction, goPasswordAction, goPinAction, goSetPasswordAction } from "./actions";
+import { PASSWORD_MAX, PASSWORD_MIN } from "@/lib/auth/password-rules";
 
 export function GoPinForm({ email }: { email?: string }) {
   const t = useT();
@@ -30,7 +31,7 @@ export function GoSetPasswordForm({ email }: { email: string }) {
   return (
     <ActionForm action={goSetPasswordAction} submitLabel={t("go.setPasswordSubmit")} pendingLabel={t("go.saving")} testId="go-set-password-form">
       <input type="hidden" name="username" autoComplete="username" value={email} readOnly />
-      <Field label={t("go.newPassword")} name="password" type="password" autoComplete="new-password" required hint={t("go.passwordRules")} />
+      <Field label={t("go.newPassword")} name="password" type="password" autoComplete="new-password" required hint={t("go.passwordRules", { rules: t("common.passwordRules", { min: PASSWORD_MIN, max: PASSWORD_MAX }) })} />
       <Field label={t("go.confirmPassword")} name="confirm" type="password" autoComplete="new-password" required />
     </ActionForm>
   );

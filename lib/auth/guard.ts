@@ -104,7 +104,9 @@ function serverAction<R extends Rule>(rule: R) {
         const fieldErrors: Record<string, string> = {};
         for (const issue of parsed.error.issues) {
           const field = String(issue.path[0] ?? "form");
-          fieldErrors[field] ??= t(issue.message.includes(".") ? issue.message : "validation.invalid");
+          // A custom issue may carry its sentence's placeholders (zod's issue params).
+          const params = "params" in issue && issue.params && typeof issue.params === "object" ? (issue.params as Record<string, string | number>) : undefined;
+          fieldErrors[field] ??= t(issue.message.includes(".") ? issue.message : "validation.invalid", params);
         }
         return { ok: false, fieldErrors, error: t("errors.checkFields"), values: echo(form) };
       }

@@ -24,8 +24,9 @@ export async function verifyPassword(password: string, stored: string | null | u
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
-export const PASSWORD_MIN = 10;
-export const PASSWORD_MAX = 128;
+import { PASSWORD_MAX, PASSWORD_MIN } from "./password-rules";
+
+export { PASSWORD_MAX, PASSWORD_MIN };
 
 // A short list of what people type first; the length rule already rules out most others.
 const COMMON = new Set([

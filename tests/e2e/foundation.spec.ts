@@ -16,12 +16,28 @@ test.describe.serial("first run, sign-in, languages, roles", () => {
     await page.goto("/");
     await expect(page).toHaveURL(/\/setup$/);
     await expect(page.getByRole("heading", { name: "Set up Mamori" })).toBeVisible();
+    // The rules are stated before anyone types.
+    await expect(page.getByLabel("Password", { exact: true })).toHaveAccessibleDescription(/10 to 128 characters; not a common password/);
+    // Every mistake at once, each beside its field; nothing typed is lost.
+    await page.getByLabel("Email address").fill("not-an-address");
+    await page.getByLabel("Password", { exact: true }).fill("short");
+    await page.getByLabel("Repeat the password").fill("shorter");
+    await page.getByRole("button", { name: "Create administrator" }).click();
+    await expect(page.getByTestId("form-error")).toBeVisible();
+    for (const [label, exact] of [["Your name", false], ["Email address", false], ["Password", true], ["Repeat the password", false]] as const) {
+      await expect(page.getByLabel(label, { exact })).toHaveAttribute("aria-invalid", "true");
+    }
+    await expect(page.getByLabel("Password", { exact: true })).toHaveAccessibleDescription(/The password must have at least 10 characters\./);
+    await expect(page.getByLabel("Repeat the password")).toHaveAccessibleDescription("The two passwords do not match.");
+    await expect(page.getByLabel("Password", { exact: true })).toHaveValue("short");
+    await expect(page.getByLabel("Email address")).toHaveValue("not-an-address");
+
     await page.getByLabel("Your name").fill(ADMIN.name);
     await page.getByLabel("Email address").fill(ADMIN.email);
-    await page.getByLabel("Password", { exact: true }).fill("short");
     await page.getByLabel("Repeat the password").fill("short");
     await page.getByRole("button", { name: "Create administrator" }).click();
-    await expect(page.getByTestId("form-error")).toContainText("at least 10 characters");
+    await expect(page.getByLabel("Password", { exact: true })).toHaveAccessibleDescription(/at least 10 characters/);
+    await expect(page.getByLabel("Your name")).not.toHaveAttribute("aria-invalid", "true");
     expect(await sql("SELECT 1 FROM users")).toHaveLength(0);
   });
 

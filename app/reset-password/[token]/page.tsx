@@ -5,7 +5,7 @@ import { pendingPasswordReset } from "@/lib/account/password-reset";
 import { AuthCard } from "@/components/auth-card";
 import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
-import { PASSWORD_MIN } from "@/lib/auth/password";
+import { PASSWORD_MAX, PASSWORD_MIN } from "@/lib/auth/password";
 import { resetPasswordAction } from "@/app/forgot-password/actions";
 
 export const dynamic = "force-dynamic";
@@ -28,7 +28,7 @@ export default async function ResetPasswordPage({ params }: { params: Promise<{ 
           <p className="text-sm">{t("passwordReset.newIntro", { email: pending.email })}</p>
           <input type="hidden" name="token" value={token} />
           <input type="hidden" name="username" autoComplete="username" value={pending.email} readOnly />
-          <Field label={t("go.newPassword")} name="password" type="password" autoComplete="new-password" required hint={t("account.passwordHint", { min: PASSWORD_MIN })} />
+          <Field label={t("go.newPassword")} name="password" type="password" autoComplete="new-password" required hint={t("common.passwordRules", { min: PASSWORD_MIN, max: PASSWORD_MAX })} />
           <Field label={t("go.confirmPassword")} name="confirm" type="password" autoComplete="new-password" required />
         </ActionForm>
       )}

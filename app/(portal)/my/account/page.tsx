@@ -1,7 +1,7 @@
 import { view } from "@/lib/auth/guard";
 import { prisma } from "@/lib/db/client";
 import { getFormatter, getT } from "@/lib/i18n/server";
-import { PASSWORD_MIN } from "@/lib/auth/password";
+import { PASSWORD_MAX, PASSWORD_MIN } from "@/lib/auth/password";
 import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
 import { Card } from "@/components/page-header";
@@ -37,7 +37,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Prom
         ) : (
           <ActionForm action={savePassword} submitLabel={t("account.passwordButton")} pendingLabel={t("common.saving")} testId="password-form">
             <Field label={t("account.currentPassword")} name="current" type="password" autoComplete="current-password" required />
-            <Field label={t("account.newPassword")} name="password" type="password" autoComplete="new-password" minLength={PASSWORD_MIN} hint={t("account.passwordHint", { min: PASSWORD_MIN })} required />
+            <Field label={t("account.newPassword")} name="password" type="password" autoComplete="new-password" minLength={PASSWORD_MIN} hint={t("common.passwordRules", { min: PASSWORD_MIN, max: PASSWORD_MAX })} required />
             <Field label={t("account.confirmPassword")} name="confirm" type="password" autoComplete="new-password" required />
           </ActionForm>
         )}
