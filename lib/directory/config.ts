@@ -1,4 +1,3 @@
-import { X509Certificate } from "node:crypto";
 import { z } from "zod";
 import { FilterParser } from "ldapts";
 import { prisma } from "@/lib/db/client";
@@ -6,6 +5,7 @@ import { audit, type Actor } from "@/lib/audit";
 import { seal, openString } from "@/lib/crypto";
 import { UserError } from "@/lib/errors";
 import type { Prisma } from "@/lib/db/generated/client";
+import { isPemCertificates } from "@/lib/pki/x509";
 
 // The directory connection lives in the settings table under its own keys (not through
 // lib/settings, whose rows are plain JSON): the bind password is sealed with lib/crypto and
@@ -67,17 +67,6 @@ function ldapUrl(v: string): boolean {
   }
 }
 
-function caProblem(pem: string): boolean {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-  if (!blocks) return true;
-  try {
-    for (const b of blocks) new X509Certificate(b);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
 function balanced(f: string): boolean {
   // Literal parentheses in values are escaped (\28, \29), so raw ones must pair up.
   let depth = 0;
@@ -106,7 +95,7 @@ export const configInput = z
   .object({
     url: z.string().trim().max(500).refine(ldapUrl, "directory.urlInvalid"),
     startTls: z.boolean(),
-    caPem: z.string().trim().max(100_000).refine((v) => v === "" || !caProblem(v), "directory.caInvalid"),
+    caPem: z.string().trim().max(100_000).refine((v) => v === "" || isPemCertificates(v), "directory.caInvalid"),
     bindDn: dn("directory.bindDnInvalid"),
     bindPassword: z.string().max(1000),
     baseDn: dn("directory.baseDnInvalid"),

@@ -1,4 +1,3 @@
-import { X509Certificate } from "node:crypto";
 import { z } from "zod";
 import nodemailer from "nodemailer";
 import { prisma } from "@/lib/db/client";
@@ -6,6 +5,7 @@ import { audit, type Actor } from "@/lib/audit";
 import { openString, seal } from "@/lib/crypto";
 import { fieldsFrom, UserError } from "@/lib/errors";
 import type { Prisma } from "@/lib/db/generated/client";
+import { isPemCertificates } from "@/lib/pki/x509";
 
 // Mail through the company's own SMTP relay (what Japanese companies usually have), with
 // nodemailer. Configured in Settings (its own settings row, password sealed like the directory's
@@ -43,17 +43,6 @@ export interface SmtpConnection {
 
 const HOST = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\d{1,3}(?:\.\d{1,3}){3}$|^\[[0-9A-Fa-f:.]+\]$/;
 
-function caProblem(pem: string): boolean {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-  if (!blocks) return true;
-  try {
-    for (const b of blocks) new X509Certificate(b);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
 /** What the admin form sends; a blank password keeps the stored one, `clearPassword` removes it. */
 export const smtpInput = z.object({
   host: z.string().trim().max(253).refine((v) => v === "" || HOST.test(v), "mail.smtp.hostInvalid"),
@@ -62,7 +51,7 @@ export const smtpInput = z.object({
   username: z.string().trim().max(320),
   password: z.string().max(1000),
   clearPassword: z.boolean(),
-  caPem: z.string().trim().max(100_000).refine((v) => v === "" || !caProblem(v), "mail.smtp.caInvalid"),
+  caPem: z.string().trim().max(100_000).refine((v) => v === "" || isPemCertificates(v), "mail.smtp.caInvalid"),
 });
 export type SmtpInput = z.input<typeof smtpInput>;
 

@@ -178,3 +178,15 @@ function escapeRfc4514(v: string): string {
     .replace(/ $/, "\\ ")
     .replace(/[\u0000-\u001f]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
+
+/** True when `pem` holds at least one certificate block and every block parses (a trusted-CA field). */
+export function isPemCertificates(pem: string): boolean {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (!blocks) return false;
+  try {
+    for (const b of blocks) new X509Certificate(b);
+    return true;
+  } catch {
+    return false;
+  }
+}

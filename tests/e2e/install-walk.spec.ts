@@ -4,7 +4,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { SMTPServer } from "smtp-server";
 import { createAdmin, sql } from "./db";
 import { clearPushCertificates, enrollmentLink, forgetDevices, installPushCertificate, signIn } from "./helpers";
-import { createTestCa } from "../support/test-ca";
+import { createTestCa, serverCertificate } from "../support/test-ca";
 import { SimulatedDevice } from "../../scripts/simulator/device";
 
 // A fresh install walked to its first enrolled iPhone by following the setup checklist, which
@@ -16,15 +16,7 @@ import { SimulatedDevice } from "../../scripts/simulator/device";
 const ADMIN = { email: "walk-admin@example.jp", password: "install-walk-admin" };
 const USER = { name: "Hanako Walk", email: "hanako.walk@example.jp" };
 const mailCa = createTestCa("Example Corp Mail CA");
-const relayCert = mailCa.issue({
-  subject: [{ name: "commonName", value: "localhost" }],
-  extensions: [
-    { name: "basicConstraints", cA: false },
-    { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
-    { name: "extKeyUsage", serverAuth: true },
-    { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }] },
-  ],
-});
+const relayCert = serverCertificate(mailCa);
 const apple = createTestCa("Apple Application Integration 2 Certification Authority (test)");
 
 const received: { to: string[]; raw: string }[] = [];

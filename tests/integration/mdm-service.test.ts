@@ -148,15 +148,20 @@ describe("identity from a TLS-terminating proxy", () => {
   });
 });
 
+/** An enrolled iPhone (Authenticate, TokenUpdate) and a connect that speaks as it. */
+async function enrolledIphone(udid: string, tokenByte: number) {
+  const id = await newIdentity();
+  await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: udid, ProductName: "iPhone16,2" }, id);
+  await checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: udid, Token: Buffer.alloc(32, tokenByte), PushMagic: "pm" }, id);
+  return async (body: Record<string, unknown>) => {
+    const { raw, headers } = request(body, id);
+    return handleConnect(raw, await identifyDevice(headers, raw));
+  };
+}
+
 describe("connect", () => {
   it("stores DeviceInformation in the inventory and EraseDevice marks the device wiped", async () => {
-    const id = await newIdentity();
-    await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "INV-1", ProductName: "iPhone16,2" }, id);
-    await checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: "INV-1", Token: Buffer.alloc(32, 4), PushMagic: "pm" }, id);
-    const connect = async (body: Record<string, unknown>) => {
-      const { raw, headers } = request(body, id);
-      return handleConnect(raw, await identifyDevice(headers, raw));
-    };
+    const connect = await enrolledIphone("INV-1", 4);
     await afterEnroll({ deviceId: (await prisma().device.findUniqueOrThrow({ where: { udid: "INV-1" } })).id, awaitingConfiguration: false, at: new Date().toISOString() });
     const first = await connect({ Status: "Idle", UDID: "INV-1" });
     const uuid = /<key>CommandUUID<\/key>\s*<string>([^<]+)</.exec(first.body!)![1]!;
@@ -178,13 +183,7 @@ describe("connect", () => {
   });
 
   it("rename: the name the device confirms is kept; a setting it refuses is the command's error", async () => {
-    const id = await newIdentity();
-    await checkin({ MessageType: "Authenticate", Topic: TOPIC, UDID: "REN-1", ProductName: "iPhone16,2" }, id);
-    await checkin({ MessageType: "TokenUpdate", Topic: TOPIC, UDID: "REN-1", Token: Buffer.alloc(32, 5), PushMagic: "pm" }, id);
-    const connect = async (body: Record<string, unknown>) => {
-      const { raw, headers } = request(body, id);
-      return handleConnect(raw, await identifyDevice(headers, raw));
-    };
+    const connect = await enrolledIphone("REN-1", 5);
     const device = await prisma().device.update({ where: { udid: "REN-1" }, data: { name: "iPhone", supervised: false } });
     // An unsupervised iPhone ignores DeviceName: refused before anything is queued.
     await expect(runDeviceAction(device.id, "rename", { deviceName: "営業部 田中" }, actor, ctx)).rejects.toMatchObject({ code: "device.unavailable.supervisedOnly" });

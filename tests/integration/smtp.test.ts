@@ -2,7 +2,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import { useOwnDatabase } from "../support/own-database";
-import { createTestCa } from "../support/test-ca";
+import { createTestCa, serverCertificate } from "../support/test-ca";
 import { prisma } from "@/lib/db/client";
 import { sendMail } from "@/lib/mail";
 import { getSmtpConfig, saveSmtpConfig, smtpFromUrl, type SmtpInput } from "@/lib/mail/smtp";
@@ -19,15 +19,7 @@ useOwnDatabase();
 const actor = { id: null, label: "admin@example.jp" };
 const ctx = { ip: "192.0.2.7", userAgent: null };
 const ca = createTestCa("Example Corp Mail CA");
-const leaf = ca.issue({
-  subject: [{ name: "commonName", value: "localhost" }],
-  extensions: [
-    { name: "basicConstraints", cA: false },
-    { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
-    { name: "extKeyUsage", serverAuth: true },
-    { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }] },
-  ],
-});
+const leaf = serverCertificate(ca);
 const otherCa = createTestCa("Somebody Else's CA");
 
 interface Received { from: string; to: string[]; raw: string; user?: string; secure: boolean }

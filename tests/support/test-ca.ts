@@ -94,3 +94,16 @@ export function applePushSubject(uuid: string = randomUUID()): forge.pki.Certifi
     { name: "countryName", value: "US" },
   ];
 }
+
+/** A TLS server certificate for `host` (a DNS name), as a mail relay or web server has. */
+export function serverCertificate(ca: TestCa, host = "localhost"): Issued {
+  return ca.issue({
+    subject: [{ name: "commonName", value: host }],
+    extensions: [
+      { name: "basicConstraints", cA: false },
+      { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
+      { name: "extKeyUsage", serverAuth: true },
+      { name: "subjectAltName", altNames: [{ type: 2, value: host }] },
+    ],
+  });
+}
