@@ -21,6 +21,7 @@ const pendingCsr = async () => (await sql<{ csr_pem: string }>("SELECT csr_pem F
 
 /** On the push certificate page: create a request and download its CSR (the new one, not the last). */
 export async function newCsr(page: Page): Promise<string> {
+  await openPushSteps(page);
   const before = await pendingCsr();
   await page.getByRole("button", { name: /Create request/ }).click();
   await expect.poll(pendingCsr).not.toBe(before);
@@ -30,7 +31,14 @@ export async function newCsr(page: Page): Promise<string> {
   return csr;
 }
 
+/** The push page folds its four steps while a valid certificate is far from expiry. */
+export async function openPushSteps(page: Page) {
+  const steps = page.getByTestId("push-steps");
+  if ((await steps.getAttribute("open")) === null) await steps.locator("summary").click();
+}
+
 export async function uploadCert(page: Page, pem: string, appleId?: string) {
+  await openPushSteps(page);
   const form = page.getByTestId("upload-form");
   await form.getByLabel("Certificate from Apple (.pem or .cer)").setInputFiles({ name: "MDM_Mamori_Certificate.pem", mimeType: "application/x-pem-file", buffer: Buffer.from(pem) });
   if (appleId !== undefined) await form.getByLabel("Apple ID used at the portal").fill(appleId);

@@ -45,6 +45,8 @@ test.describe.serial("push certificate lifecycle", () => {
     await expect(active).toContainText(`com.apple.mgmt.External.${uuid}`);
     await expect(active.getByTestId("days-left")).toHaveText(/^(19|20) days left$/);
     await expect(active.getByTestId("days-left")).toHaveAttribute("data-red", "true");
+    // 20 days left: the renewal steps stay open.
+    await expect(page.getByTestId("push-steps")).toHaveAttribute("open", "");
     await page.goto("/admin/certificates");
     await expect(page.getByTestId("cert-card-push").getByTestId("days-left")).toHaveAttribute("data-red", "true");
     // 30 days or less: a banner on every admin page.
@@ -107,6 +109,13 @@ test.describe.serial("push certificate lifecycle", () => {
     await uploadCert(page, signPushCsr(ca, csr, { uuid, days: 365 }).certPem);
     await expect(page.getByTestId("upload-form").getByTestId("form-message")).toContainText("Renewed until");
     await expect(page.getByTestId("active-push-cert").getByTestId("days-left")).toHaveAttribute("data-red", "false");
+    // A year ahead: the page shows the certificate; the four steps wait folded until renewal is due.
+    const steps = page.getByTestId("push-steps");
+    await expect(steps).not.toHaveAttribute("open", "");
+    await expect(steps.locator("summary")).toHaveText(/The certificate is valid for 36\d more days\./);
+    await expect(page.getByRole("button", { name: "Upload certificate" })).toBeHidden();
+    await page.reload();
+    await expect(steps).not.toHaveAttribute("open", "");
     await expect(page.getByTestId("history-row")).toHaveCount(1);
     await expect(page.getByTestId("history-row")).toContainText("Replaced");
     await expect(page.getByTestId("expiry-banner")).toHaveCount(0);

@@ -12,12 +12,61 @@ import { createRequest, deleteCertificate, saveNotes, uploadCertificate } from "
 import { SigningSection } from "./signing-section";
 
 const PORTAL = "https://identity.apple.com/pushcert";
+const DAY = 86_400_000;
+/** From this many days before the end the renewal steps are shown open (the red countdown). */
+const RENEW_DAYS = 60;
 
 export default async function PushCertificatePage() {
   await view.admin("/admin/certificates/push");
   const [t, fmt] = [await getT(), await getFormatter()];
   const [{ active, request, history, vendor }, service] = await Promise.all([getPushState(), getServiceState()]);
   const mismatched = active ? await countTopicMismatches(active.topic) : 0;
+  const daysLeft = active ? Math.floor((active.notAfter.getTime() - Date.now()) / DAY) : 0;
+  // The four steps are shown open while they are needed: no certificate, a request under way,
+  // a renewal due, or a certificate Apple refused.
+  const wizardNeeded = !active || Boolean(request) || Boolean(active.unusableAt) || daysLeft <= RENEW_DAYS;
+  const steps = (
+    <ol className="flex flex-col gap-6">
+      <li className="flex flex-col gap-2">
+        <h3 className="font-semibold">{t("pushCert.step1Title")}</h3>
+        <p className="text-sm text-slate-600">{t("pushCert.step1Body")}</p>
+        {request && <p className="text-sm" data-testid="pending-request">{t("pushCert.requestCreated", { date: fmt(request.createdAt), by: request.createdByLabel })}</p>}
+        <ActionForm action={createRequest} submitLabel={t("pushCert.createRequest")} pendingLabel={t("pushCert.creating")} variant={request ? "secondary" : "primary"} />
+      </li>
+      <li className="flex flex-col gap-2">
+        <h3 className="font-semibold">{t("pushCert.step2Title")}</h3>
+        {request && (
+          <div className="flex flex-wrap gap-3">
+            {(vendor || service.signedAt) && <a href="/api/admin/push-certificate/request" download className="rounded-lg bg-brand-600 px-4 py-2 text-white">{t("pushCert.downloadSigned")}</a>}
+            <a href="/api/admin/push-certificate/csr" download className="rounded-lg px-4 py-2 ring-1 ring-slate-300">{t("pushCert.downloadCsr")}</a>
+          </div>
+        )}
+        {vendor ? (
+          <p className="text-sm text-slate-600">{t("pushCert.vendorUploaded", { subject: vendor.subject, date: fmt(vendor.notAfter) })}</p>
+        ) : (
+          <p className="text-sm text-slate-600">{t("pushCert.vendorMissing")}</p>
+        )}
+        <SigningSection t={t} fmt={fmt} service={service} />
+      </li>
+      <li className="flex flex-col gap-2">
+        <h3 className="font-semibold">{t("pushCert.step3Title")}</h3>
+        <p className="text-sm text-slate-600">{t("pushCert.step3Body")}</p>
+        {active && <p className="text-sm font-medium text-amber-900">{t("pushCert.sameAppleId", { appleId: active.appleId })}</p>}
+        <p><a href={PORTAL} target="_blank" rel="noreferrer" className="text-brand-700 underline">{t("pushCert.portalLink")}</a></p>
+      </li>
+      <li className="flex flex-col gap-2">
+        <h3 className="font-semibold">{t("pushCert.step4Title")}</h3>
+        <ActionForm action={uploadCertificate} submitLabel={t("pushCert.upload")} pendingLabel={t("pushCert.uploading")} testId="upload-form">
+          <Field label={t("pushCert.certFile")} name="file" type="file" accept=".pem,.cer,.crt,application/x-pem-file,application/pkix-cert" required />
+          <Field label={t("pushCert.appleIdLabel")} name="appleId" type="email" autoComplete="off" defaultValue={active?.appleId} required />
+          <label className="flex flex-col gap-1 text-sm font-medium">
+            {t("pushCert.notesLabel")}
+            <textarea name="notes" rows={2} maxLength={4000} className="rounded-lg border border-slate-300 p-2 font-normal" />
+          </label>
+        </ActionForm>
+      </li>
+    </ol>
+  );
   const row = (label: string, value: React.ReactNode, mono = false) => (
     <div className="grid gap-1 sm:grid-cols-[12rem_1fr]">
       <dt className="text-slate-600">{label}</dt>
@@ -62,46 +111,14 @@ export default async function PushCertificatePage() {
         </Card>
 
         <Card title={t(active ? "pushCert.stepsTitle" : "pushCert.stepsTitleNew")}>
-          <ol className="flex flex-col gap-6">
-            <li className="flex flex-col gap-2">
-              <h3 className="font-semibold">{t("pushCert.step1Title")}</h3>
-              <p className="text-sm text-slate-600">{t("pushCert.step1Body")}</p>
-              {request && <p className="text-sm" data-testid="pending-request">{t("pushCert.requestCreated", { date: fmt(request.createdAt), by: request.createdByLabel })}</p>}
-              <ActionForm action={createRequest} submitLabel={t("pushCert.createRequest")} pendingLabel={t("pushCert.creating")} variant={request ? "secondary" : "primary"} />
-            </li>
-            <li className="flex flex-col gap-2">
-              <h3 className="font-semibold">{t("pushCert.step2Title")}</h3>
-              {request && (
-                <div className="flex flex-wrap gap-3">
-                  {(vendor || service.signedAt) && <a href="/api/admin/push-certificate/request" download className="rounded-lg bg-brand-600 px-4 py-2 text-white">{t("pushCert.downloadSigned")}</a>}
-                  <a href="/api/admin/push-certificate/csr" download className="rounded-lg px-4 py-2 ring-1 ring-slate-300">{t("pushCert.downloadCsr")}</a>
-                </div>
-              )}
-              {vendor ? (
-                <p className="text-sm text-slate-600">{t("pushCert.vendorUploaded", { subject: vendor.subject, date: fmt(vendor.notAfter) })}</p>
-              ) : (
-                <p className="text-sm text-slate-600">{t("pushCert.vendorMissing")}</p>
-              )}
-              <SigningSection t={t} fmt={fmt} service={service} />
-            </li>
-            <li className="flex flex-col gap-2">
-              <h3 className="font-semibold">{t("pushCert.step3Title")}</h3>
-              <p className="text-sm text-slate-600">{t("pushCert.step3Body")}</p>
-              {active && <p className="text-sm font-medium text-amber-900">{t("pushCert.sameAppleId", { appleId: active.appleId })}</p>}
-              <p><a href={PORTAL} target="_blank" rel="noreferrer" className="text-brand-700 underline">{t("pushCert.portalLink")}</a></p>
-            </li>
-            <li className="flex flex-col gap-2">
-              <h3 className="font-semibold">{t("pushCert.step4Title")}</h3>
-              <ActionForm action={uploadCertificate} submitLabel={t("pushCert.upload")} pendingLabel={t("pushCert.uploading")} testId="upload-form">
-                <Field label={t("pushCert.certFile")} name="file" type="file" accept=".pem,.cer,.crt,application/x-pem-file,application/pkix-cert" required />
-                <Field label={t("pushCert.appleIdLabel")} name="appleId" type="email" autoComplete="off" defaultValue={active?.appleId} required />
-                <label className="flex flex-col gap-1 text-sm font-medium">
-                  {t("pushCert.notesLabel")}
-                  <textarea name="notes" rows={2} maxLength={4000} className="rounded-lg border border-slate-300 p-2 font-normal" />
-                </label>
-              </ActionForm>
-            </li>
-          </ol>
+          {/* One tree whether open or folded: the upload form keeps its answer when the steps fold after it. */}
+          <details open={wizardNeeded} data-testid="push-steps" className="group">
+            <summary className="flex min-h-11 cursor-pointer list-none items-center justify-between gap-3 text-sm text-slate-700">
+              <span>{active && !wizardNeeded ? t("pushCert.renewLater", { days: daysLeft }) : t("pushCert.stepsToggle")}</span>
+              <span aria-hidden className="text-slate-500 transition-transform group-open:rotate-90">›</span>
+            </summary>
+            <div className="mt-2">{steps}</div>
+          </details>
         </Card>
 
         {history.length > 0 && (
