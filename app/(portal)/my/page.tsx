@@ -3,8 +3,8 @@ import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { myDevices } from "@/lib/portal/devices";
 import { Card } from "@/components/page-header";
+import { Badge, DEVICE_TONE } from "@/components/badge";
 
-const STATUS_STYLE: Record<string, string> = { ACTIVE: "bg-brand-50 text-brand-800", ENROLLING: "bg-slate-100 text-slate-800", INACTIVE: "bg-amber-50 text-amber-900", WIPED: "bg-red-50 text-red-800", RETIRED: "bg-slate-100 text-slate-600" };
 
 export default async function MyDevices() {
   const user = await view.endUser("/my");
@@ -26,7 +26,7 @@ export default async function MyDevices() {
               <Link href={`/my/devices/${d.id}`} className="block rounded-2xl bg-white p-4 shadow-sm ring-1 ring-slate-200 hover:ring-brand-600" data-testid="my-device">
                 <div className="flex items-start justify-between gap-3">
                   <span className="font-semibold break-words">{d.name ?? d.serialNumber ?? t("myDevices.unnamed")}</span>
-                  <span className={`shrink-0 rounded-full px-2 py-0.5 text-xs font-medium ${STATUS_STYLE[d.status] ?? ""}`} data-testid="my-device-status">{t(`devices.statuses.${d.status}`)}</span>
+                  <span className="shrink-0"><Badge tone={DEVICE_TONE[d.status]} testId="my-device-status">{t(`devices.statuses.${d.status}`)}</Badge></span>
                 </div>
                 <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm">
                   <dt className="text-slate-600">{t("myDevices.model")}</dt>

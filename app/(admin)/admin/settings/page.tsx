@@ -8,12 +8,12 @@ import { ActionForm } from "@/components/action-form";
 import { Field, SelectField } from "@/components/field";
 import { getSmtpConfig, SECURITY } from "@/lib/mail/smtp";
 import { currentTransport } from "@/lib/mail/status";
+import { Badge, MAIL_TONE } from "@/components/badge";
 import { Card, PageHeader } from "@/components/page-header";
 import { Pager } from "@/components/pager";
 import { saveCollection, saveDevices, saveGeneral, saveLicenses, saveMail, saveNotifications, saveRetention, saveSmtp, sendTestMailAction } from "./actions";
 
 const PAGE_SIZE = 20;
-const STATUS_STYLE = { OUTBOX: "text-amber-800", SENT: "text-brand-700", FAILED: "text-red-700" } as const;
 
 export default async function SettingsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   await view.admin("/admin/settings");
@@ -145,7 +145,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
                   <details>
                     <summary className="flex cursor-pointer flex-wrap gap-x-4 text-sm">
                       <span className="whitespace-nowrap text-slate-600">{fmt(m.createdAt, "short")}</span>
-                      <span className={STATUS_STYLE[m.status]}>{t(`settings.statuses.${m.status}`)}</span>
+                      <Badge tone={MAIL_TONE[m.status]}>{t(`settings.statuses.${m.status}`)}</Badge>
                       <span className="font-medium">{m.subject}</span>
                       <span className="break-all text-slate-600">{m.to.join(", ")}</span>
                     </summary>

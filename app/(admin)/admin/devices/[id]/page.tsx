@@ -11,10 +11,9 @@ import type { T } from "@/lib/i18n";
 import { cancelDeviceCommand } from "./actions";
 import { DeviceActions } from "./device-actions";
 import { LiveRefresh } from "@/components/live-refresh";
+import { Badge, COMMAND_TONE, DEVICE_TONE } from "@/components/badge";
 import { deviceLive } from "@/lib/devices/live";
 
-const STATUS_STYLE: Record<string, string> = { ACTIVE: "text-brand-700", ENROLLING: "text-slate-700", INACTIVE: "text-amber-800", WIPED: "text-red-700", RETIRED: "text-slate-500" };
-const COMMAND_STYLE: Record<string, string> = { ACKNOWLEDGED: "text-brand-700", ERROR: "text-red-700", NOT_NOW: "text-amber-800", EXPIRED: "text-slate-500", CANCELLED: "text-slate-500", QUEUED: "text-slate-800", SENT: "text-slate-800" };
 const CANCELLABLE = new Set(["QUEUED", "NOT_NOW"]);
 const SOON_DAYS = 30;
 
@@ -116,7 +115,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
         <div className="grid gap-4 lg:grid-cols-2">
           <Card title={t("deviceDetail.management")}>
             <Facts rows={[
-              [t("devices.status"), <span key="s" className={`font-medium ${STATUS_STYLE[d.status] ?? ""}`}>{t(`devices.statuses.${d.status}`)}</span>, { testId: "device-status" }],
+              [t("devices.status"), <Badge key="s" tone={DEVICE_TONE[d.status]}>{t(`devices.statuses.${d.status}`)}</Badge>, { testId: "device-status" }],
               [t("devices.owner"), d.owner ? `${d.owner.displayName} (${d.owner.email})` : t("deviceDetail.noOwner")],
               [t("deviceDetail.enrolledAt"), date(d.enrolledAt) ?? "—"],
               [t("devices.lastCheckIn"), date(d.lastCheckInAt) ?? t("devices.never")],
@@ -234,8 +233,8 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
                       {label(t, `deviceDetail.requestTypes.${c.requestType}`, c.requestType)}
                       <span className="block font-mono text-xs text-slate-500">{c.requestType}</span>
                     </td>
-                    <td className={`py-2 pr-3 whitespace-nowrap font-medium ${COMMAND_STYLE[c.status] ?? ""}`}>
-                      {t(`deviceDetail.commandStatuses.${c.status}`)}
+                    <td className="py-2 pr-3 whitespace-nowrap">
+                      <Badge tone={COMMAND_TONE[c.status]}>{t(`deviceDetail.commandStatuses.${c.status}`)}</Badge>
                       {c.attempts > 1 && <span className="block text-xs font-normal text-slate-500">{t("deviceDetail.cmd.attempts", { count: c.attempts })}</span>}
                     </td>
                     <td className="py-2 pr-3 break-all">{c.queuedByLabel}</td>
