@@ -50,5 +50,6 @@ export function proxy(req: NextRequest) {
   return res;
 }
 
-// Everything but the build's static files (they carry no script of ours to allow).
-export const config = { matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"] };
+// Everything but the build's static files and the icons and manifest (they carry no script of
+// ours to allow, and signed-out visitors, browsers and home screens must get them).
+export const config = { matcher: ["/((?!_next/static|_next/image|favicon.ico|icon.svg|icon-192.png|icon-512.png|apple-touch-icon.png|manifest.webmanifest).*)"] };

@@ -112,3 +112,19 @@ test("device answers made before Next.js carry the hardening headers too", async
   expect(malformed.status()).toBe(400);
   expect(malformed.headers()["x-content-type-options"]).toBe("nosniff");
 });
+
+test("icons and the web manifest reach a signed-out visitor; every page links them", async ({ request, page }) => {
+  for (const [path, type] of [["/favicon.ico", /image\/(x-icon|vnd\.microsoft\.icon)/], ["/icon.svg", /image\/svg\+xml/], ["/apple-touch-icon.png", /image\/png/], ["/icon-192.png", /image\/png/], ["/icon-512.png", /image\/png/], ["/manifest.webmanifest", /application\/manifest\+json/]] as const) {
+    const res = await request.get(path, { maxRedirects: 0 });
+    expect(res.status(), path).toBe(200);
+    expect(res.headers()["content-type"], path).toMatch(type);
+  }
+  const manifest = await (await request.get("/manifest.webmanifest")).json();
+  expect(manifest).toMatchObject({ name: "Mamori", start_url: "/my", display: "standalone" });
+  expect(manifest.icons.map((i: { sizes: string }) => i.sizes)).toEqual(expect.arrayContaining(["192x192", "512x512"]));
+  await page.goto("/login");
+  await expect(page.locator('head link[rel="manifest"]')).toHaveAttribute("href", "/manifest.webmanifest");
+  await expect(page.locator('head link[rel="apple-touch-icon"]')).toHaveAttribute("href", "/apple-touch-icon.png");
+  await expect(page.locator('head link[rel="icon"][type="image/svg+xml"]').first()).toHaveAttribute("href", "/icon.svg");
+  await expect(page.locator('head meta[name="apple-mobile-web-app-title"]')).toHaveAttribute("content", "Mamori");
+});
