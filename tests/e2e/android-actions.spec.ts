@@ -140,7 +140,7 @@ test.describe.serial("Android remote actions", () => {
     const unlock = await openPanel(page, "unlock");
     await expect(unlock).toContainText("Your phone gets a new passcode, shown here once.");
     await unlock.getByRole("checkbox").check();
-    await unlock.getByRole("button", { name: "Remove passcode" }).click();
+    await unlock.getByRole("button", { name: "Clear passcode" }).click();
     await expect(unlock.getByTestId("form-message")).toContainText(/New passcode: [a-z2-9]{4}-[a-z2-9]{4}/);
     await expect(page.getByTestId("command-status").filter({ hasText: "New passcode" }).first()).toHaveAttribute("data-state", "done", { timeout: 30_000 });
 

@@ -143,7 +143,7 @@ test.describe.serial("Android enterprise binding through Google's signup", () =>
 
   for (const [locale, sentence] of [
     ["en-US", /^Your phone could not be prepared for enrollment\. Ask your IT department and quote reference ([2-9A-Z]{4}-[2-9A-Z]{4})\.$/],
-    ["ja-JP", /^この端末を登録する準備ができませんでした。IT 部門にお問い合わせのうえ、参照番号 ([2-9A-Z]{4}-[2-9A-Z]{4}) をお伝えください。$/],
+    ["ja-JP", /^このデバイスを登録する準備ができませんでした。IT 部門にお問い合わせのうえ、参照番号 ([2-9A-Z]{4}-[2-9A-Z]{4}) をお伝えください。$/],
   ] as const) {
     test(`during a Google outage /go says so plainly with a reference (${locale}); the admin sees Google's reason`, async ({ browser }) => {
       const context = await browser.newContext({ locale, viewport: { width: 412, height: 915 }, userAgent: ANDROID_UA, isMobile: true, hasTouch: true });
