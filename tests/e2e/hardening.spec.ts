@@ -123,8 +123,8 @@ test("icons and the web manifest reach a signed-out visitor; every page links th
   expect(manifest).toMatchObject({ name: "Mamori", start_url: "/my", display: "standalone" });
   expect(manifest.icons.map((i: { sizes: string }) => i.sizes)).toEqual(expect.arrayContaining(["192x192", "512x512"]));
   await page.goto("/login");
-  await expect(page.locator('head link[rel="manifest"]')).toHaveAttribute("href", "/manifest.webmanifest");
-  await expect(page.locator('head link[rel="apple-touch-icon"]')).toHaveAttribute("href", "/apple-touch-icon.png");
+  await expect(page.locator('head link[rel="manifest"]').first()).toHaveAttribute("href", "/manifest.webmanifest");
+  await expect(page.locator('head link[rel="apple-touch-icon"]').first()).toHaveAttribute("href", "/apple-touch-icon.png");
   await expect(page.locator('head link[rel="icon"][type="image/svg+xml"]').first()).toHaveAttribute("href", "/icon.svg");
-  await expect(page.locator('head meta[name="apple-mobile-web-app-title"]')).toHaveAttribute("content", "Mamori");
+  await expect(page.locator('head meta[name="apple-mobile-web-app-title"]').first()).toHaveAttribute("content", "Mamori");
 });
