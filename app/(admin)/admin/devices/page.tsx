@@ -14,8 +14,8 @@ import type { T } from "@/lib/i18n";
 import { bulkDeviceAction } from "./actions";
 import { FilterForm } from "./filter-form";
 import { BulkPanel, PageCheckbox, RowCheckbox, SelectionProvider } from "./selection";
+import { Badge, DEVICE_TONE } from "@/components/badge";
 
-const STATUS_STYLE: Record<string, string> = { ACTIVE: "text-brand-700", ENROLLING: "text-slate-700", INACTIVE: "text-amber-800", WIPED: "text-red-700", RETIRED: "text-slate-500" };
 
 /** A column header that sorts by it; a second click reverses the order. */
 function SortHeader({ f, column, label, t }: { f: DeviceFilter; column: DeviceSort; label: string; t: T }) {
@@ -115,7 +115,7 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
                           {unmanageable && <p className="text-xs font-semibold text-red-700" data-testid="unmanageable">{t("devices.unmanageable")}</p>}
                         </td>
                         <td className="py-2 pr-3 whitespace-nowrap">{t(`devices.platforms.${d.platform}`)}</td>
-                        <td className={`py-2 pr-3 whitespace-nowrap ${STATUS_STYLE[d.status] ?? ""}`}>{t(`devices.statuses.${d.status}`)}</td>
+                        <td className="py-2 pr-3 whitespace-nowrap"><Badge tone={DEVICE_TONE[d.status]}>{t(`devices.statuses.${d.status}`)}</Badge></td>
                         <td className="py-2 pr-3">
                           {d.owner ? <>{d.owner.displayName}<span className="block text-xs text-slate-600">{d.owner.email}</span></> : <span className="text-slate-600" data-testid="no-owner">{t("deviceDetail.noOwner")}</span>}
                         </td>
