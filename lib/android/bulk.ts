@@ -31,7 +31,7 @@ function commandOf(action: DeviceAction, keepResetProtection: boolean): { type: 
 }
 
 /** Queues `action` on the Android devices among `ids` and starts the job that carries it out. */
-export async function startAndroidBulk(ids: string[], action: DeviceAction, opts: { keepResetProtection?: boolean }, actor: Actor, ctx: Ctx): Promise<AndroidBulkResult> {
+export async function startAndroidBulk(ids: string[], action: DeviceAction, opts: { keepResetProtection?: boolean; batchId?: string }, actor: Actor, ctx: Ctx): Promise<AndroidBulkResult> {
   const devices = await prisma().device.findMany({
     where: { id: { in: ids }, platform: "ANDROID" },
     select: { id: true, name: true, serialNumber: true, amapiName: true, platform: true, status: true, supervised: true, lostMode: true, unlockTokenSealed: true, enrollmentId: true, osVersion: true, androidManagementMode: true, androidOwnership: true },
@@ -56,7 +56,7 @@ export async function startAndroidBulk(ids: string[], action: DeviceAction, opts
   if (command) {
     const expiresAt = new Date(Date.now() + DEFAULT_EXPIRY_HOURS * 3_600_000);
     const rows = await prisma().command.createManyAndReturn({
-      data: eligible.map((deviceId) => ({ id: crypto.randomUUID(), deviceId, requestType: command.type, payload: { type: command.type, ...command.params }, queuedByLabel: actor.label, expiresAt })),
+      data: eligible.map((deviceId) => ({ id: crypto.randomUUID(), deviceId, requestType: command.type, payload: { type: command.type, ...command.params }, queuedByLabel: actor.label, expiresAt, batchId: opts.batchId ?? null })),
       select: { id: true },
     });
     commandIds = rows.map((r) => r.id);

@@ -31,6 +31,8 @@ export interface BulkResult {
   refused: Refusal[];
   /** The push-devices job, when any device was queued. */
   jobId: string | null;
+  /** Marks the run's commands: lib/devices/bulk-outcome.ts follows them to their end. */
+  batchId: string;
 }
 
 /** The device ids a selection stands for, at most BULK_MAX. Ids that no longer exist stay, to be reported. */
@@ -85,14 +87,16 @@ export async function runBulkAction(
     throw new UserError("device.bulkConfirm", { count: ids.length });
   }
   const { confirm: _confirm, ...common } = params;
+  const batchId = crypto.randomUUID();
   // Android devices go through Google (lib/android/bulk.ts); the rest through the MDM queue.
   const androidIds = new Set((await prisma().device.findMany({ where: { id: { in: ids }, platform: "ANDROID" }, select: { id: true } })).map((d) => d.id));
-  const android = androidIds.size ? await startAndroidBulk([...androidIds], action, { keepResetProtection: common.keepResetProtection }, actor, ctx) : null;
+  const android = androidIds.size ? await startAndroidBulk([...androidIds], action, { keepResetProtection: common.keepResetProtection, batchId }, actor, ctx) : null;
   const appleIds = androidIds.size ? ids.filter((id) => !androidIds.has(id)) : ids;
   const r = await bulkEnqueue(appleIds, commandsByPlatform(action, common), {
     actor,
     ...ctx,
     action: "device.bulk",
+    batchId,
     details: {
       action,
       scope: sel.scope,
@@ -103,7 +107,7 @@ export async function runBulkAction(
   });
   const refused = [...r.refused, ...(android?.refused ?? [])].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
   // The Android job carries the longer work (a call to Google per device): the one the page follows.
-  return { action, total: ids.length, queued: r.deviceIds.length + (android?.queued ?? 0), refused, jobId: android?.job?.id ?? r.job?.id ?? null };
+  return { action, total: ids.length, queued: r.deviceIds.length + (android?.queued ?? 0), refused, jobId: android?.job?.id ?? r.job?.id ?? null, batchId };
 }
 
 /** The run as lines for the admin: how many were queued, then each reason with a few of its devices. */

@@ -4,6 +4,7 @@ import { withoutNul } from "@/lib/db/text";
 import { DeviceStatus, Platform } from "@/lib/db/generated/enums";
 import { UserError } from "@/lib/errors";
 import type { Prisma } from "@/lib/db/generated/client";
+import { foldSearch } from "./fold";
 
 // The device list's one filter: the admin page, the CSV export and the bulk actions all turn
 // the same URL query into the same Prisma `where` here. Every query it builds is backed by an
@@ -12,7 +13,9 @@ import type { Prisma } from "@/lib/db/generated/client";
 
 export const DEVICE_SORTS = ["name", "status", "os", "lastCheckIn"] as const;
 export type DeviceSort = (typeof DEVICE_SORTS)[number];
-export const PAGE_SIZE = 50;
+export const PAGE_SIZES = [25, 50, 100, 200] as const;
+export type PageSize = (typeof PAGE_SIZES)[number];
+export const PAGE_SIZE: PageSize = 50;
 /** Matching owners above this many: the search uses a relation filter instead of their ids. */
 export const SEARCH_OWNER_LIMIT = 500;
 const DAY = 86_400_000;
@@ -34,6 +37,7 @@ const FIELDS = {
   sort: z.enum(DEVICE_SORTS),
   dir: z.enum(["asc", "desc"]),
   page: z.coerce.number().int().min(1).max(100_000),
+  size: z.enum(PAGE_SIZES.map(String) as [string, ...string[]]).transform((v) => Number(v) as PageSize),
 } as const;
 type Fields = typeof FIELDS;
 type Key = keyof Fields;
@@ -52,6 +56,7 @@ export interface DeviceFilter {
   sort: DeviceSort;
   dir: "asc" | "desc";
   page: number;
+  size: PageSize;
 }
 
 export const DEFAULT_SORT: Pick<DeviceFilter, "sort" | "dir"> = { sort: "lastCheckIn", dir: "desc" };
@@ -79,7 +84,7 @@ export function parseDeviceFilter(raw: RawQuery, mode: "lenient" | "strict" = "l
     if (r.success) out[key] = r.data;
     else if (mode === "strict") throw new UserError("device.filterInvalid", { field: key });
   }
-  const f = { ...DEFAULT_SORT, page: 1, ...out } as DeviceFilter;
+  const f = { ...DEFAULT_SORT, page: 1, size: PAGE_SIZE, ...out } as DeviceFilter;
   if (!f.q) delete f.q;
   if (!f.os) delete f.os;
   // A check-in bound needs both halves.
@@ -91,13 +96,14 @@ export function parseDeviceFilter(raw: RawQuery, mode: "lenient" | "strict" = "l
 }
 
 /** The filter as a canonical URL query (defaults left out), for links, the export and bulk forms. */
-export function filterQuery(f: DeviceFilter, opts: { page?: boolean; sort?: boolean } = {}): Record<string, string> {
+export function filterQuery(f: DeviceFilter, opts: { page?: boolean; sort?: boolean; size?: boolean } = {}): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of KEYS) {
     const v = f[key];
     if (v === undefined) continue;
     if ((key === "sort" || key === "dir") && (opts.sort === false || (f.sort === DEFAULT_SORT.sort && f.dir === DEFAULT_SORT.dir))) continue;
     if (key === "page" && (opts.page === false || v === 1)) continue;
+    if (key === "size" && (opts.size === false || v === PAGE_SIZE)) continue;
     out[key] = String(v);
   }
   return out;
@@ -108,7 +114,7 @@ export interface QueryContext {
   now: Date;
   /** Topic of the ACTIVE push certificate, null without one. */
   activeTopic: string | null;
-  /** Ids of users whose name or email contains the search; null: too many, filter by relation. */
+  /** Ids of users whose name or email contains the (folded) search; null: too many, filter by relation. */
   searchOwnerIds: string[] | null;
   /** The user the owner filter names; null when no user has that email. */
   ownerId: string | null;
@@ -130,15 +136,14 @@ export function isTopicMismatch(d: { topic: string | null; status: DeviceStatus 
 export function deviceWhere(f: DeviceFilter, ctx: QueryContext): Prisma.DeviceWhereInput {
   const and: Prisma.DeviceWhereInput[] = [];
   if (f.q) {
-    // Trigram GIN indexes on each column: a BitmapOr of index scans. Owners are matched first
-    // (their own trigram indexes) so the OR stays on devices columns.
+    // One folded column (name, serial, phone) with a trigram GIN index; owners are matched
+    // first on their own folded column so the OR stays on devices: a BitmapOr of index scans.
+    const q = foldSearch(f.q);
     and.push({
       OR: [
-        { name: insensitive(f.q) },
-        { serialNumber: insensitive(f.q) },
-        { phoneNumber: insensitive(f.q) },
+        { searchText: insensitive(q) },
         ...(ctx.searchOwnerIds === null
-          ? [{ owner: { OR: [{ email: insensitive(f.q) }, { displayName: insensitive(f.q) }] } }]
+          ? [{ owner: { searchText: insensitive(q) } }]
           : ctx.searchOwnerIds.length ? [{ ownerId: { in: ctx.searchOwnerIds } }] : []),
       ],
     });
@@ -183,7 +188,7 @@ export async function loadQueryContext(f: DeviceFilter, now = new Date()): Promi
   const [active, owners, owner] = await Promise.all([
     prisma().pushCertificate.findFirst({ where: { status: "ACTIVE" }, select: { topic: true } }),
     f.q
-      ? prisma().user.findMany({ where: { OR: [{ email: insensitive(f.q) }, { displayName: insensitive(f.q) }] }, select: { id: true }, take: SEARCH_OWNER_LIMIT + 1 })
+      ? prisma().user.findMany({ where: { searchText: insensitive(foldSearch(f.q)) }, select: { id: true }, take: SEARCH_OWNER_LIMIT + 1 })
       : Promise.resolve([]),
     f.owner && f.owner !== "none" ? prisma().user.findUnique({ where: { email: f.owner }, select: { id: true } }) : Promise.resolve(null),
   ]);
@@ -198,6 +203,7 @@ export async function loadQueryContext(f: DeviceFilter, now = new Date()): Promi
 /** Columns the list shows: never the inventory or secrets. */
 export const LIST_SELECT = {
   id: true, name: true, platform: true, status: true, osVersion: true, serialNumber: true, lastCheckInAt: true, topic: true,
+  modelName: true, productName: true, model: true,
   owner: { select: { displayName: true, email: true } },
 } satisfies Prisma.DeviceSelect;
 
@@ -205,10 +211,11 @@ export const LIST_SELECT = {
 export async function listDevices(f: DeviceFilter, ctx: QueryContext) {
   const where = deviceWhere(f, ctx);
   const total = await prisma().device.count({ where });
-  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const size = f.size ?? PAGE_SIZE;
+  const pages = Math.max(1, Math.ceil(total / size));
   const page = Math.min(f.page, pages);
   const devices = total
-    ? await prisma().device.findMany({ where, orderBy: deviceOrderBy(f), take: PAGE_SIZE, skip: (page - 1) * PAGE_SIZE, select: LIST_SELECT })
+    ? await prisma().device.findMany({ where, orderBy: deviceOrderBy(f), take: size, skip: (page - 1) * size, select: LIST_SELECT })
     : [];
   return { devices, total, page, pages };
 }

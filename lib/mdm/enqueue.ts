@@ -80,7 +80,7 @@ function templates(commands: CommandsByPlatform): { rows: Template[]; allowed: s
 export async function insertCommands(
   deviceIds: string[],
   commands: CommandsByPlatform,
-  opts: { actor: Actor; expiresInHours?: number },
+  opts: { actor: Actor; expiresInHours?: number; batchId?: string },
 ): Promise<EnqueueResult> {
   const ids = [...new Set(deviceIds.map((id) => id.toLowerCase()))];
   const { rows, allowed, platformErrors } = templates(commands);
@@ -107,11 +107,11 @@ export async function insertCommands(
         ${rows.map((r) => r.payload)}::text[], ${rows.map((r) => r.sealedBody)}::text[]) WITH ORDINALITY AS c(platform, request_type, payload, sealed_body, ord)
     ),
     ins AS (
-      INSERT INTO commands (id, device_id, request_type, payload, sealed_body, queued_by_label, expires_at)
+      INSERT INTO commands (id, device_id, request_type, payload, sealed_body, queued_by_label, expires_at, batch_id)
       SELECT gen_random_uuid(), t.id, c.request_type,
         CASE WHEN c.payload::jsonb->>'Identifier' = ${ENROLLMENT_PROFILE}
           THEN jsonb_set(c.payload::jsonb, '{Identifier}', to_jsonb(t.profile_identifier)) ELSE c.payload::jsonb END,
-        c.sealed_body, ${opts.actor.label}, ${expiresAt}
+        c.sealed_body, ${opts.actor.label}, ${expiresAt}, ${opts.batchId ?? null}::uuid
       FROM t JOIN c ON c.platform = '*' OR c.platform = t.platform
       WHERE t.refusal IS NULL
       ORDER BY t.id, c.ord
@@ -178,6 +178,8 @@ export async function bulkEnqueue(
   commands: CommandsByPlatform,
   opts: {
     actor: Actor; ip?: string | null; userAgent?: string | null; action: string; details?: Record<string, unknown>; expiresInHours?: number;
+    /** Marks the run's commands so its outcome can be followed (lib/devices/bulk-outcome.ts). */
+    batchId?: string;
     /** The same run's devices handled elsewhere (Android, through Google): counted in the one audit event. */
     also?: { devices: number; queued: number; refused: Refusal[]; jobId: string | null };
   },
@@ -212,6 +214,7 @@ export async function bulkEnqueue(
       ...(opts.also && { android: { queued: opts.also.queued, jobId: opts.also.jobId } }),
       refused,
       ...(job && { jobId: job.id }),
+      ...(opts.batchId && { batchId: opts.batchId }),
       ...(pushError !== undefined && { pushJob: isUserError(pushError) ? pushError.code : "failed" }),
     },
     ip: opts.ip,

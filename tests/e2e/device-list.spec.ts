@@ -72,13 +72,26 @@ const rows = (page: Page) => page.getByTestId("device-row");
 const count = (page: Page, n: number) => expect(page.getByTestId("device-count")).toHaveText(`${n} devices`);
 const list = (page: Page, query: string) => page.goto(`/admin/devices?${query}`);
 
-/** Applies the filter form as an admin does: change the fields, press Search. */
+/**
+ * Uses the filter bar as an admin does: a list or a tick applies on choice, a typed field on
+ * Enter; no Search button is pressed.
+ */
 async function filter(page: Page, set: (form: ReturnType<Page["getByTestId"]>) => Promise<unknown>) {
   const form = page.getByTestId("device-filters");
   const before = page.url();
   await set(form);
-  await form.getByRole("button", { name: "Search" }).click();
+  const typing = await page.evaluate(() => {
+    const el = document.activeElement as HTMLInputElement | null;
+    return !!el && el.tagName === "INPUT" && ["search", "text", "number", "email"].includes(el.type);
+  });
+  if (typing) await page.keyboard.press("Enter");
   await page.waitForURL((u) => u.toString() !== before);
+}
+
+/** Opens "More filters" (owner, check-in, push certificate) unless a filter in use keeps it open. */
+async function moreFilters(page: Page) {
+  const more = page.getByTestId("more-filters");
+  if (!(await more.evaluate((d) => (d as HTMLDetailsElement).open))) await more.locator("summary").click();
 }
 
 /** The first names of the spec's devices in the database's own order for `orderBy`. */
@@ -144,10 +157,9 @@ test.describe.serial("admin device list", () => {
       await f.getByLabel("OS version").selectOption("17.6");
     });
     await count(page, where((d) => d.os === "17.6").length);
-    await filter(page, async (f) => {
-      await f.getByLabel("OS version").selectOption({ label: "Any" });
-      await f.getByLabel("Owner (email address)").fill(OWNERS[1]!.email.toUpperCase());
-    });
+    await filter(page, (f) => f.getByLabel("OS version").selectOption({ label: "Any" }));
+    await moreFilters(page);
+    await filter(page, (f) => f.getByLabel("Owner (email address)").fill(OWNERS[1]!.email.toUpperCase()));
     await count(page, where((d) => d.owner === OWNERS[1]!.email).length);
     await filter(page, (f) => f.getByLabel("Owner (email address)").fill("none"));
     await count(page, where((d) => d.owner === null).length);
@@ -265,9 +277,11 @@ test.describe.serial("admin device list", () => {
     await signIn(page, ADMIN.email, ADMIN.password);
     await list(page, "q=dlist&status=ACTIVE&platform=IOS&sort=name&dir=asc");
     const panel = page.getByTestId("bulk-panel");
-    await expect(panel.getByTestId("bulk-limit")).toHaveText("A bulk action works on at most 100,000 devices.");
-    await expect(panel.getByTestId("selected-count")).toHaveText("0 selected");
+    // Nothing selected, nothing to run: no panel.
+    await expect(rows(page).first()).toBeVisible();
+    await expect(panel).toHaveCount(0);
     await rows(page).nth(0).getByTestId("row-select").check();
+    await expect(panel.getByTestId("bulk-limit")).toHaveText("A bulk action works on at most 100,000 devices.");
     await rows(page).nth(1).getByTestId("row-select").check();
     await expect(panel.getByTestId("selected-count")).toHaveText("2 selected");
     const chosen = await shownNames(page, 2);
@@ -281,6 +295,24 @@ test.describe.serial("admin device list", () => {
     const queued = await sql<{ name: string; n: string }>(
       `SELECT d.name, count(*) AS n FROM commands c JOIN devices d ON d.id = c.device_id WHERE d.name = ANY($1) GROUP BY d.name ORDER BY d.name`, [chosen]);
     expect(queued).toEqual(chosen.sort().map((name) => ({ name, n: "5" })));
+    // "Queued" is not "done": the panel follows what the devices answer, the rows show what waits.
+    const outcome = panel.getByTestId("bulk-outcome");
+    await expect(outcome.getByTestId("outcome-waiting")).toHaveText("Queued or sent: 2");
+    await expect(outcome).toHaveAttribute("data-finished", "false");
+    const chosenRows = rows(page).filter({ hasText: chosen[0]! });
+    await expect(chosenRows.getByTestId("marker-pending")).toHaveText("5 queued");
+    // The devices answer (one fails a command): panel and rows change without a reload.
+    await sql(`UPDATE commands c SET status = 'ACKNOWLEDGED', responded_at = now() FROM devices d WHERE d.id = c.device_id AND d.name = $1`, [chosen[0]]);
+    await sql(`UPDATE commands c SET status = CASE WHEN c.request_type = 'DeviceInformation' THEN 'ERROR'::"CommandStatus" ELSE 'ACKNOWLEDGED'::"CommandStatus" END, responded_at = now(),
+                 error_chain = CASE WHEN c.request_type = 'DeviceInformation' THEN '[{"code": 12021, "domain": "MCMDMErrorDomain", "description": "The device is busy"}]'::jsonb END
+               FROM devices d WHERE d.id = c.device_id AND d.name = $1`, [chosen[1]]);
+    await expect(outcome).toHaveAttribute("data-finished", "true", { timeout: 15_000 });
+    await expect(outcome.getByTestId("outcome-done")).toHaveText("Done: 1");
+    await expect(outcome.getByTestId("outcome-failed")).toHaveText("Failed: 1");
+    await expect(outcome.getByTestId("outcome-reasons")).toHaveText("The device is busy (MCMDMErrorDomain 12021) (1)");
+    await expect(outcome.getByTestId("outcome-state")).toHaveText("Every device has answered.");
+    await expect(chosenRows.getByTestId("marker-pending")).toHaveCount(0, { timeout: 20_000 });
+    await expect(rows(page).filter({ hasText: chosen[1]! }).getByTestId("marker-failed")).toHaveText("1 failed this week", { timeout: 20_000 });
     // The run is listed under Jobs, reached from the admin navigation.
     await page.getByRole("navigation", { name: "Main navigation" }).getByRole("link", { name: "Jobs", exact: true }).click();
     await expect(page.getByRole("heading", { name: "Jobs" })).toBeVisible();
@@ -332,6 +364,57 @@ test.describe.serial("admin device list", () => {
     await panel.getByRole("button", { name: `Run on ${n} devices` }).click();
     await expect(panel.getByTestId("form-message")).toHaveText(`Wipe: queued for ${n} of ${n} devices. The devices are being notified.`);
     expect(await erases()).toHaveLength(n);
+  });
+
+  test("columns chosen per admin, page sizes, folded search", async ({ page }) => {
+    await signIn(page, ADMIN.email, ADMIN.password);
+    await list(page, "q=dlist");
+    const headers = () => page.getByTestId("device-table").locator("thead th").allInnerTexts();
+    await expect.poll(async () => (await headers()).map((h) => h.replace(/[▲▼↕]/g, "").trim())).toEqual(["", "Name", "Platform", "Status", "Owner", "OS", "Serial number", "Last check-in"]);
+    // Nothing ticked is refused, and nothing changes.
+    const columns = page.getByTestId("columns");
+    await columns.locator("summary").click();
+    for (const box of await columns.getByRole("checkbox").all()) await box.uncheck();
+    await columns.getByRole("button", { name: "Save columns" }).click();
+    await expect(columns.getByTestId("form-error")).toHaveText("Choose at least one column.");
+    // Model in, serial number and platform out: kept on the account, so another browser sees it too.
+    for (const label of ["Status", "Owner", "Model", "OS", "Last check-in"]) await columns.getByLabel(label, { exact: true }).check();
+    await columns.getByRole("button", { name: "Save columns" }).click();
+    await expect(columns.getByTestId("form-message")).toHaveText("Columns saved.");
+    await expect.poll(async () => (await headers()).map((h) => h.replace(/[▲▼↕]/g, "").trim())).toEqual(["", "Name", "Status", "Owner", "Model", "OS", "Last check-in"]);
+    const [saved] = await sql<{ device_columns: string[] }>("SELECT device_columns FROM users WHERE email = $1", [ADMIN.email]);
+    expect(saved!.device_columns).toEqual(["status", "owner", "model", "os", "lastCheckIn"]);
+    const [audit] = await sql<{ details: unknown }>("SELECT details FROM audit_events WHERE action = 'user.deviceColumns' AND actor_label = $1 ORDER BY id DESC LIMIT 1", [ADMIN.email]);
+    expect(audit!.details).toEqual({ columns: ["status", "owner", "model", "os", "lastCheckIn"] });
+    await sql("UPDATE users SET device_columns = '{}' WHERE email = $1", [ADMIN.email]);
+
+    // Rows per page: 25, kept in the URL with the filter; back to page 1.
+    await list(page, "q=dlist&page=2");
+    await page.getByTestId("page-size").selectOption("25");
+    await expect(page).toHaveURL(/\?q=dlist&size=25$/);
+    await expect(rows(page)).toHaveCount(25);
+    await expect(page.getByRole("navigation", { name: "pagination" })).toContainText("Page 1 of 3");
+    await page.getByRole("link", { name: "Next" }).click();
+    await expect(page).toHaveURL(/size=25/);
+    await page.getByTestId("page-size").selectOption("100");
+    await expect(rows(page)).toHaveCount(N);
+
+    // Full-width letters and digits as a Japanese IME types them.
+    await list(page, "");
+    await filter(page, (f) => f.getByLabel(/^Search/).fill("ＤＬＩＳＴ－１３"));
+    await expect(rows(page)).toHaveCount(1);
+    await expect(rows(page)).toContainText("dlist-13 iPhone");
+  });
+
+  test("in Japanese: the filter bar, markers and columns speak Japanese", async ({ page }) => {
+    await signIn(page, ADMIN.email, ADMIN.password);
+    await page.context().addCookies([{ name: "mamori_locale", value: "ja", url: page.url() }]);
+    await list(page, "q=dlist");
+    await expect(page.getByTestId("more-filters").locator("summary")).toHaveText("その他の条件");
+    await expect(page.getByTestId("columns").locator("summary")).toHaveText("表示する列");
+    await expect(page.getByTestId("page-size")).toBeVisible();
+    await expect(page.getByText("1 ページの行数")).toBeVisible();
+    await page.context().addCookies([{ name: "mamori_locale", value: "en", url: page.url() }]);
   });
 
   test("end users get neither the export nor the list", async ({ page }) => {

@@ -50,20 +50,28 @@ async function matching(q: string, override: Partial<QueryContext> = {}): Promis
 describe("the filter in the URL", () => {
   it("is read leniently for the page and strictly for export and bulk actions", () => {
     const raw = { q: "  iPhone ", platform: "IOS", status: "BROKEN", days: "x", checkIn: "older", page: ["3", "4"], sort: "name", dir: "desc", owner: "Hanako.Yamada@Example.jp" };
-    expect(parseDeviceFilter(raw)).toEqual({ q: "iPhone", platform: "IOS", sort: "name", dir: "desc", page: 3, owner: "hanako.yamada@example.jp" });
+    expect(parseDeviceFilter(raw)).toEqual({ q: "iPhone", platform: "IOS", sort: "name", dir: "desc", page: 3, size: 50, owner: "hanako.yamada@example.jp" });
     expect(() => parseDeviceFilter(raw, "strict")).toThrow(expect.objectContaining({ code: "device.filterInvalid", params: { field: "status" } }));
-    expect(parseDeviceFilter({})).toEqual({ sort: "lastCheckIn", dir: "desc", page: 1 });
+    expect(parseDeviceFilter({})).toEqual({ sort: "lastCheckIn", dir: "desc", page: 1, size: 50 });
+  });
+
+  it("page size: 25, 50, 100 or 200; anything else is the default on the page and refused by export and bulk", () => {
+    for (const n of [25, 100, 200]) expect(parseDeviceFilter({ size: String(n) }).size).toBe(n);
+    expect(parseDeviceFilter({ size: "75" }).size).toBe(50);
+    expect(() => parseDeviceFilter(new URLSearchParams("size=1000"), "strict")).toThrow(expect.objectContaining({ params: { field: "size" } }));
+    expect(filterQuery(parseDeviceFilter({ size: "100", page: "2" }))).toEqual({ page: "2", size: "100" });
+    expect(filterQuery(parseDeviceFilter({ size: "50" }))).toEqual({});
   });
 
   it("drops a NUL (q=%00), which PostgreSQL cannot search for, instead of failing the list (found by tests/e2e/fuzz-routes)", async () => {
-    expect(parseDeviceFilter({ q: "\u0000" })).toEqual({ sort: "lastCheckIn", dir: "desc", page: 1 });
+    expect(parseDeviceFilter({ q: "\u0000" })).toEqual({ sort: "lastCheckIn", dir: "desc", page: 1, size: 50 });
     const f = parseDeviceFilter(new URLSearchParams("q=iP%00hone&page=99999999999999999999"));
     expect(f.q).toBe("iPhone");
     await expect(listDevices(f, await loadQueryContext(f, NOW))).resolves.toMatchObject({ page: 1 });
   });
 
   it("writes back as a canonical query without defaults", () => {
-    const f: DeviceFilter = { q: "x", mismatch: "1", checkIn: "newer", days: 7, sort: "lastCheckIn", dir: "desc", page: 2 };
+    const f: DeviceFilter = { q: "x", mismatch: "1", checkIn: "newer", days: 7, sort: "lastCheckIn", dir: "desc", page: 2, size: 50 };
     expect(filterQuery(f)).toEqual({ q: "x", checkIn: "newer", days: "7", mismatch: "1", page: "2" });
     expect(filterQuery({ ...f, sort: "os", dir: "asc" }, { page: false })).toEqual({ q: "x", checkIn: "newer", days: "7", mismatch: "1", sort: "os", dir: "asc" });
     expect(filterQuery({ ...f, sort: "os" }, { page: false, sort: false })).toEqual({ q: "x", checkIn: "newer", days: "7", mismatch: "1" });
@@ -77,6 +85,36 @@ describe("search, filters and sorting", () => {
     expect(await matching("q=1111-2222")).toEqual(["iphone"]);
     expect(await matching(`q=${encodeURIComponent("山田")}&sort=name&dir=asc`)).toEqual(["iphone", "mac"]);
     expect(await matching("q=ICHIRO@EXAMPLE")).toEqual(["ipad"]);
+  });
+
+  it("search folds width and kana: full-width letters and digits, half-width kana, hiragana for katakana", async () => {
+    const kana = await prisma().device.create({ data: { name: "アイパッド　ｶﾞｲﾄﾞ用", serialNumber: "KANA0007", platform: "IOS", status: "ACTIVE" } });
+    const owner = await prisma().user.create({ data: { email: "kana.owner@example.jp", displayName: "ヤマモト タロウ", role: "END_USER" } });
+    const owned = await prisma().device.create({ data: { name: "owned by kana", serialNumber: "KANA0008", platform: "IOS", status: "ACTIVE", ownerId: owner.id } });
+    ids.kana = kana.id;
+    ids.owned = owned.id;
+    try {
+      // Full-width Latin typed with a Japanese IME, in either case.
+      expect(await matching(`q=${encodeURIComponent("ｆ２ｌｘａ")}`)).toEqual(["iphone"]);
+      expect(await matching(`q=${encodeURIComponent("ＭＡＣＢＯＯＫ")}`)).toEqual(["mac"]);
+      // Hiragana finds katakana; full-width katakana finds the half-width kana the name was typed with.
+      expect(await matching(`q=${encodeURIComponent("あいぱっど")}`)).toEqual(["kana"]);
+      expect(await matching(`q=${encodeURIComponent("ガイド")}`)).toEqual(["kana"]);
+      expect(await matching(`q=${encodeURIComponent("ｶﾞｲﾄﾞ")}`)).toEqual(["kana"]);
+      // An ideographic space in the name is a plain space after NFKC.
+      expect(await matching(`q=${encodeURIComponent("パッド ガ")}`)).toEqual(["kana"]);
+      // Owners too, by ids and by relation.
+      expect(await matching(`q=${encodeURIComponent("やまもと")}`)).toEqual(["owned"]);
+      expect(await matching(`q=${encodeURIComponent("やまもと")}`, { searchOwnerIds: null })).toEqual(["owned"]);
+      // The generated column follows a rename.
+      await prisma().device.update({ where: { id: kana.id }, data: { name: "ｉＰａｄ 受付" } });
+      expect(await matching("q=ipad%20" + encodeURIComponent("受付"))).toEqual(["kana"]);
+    } finally {
+      await prisma().device.deleteMany({ where: { id: { in: [kana.id, owned.id] } } });
+      await prisma().user.delete({ where: { id: owner.id } });
+      delete ids.kana;
+      delete ids.owned;
+    }
   });
 
   it("search: % and _ are plain characters, not wildcards", async () => {

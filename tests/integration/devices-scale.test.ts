@@ -41,7 +41,7 @@ async function seed(c: pg.Client) {
     SELECT gen_random_uuid(),
            upper(md5('udid' || i)),
            'F' || upper(substr(md5('serial' || i), 1, 11)),
-           CASE WHEN i % 50 = 0 THEN NULL ELSE (ARRAY['佐藤','鈴木','高橋','田中','伊藤'])[1 + i % 5] || 'の' || (CASE WHEN i % 10 < 7 THEN 'iPhone' WHEN i % 10 < 9 THEN 'MacBook Pro' ELSE 'Pixel' END) || ' ' || i END,
+           CASE WHEN i % 50 = 0 THEN NULL ELSE (ARRAY['佐藤','鈴木','高橋','タナカ','伊藤'])[1 + i % 5] || 'の' || (CASE WHEN i % 10 < 7 THEN 'iPhone' WHEN i % 10 < 9 THEN 'MacBook Pro' ELSE 'Pixel' END) || ' ' || i END,
            CASE WHEN i % 10 < 7 THEN 'iPhone 15' WHEN i % 10 < 9 THEN 'MacBook Pro' ELSE 'Pixel 8' END,
            CASE WHEN i % 10 < 7 THEN (ARRAY['17.5.1','17.6','17.7','18.0','18.1','18.2','18.3','18.4','18.5','18.6'])[1 + (i / 10) % 10]
                 WHEN i % 10 < 9 THEN (ARRAY['14.7','15.1','15.3','15.5','15.6'])[1 + (i / 10) % 5] ELSE '15' END,
@@ -139,6 +139,8 @@ describe.skipIf(!!reason)(reason ? `${title} (skipped: ${reason})` : title, () =
     ["search by serial number", `q=${createHash("md5").update("serial4242").digest("hex").slice(3, 10).toUpperCase()}`],
     ["search by phone number", "q=90-4242-"],
     ["search by device name", "q=Pixel 4249"],
+    ["search typed full-width (NFKC-folded)", `q=${encodeURIComponent("ｐｉｘｅｌ　４２４９")}`],
+    ["search in hiragana for a katakana name", `q=${encodeURIComponent("たなかのiphone 123")}`],
     ["platform", "platform=MACOS"],
     ["status", "status=WIPED"],
     ["OS version", "os=17.5.1"],

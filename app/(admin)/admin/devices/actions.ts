@@ -5,6 +5,7 @@ import { z } from "zod";
 import { action } from "@/lib/auth/guard";
 import { BULK_ACTIONS, BULK_MAX, bulkReport, runBulkAction, type BulkSelection } from "@/lib/devices/bulk";
 import { parseDeviceFilter } from "@/lib/devices/query";
+import { DEVICE_COLUMNS, setDeviceColumns, type DeviceColumn } from "@/lib/devices/columns";
 
 const schema = z.object({
   action: z.enum(BULK_ACTIONS),
@@ -38,5 +39,14 @@ export const bulkDeviceAction = action.admin({ name: "device.bulk", schema }, as
   revalidatePath("/admin/devices");
   // Queued, never "done": the pushes run as a job whose progress the form shows.
   const report = bulkReport(t, result);
-  return result.queued ? { ok: true, message: report, jobId: result.jobId ?? undefined } : { ok: false, error: report };
+  return result.queued ? { ok: true, message: report, jobId: result.jobId ?? undefined, data: { batchId: result.batchId } } : { ok: false, error: report };
+});
+
+const columnsSchema = z.object(Object.fromEntries(DEVICE_COLUMNS.map((c) => [c, z.literal("on").optional()])) as Record<DeviceColumn, z.ZodOptional<z.ZodLiteral<"on">>>);
+
+/** The device list's columns for this admin, kept on their account. */
+export const saveDeviceColumns = action.admin({ name: "user.deviceColumns", schema: columnsSchema }, async (input, { user, t, ip, userAgent }) => {
+  await setDeviceColumns(user.id, DEVICE_COLUMNS.filter((c) => input[c]), { actor: { id: user.id, label: user.email }, ip, userAgent });
+  revalidatePath("/admin/devices");
+  return { ok: true, message: t("devices.columns.saved") };
 });

@@ -3,16 +3,20 @@ import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { BULK_ACTIONS, BULK_MAX, CONFIRM_BY_COUNT } from "@/lib/devices/bulk";
 import {
-  DEFAULT_SORT, filterQuery, isTopicMismatch, listDevices, loadQueryContext, osVersions, parseDeviceFilter,
+  DEFAULT_SORT, PAGE_SIZES, filterQuery, isTopicMismatch, listDevices, loadQueryContext, osVersions, parseDeviceFilter,
   type DeviceFilter, type DeviceSort,
 } from "@/lib/devices/query";
+import { DEVICE_COLUMNS, chosenColumns, type DeviceColumn } from "@/lib/devices/columns";
+import { deviceListLive, deviceMarkers, type DeviceMarkers } from "@/lib/devices/markers";
+import { LiveRefresh } from "@/components/live-refresh";
 import { Card, PageHeader } from "@/components/page-header";
 import { Field, SelectField } from "@/components/field";
 import { Pager } from "@/components/pager";
 import { DeviceStatus, Platform } from "@/lib/db/generated/enums";
 import type { T } from "@/lib/i18n";
-import { bulkDeviceAction } from "./actions";
-import { FilterForm } from "./filter-form";
+import { bulkDeviceAction, saveDeviceColumns } from "./actions";
+import { FilterForm, MoreFilters, PageSizeSelect } from "./filter-form";
+import { ColumnsForm } from "./columns-form";
 import { BulkPanel, PageCheckbox, RowCheckbox, SelectionProvider } from "./selection";
 import { Badge, DEVICE_TONE } from "@/components/badge";
 
@@ -32,105 +36,147 @@ function SortHeader({ f, column, label, t }: { f: DeviceFilter; column: DeviceSo
   );
 }
 
+const TH = "py-2 pr-3 font-medium whitespace-nowrap";
+const TD = "py-2 pr-3";
+const SORTED: Partial<Record<DeviceColumn, DeviceSort>> = { status: "status", os: "os", lastCheckIn: "lastCheckIn" };
+const LABEL: Record<DeviceColumn, string> = {
+  platform: "devices.platform", status: "devices.status", owner: "devices.owner", model: "devices.model", os: "devices.os",
+  serial: "devices.serial", lastCheckIn: "devices.lastCheckIn", topic: "devices.topic",
+};
+
+/** Commands still under way or failed on this device: small badges under its status. */
+function Markers({ m, t }: { m: DeviceMarkers | undefined; t: T }) {
+  if (!m) return null;
+  return (
+    <span className="mt-1 flex flex-wrap gap-1" aria-label={t("devices.markers.label")} data-testid="row-markers">
+      {m.pending > 0 && <Badge tone="neutral" testId="marker-pending">{t("devices.markers.pending", { count: m.pending })}</Badge>}
+      {m.notNow > 0 && <Badge tone="warn" testId="marker-not-now">{t("devices.markers.notNow", { count: m.notNow })}</Badge>}
+      {m.failed > 0 && <Badge tone="bad" testId="marker-failed">{t("devices.markers.failed", { count: m.failed })}</Badge>}
+    </span>
+  );
+}
+
 export default async function DevicesPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  await view.admin("/admin/devices");
+  const admin = await view.admin("/admin/devices");
   const [t, fmt] = [await getT(), await getFormatter()];
   const f = parseDeviceFilter(await searchParams);
   const ctx = await loadQueryContext(f);
   const [{ devices, total, page, pages }, versions] = await Promise.all([listDevices(f, ctx), osVersions()]);
+  const ids = devices.map((d) => d.id);
+  const [markers, live] = await Promise.all([deviceMarkers(ids), deviceListLive(ids)]);
+  const columns = chosenColumns(admin.deviceColumns);
   const active = ctx.activeTopic;
   const filterOnly = filterQuery(f, { page: false });
-  const exportHref = "/api/admin/devices/export?" + new URLSearchParams(filterQuery(f, { page: false, sort: false })).toString();
-  const filtered = Object.keys(filterQuery(f, { page: false, sort: false })).length > 0;
+  const exportHref = "/api/admin/devices/export?" + new URLSearchParams(filterQuery(f, { page: false, sort: false, size: false })).toString();
+  const filtered = Object.keys(filterQuery(f, { page: false, sort: false, size: false })).length > 0;
+  const more = !!(f.owner || f.checkIn || f.mismatch);
   const any = t("devices.filters.any");
+  const cell = (c: DeviceColumn, d: (typeof devices)[number]) => {
+    switch (c) {
+      case "platform": return <td key={c} className={`${TD} whitespace-nowrap`}>{t(`devices.platforms.${d.platform}`)}</td>;
+      case "status": return (
+        <td key={c} className={TD}>
+          <Badge tone={DEVICE_TONE[d.status]}>{t(`devices.statuses.${d.status}`)}</Badge>
+          <Markers m={markers.get(d.id)} t={t} />
+        </td>
+      );
+      case "owner": return (
+        <td key={c} className={`${TD} [overflow-wrap:anywhere]`}>
+          {d.owner ? <>{d.owner.displayName}<span className="block text-xs text-slate-600">{d.owner.email}</span></> : <span className="text-slate-600" data-testid="no-owner">{t("deviceDetail.noOwner")}</span>}
+        </td>
+      );
+      case "model": return <td key={c} className={`${TD} whitespace-nowrap`}>{d.modelName ?? d.productName ?? d.model ?? "—"}</td>;
+      case "os": return <td key={c} className={`${TD} whitespace-nowrap`}>{d.osVersion ?? "—"}</td>;
+      case "serial": return <td key={c} className={`${TD} font-mono text-xs whitespace-nowrap`}>{d.serialNumber ?? "—"}</td>;
+      case "lastCheckIn": return <td key={c} className={`${TD} whitespace-nowrap`}>{d.lastCheckInAt ? fmt(d.lastCheckInAt, "short") : t("devices.never")}</td>;
+      case "topic": return <td key={c} className={`${TD} font-mono text-xs [overflow-wrap:anywhere]`}>{d.topic ?? "—"}</td>;
+    }
+  };
   return (
     <>
       <PageHeader title={t("devices.title")} intro={t("devices.intro")} />
-      <Card className="mb-6">
-        <FilterForm key={new URLSearchParams(filterQuery(f)).toString()} className="flex flex-col gap-4">
+      <Card className="mb-4">
+        <FilterForm className="flex flex-col gap-3">
           <div className="flex flex-wrap items-end gap-3">
-            <div className="w-full max-w-md grow">
+            <div className="min-w-56 grow basis-64">
               <Field label={t("devices.search")} name="q" type="search" defaultValue={f.q} maxLength={100} />
             </div>
-            <button className="min-h-11 rounded-lg bg-slate-800 px-4 text-white">{t("devices.searchButton")}</button>
-            {filtered && <Link href="/admin/devices" className="min-h-11 rounded-lg px-4 py-2.5 text-sm ring-1 ring-slate-300 hover:bg-slate-100">{t("devices.filters.clear")}</Link>}
-          </div>
-          <div className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-4">
             <SelectField label={t("devices.platform")} name="platform" defaultValue={f.platform} options={[["", any], ...Object.values(Platform).map((p): [string, string] => [p, t(`devices.platforms.${p}`)])]} />
             <SelectField label={t("devices.status")} name="status" defaultValue={f.status} options={[["", any], ...Object.values(DeviceStatus).map((s): [string, string] => [s, t(`devices.statuses.${s}`)])]} />
             <SelectField label={t("devices.filters.os")} name="os" defaultValue={f.os} options={[["", any], ...versions.map((v): [string, string] => [v, v]), ...(f.os && !versions.includes(f.os) ? [[f.os, f.os] as [string, string]] : [])]} />
             <SelectField label={t("devices.supervised")} name="supervised" defaultValue={f.supervised} options={[["", any], ["yes", t("common.yes")], ["no", t("common.no")]]} />
-            <Field label={t("devices.filters.owner")} name="owner" defaultValue={f.owner} hint={t("devices.filters.ownerHint")} maxLength={320} />
-            <SelectField label={t("devices.lastCheckIn")} name="checkIn" defaultValue={f.checkIn} options={[["", any], ["older", t("devices.filters.older")], ["newer", t("devices.filters.newer")]]} />
-            <Field label={t("devices.filters.days")} name="days" type="number" min={1} max={3650} defaultValue={f.days} />
-            <label className="flex min-h-11 items-center gap-2 self-end text-sm text-slate-800">
-              <input type="checkbox" name="mismatch" value="1" defaultChecked={!!f.mismatch} className="size-5 accent-brand-600" />
-              {t("devices.filters.mismatch")}
-            </label>
+            <button className="min-h-11 rounded-lg bg-slate-800 px-4 text-white">{t("devices.searchButton")}</button>
+            {filtered && <Link href="/admin/devices" className="min-h-11 rounded-lg px-4 py-2.5 text-sm whitespace-nowrap ring-1 ring-slate-300 hover:bg-slate-100">{t("devices.filters.clear")}</Link>}
           </div>
+          <MoreFilters inUse={more} summary={t("devices.filters.more")}>
+            <div className="mt-3 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-4">
+              <Field label={t("devices.filters.owner")} name="owner" defaultValue={f.owner} hint={t("devices.filters.ownerHint")} maxLength={320} />
+              <SelectField label={t("devices.lastCheckIn")} name="checkIn" defaultValue={f.checkIn} options={[["", any], ["older", t("devices.filters.older")], ["newer", t("devices.filters.newer")]]} />
+              <Field label={t("devices.filters.days")} name="days" type="number" min={1} max={3650} defaultValue={f.days} />
+              <label className="flex min-h-11 items-center gap-2 self-end text-sm text-slate-800">
+                <input type="checkbox" name="mismatch" value="1" defaultChecked={!!f.mismatch} className="size-5 accent-brand-600" />
+                {t("devices.filters.mismatch")}
+              </label>
+            </div>
+          </MoreFilters>
           {(f.sort !== DEFAULT_SORT.sort || f.dir !== DEFAULT_SORT.dir) && (
             <>
               <input type="hidden" name="sort" value={f.sort} />
               <input type="hidden" name="dir" value={f.dir} />
             </>
           )}
+          {f.size !== 50 && <input type="hidden" name="size" value={f.size} />}
         </FilterForm>
       </Card>
       <Card>
         <div className="mb-3 flex flex-wrap items-center justify-between gap-3">
           <p className="text-sm font-semibold" data-testid="device-count">{t("devices.count", { count: total.toLocaleString("en-US") })}</p>
-          {total > 0 && (
-            <a href={exportHref} download className="min-h-11 rounded-lg px-4 py-2.5 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-100">{t("devices.export")}</a>
-          )}
+          <div className="flex flex-wrap items-center gap-3">
+            <ColumnsForm action={saveDeviceColumns} columns={DEVICE_COLUMNS.map((c) => ({ id: c, label: t(LABEL[c]), checked: columns.includes(c) }))} />
+            {total > 0 && (
+              <a href={exportHref} download className="min-h-11 rounded-lg px-4 py-2.5 text-sm font-medium whitespace-nowrap ring-1 ring-slate-300 hover:bg-slate-100">{t("devices.export")}</a>
+            )}
+          </div>
         </div>
-        <SelectionProvider key={new URLSearchParams(filterQuery(f)).toString()} pageIds={devices.map((d) => d.id)} total={total} max={BULK_MAX}>
+        <LiveRefresh src={`/api/admin/devices/live?ids=${ids.join(",")}`} version={live.version} pending={live.pending} />
+        <SelectionProvider key={new URLSearchParams(filterQuery(f)).toString()} pageIds={ids} total={total} max={BULK_MAX}>
           {total > 0 && (
-            <BulkPanel action={bulkDeviceAction} filter={new URLSearchParams(filterOnly).toString()} actions={BULK_ACTIONS} confirmByCount={CONFIRM_BY_COUNT} />
+            <BulkPanel action={bulkDeviceAction} filter={new URLSearchParams(filterQuery(f, { page: false, size: false })).toString()} actions={BULK_ACTIONS} confirmByCount={CONFIRM_BY_COUNT} />
           )}
           {devices.length === 0 ? (
             <p className="text-sm text-slate-600">{t("devices.none")}</p>
           ) : (
             <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm">
+              <table className="w-full text-left text-sm" data-testid="device-table">
                 <thead className="border-b border-slate-200 text-slate-600">
                   <tr>
                     <th scope="col" className="w-8 py-2 pr-3"><PageCheckbox /></th>
                     <SortHeader f={f} column="name" label={t("devices.name")} t={t} />
-                    <th scope="col" className="py-2 pr-3 font-medium whitespace-nowrap">{t("devices.platform")}</th>
-                    <SortHeader f={f} column="status" label={t("devices.status")} t={t} />
-                    <th scope="col" className="py-2 pr-3 font-medium whitespace-nowrap">{t("devices.owner")}</th>
-                    <SortHeader f={f} column="os" label={t("devices.os")} t={t} />
-                    <th scope="col" className="py-2 pr-3 font-medium whitespace-nowrap">{t("devices.serial")}</th>
-                    <SortHeader f={f} column="lastCheckIn" label={t("devices.lastCheckIn")} t={t} />
+                    {columns.map((c) => SORTED[c]
+                      ? <SortHeader key={c} f={f} column={SORTED[c]} label={t(LABEL[c])} t={t} />
+                      : <th key={c} scope="col" className={TH}>{t(LABEL[c])}</th>)}
                   </tr>
                 </thead>
                 <tbody>
-                  {devices.map((d) => {
-                    const unmanageable = isTopicMismatch(d, active);
-                    return (
-                      <tr key={d.id} className="border-b border-slate-100 align-top" data-testid="device-row">
-                        <td className="py-2 pr-3"><RowCheckbox id={d.id} label={d.name ?? d.serialNumber ?? t("devices.unnamed")} /></td>
-                        <td className="py-2 pr-3">
-                          <Link href={`/admin/devices/${d.id}`} className="font-medium text-brand-700 underline">{d.name ?? t("devices.unnamed")}</Link>
-                          {unmanageable && <p className="text-xs font-semibold text-red-700" data-testid="unmanageable">{t("devices.unmanageable")}</p>}
-                        </td>
-                        <td className="py-2 pr-3 whitespace-nowrap">{t(`devices.platforms.${d.platform}`)}</td>
-                        <td className="py-2 pr-3 whitespace-nowrap"><Badge tone={DEVICE_TONE[d.status]}>{t(`devices.statuses.${d.status}`)}</Badge></td>
-                        <td className="py-2 pr-3">
-                          {d.owner ? <>{d.owner.displayName}<span className="block text-xs text-slate-600">{d.owner.email}</span></> : <span className="text-slate-600" data-testid="no-owner">{t("deviceDetail.noOwner")}</span>}
-                        </td>
-                        <td className="py-2 pr-3 whitespace-nowrap">{d.osVersion ?? "—"}</td>
-                        <td className="py-2 pr-3 font-mono text-xs">{d.serialNumber ?? "—"}</td>
-                        <td className="py-2 pr-3 whitespace-nowrap">{d.lastCheckInAt ? fmt(d.lastCheckInAt, "short") : t("devices.never")}</td>
-                      </tr>
-                    );
-                  })}
+                  {devices.map((d) => (
+                    <tr key={d.id} className="border-b border-slate-100 align-top" data-testid="device-row">
+                      <td className={TD}><RowCheckbox id={d.id} label={d.name ?? d.serialNumber ?? t("devices.unnamed")} /></td>
+                      <td className={`${TD} [overflow-wrap:anywhere]`}>
+                        <Link href={`/admin/devices/${d.id}`} className="font-medium text-brand-700 underline">{d.name ?? t("devices.unnamed")}</Link>
+                        {isTopicMismatch(d, active) && <p className="text-xs font-semibold text-red-700" data-testid="unmanageable">{t("devices.unmanageable")}</p>}
+                      </td>
+                      {columns.map((c) => cell(c, d))}
+                    </tr>
+                  ))}
                 </tbody>
               </table>
             </div>
           )}
         </SelectionProvider>
-        <Pager page={page} pages={pages} params={filterOnly} t={t} />
+        <div className="flex flex-wrap items-center justify-between gap-3">
+          <Pager page={page} pages={pages} params={filterOnly} t={t} />
+          <PageSizeSelect sizes={PAGE_SIZES} size={f.size} params={filterOnly} label={t("devices.pageSize")} />
+        </div>
       </Card>
     </>
   );

@@ -5,6 +5,7 @@ import { ActionForm } from "@/components/action-form";
 import { Field } from "@/components/field";
 import { useT } from "@/components/i18n-provider";
 import type { ActionState } from "@/lib/auth/guard";
+import { BulkOutcomeView } from "./bulk-outcome";
 
 // Which devices of the list are selected for a bulk action: some rows of this page, or every
 // device matching the filter (sent as the filter, not as ids, and resolved on the server).
@@ -70,7 +71,10 @@ export function PageCheckbox() {
   );
 }
 
-/** What is selected, "select all matching", and the bulk action form. */
+/**
+ * What is selected, "select all matching", and the bulk action form: shown once a row is
+ * selected, and after a run for its result on the devices.
+ */
 export function BulkPanel({ action, filter, actions, confirmByCount }: {
   action: (prev: ActionState, form: FormData) => Promise<ActionState>;
   /** The list's query string: the filter "all matching" stands for. */
@@ -81,22 +85,17 @@ export function BulkPanel({ action, filter, actions, confirmByCount }: {
   const t = useT();
   const { sel, set, pageIds, total, max } = useSelection();
   const [act, setAct] = useState(actions[0]!);
-  const scope = useRef<HTMLInputElement>(null);
+  const [lastBatch, setLastBatch] = useState<string | null>(null);
   const count = sel.all ? total : sel.ids.size;
-  // A successful run resets the form (ActionForm): start again from nothing selected. The
-  // dependencies are plain values: a new `actions` array arrives with the refreshed page in the
-  // very commit whose effect resets the form, and a re-subscription then would miss it.
-  const firstAction = actions[0]!;
-  useEffect(() => {
-    const form = scope.current?.form;
-    const onReset = () => {
-      set(NONE);
-      setAct(firstAction);
-    };
-    form?.addEventListener("reset", onReset);
-    return () => form?.removeEventListener("reset", onReset);
-  }, [set, firstAction]);
+  // A successful run (ActionForm resets its form) starts again from nothing selected and keeps
+  // the run to follow its result.
+  const onSuccess = (state: NonNullable<ActionState>) => {
+    set(NONE);
+    setAct(actions[0]!);
+    setLastBatch(state.data?.batchId ?? null);
+  };
   const destructive = confirmByCount.includes(act);
+  if (count === 0 && !lastBatch) return null;
   const link = "rounded-lg px-3 py-1.5 font-medium text-brand-700 ring-1 ring-brand-200 hover:bg-brand-50";
   return (
     <section aria-label={t("devices.bulk.title")} data-testid="bulk-panel" className="mb-4 flex flex-col gap-3 rounded-xl bg-slate-50 p-4 ring-1 ring-slate-200">
@@ -118,9 +117,10 @@ export function BulkPanel({ action, filter, actions, confirmByCount }: {
           pendingLabel={t("devices.bulk.running")}
           variant={destructive ? "danger" : "primary"}
           testId="bulk-form"
+          onSuccess={onSuccess}
           className="flex flex-wrap items-start gap-3 [&>div:last-child]:basis-full [&>[role=alert]]:basis-full [&>[role=alert]]:whitespace-pre-line [&>[role=status]]:basis-full [&>[role=status]]:whitespace-pre-line"
         >
-          <input ref={scope} type="hidden" name="scope" value={sel.all ? "filter" : "selected"} />
+          <input type="hidden" name="scope" value={sel.all ? "filter" : "selected"} />
           <input type="hidden" name="ids" value={sel.all ? "" : [...sel.ids].join(",")} />
           <input type="hidden" name="filter" value={filter} />
           <label className="flex flex-col gap-1 text-sm font-medium text-slate-800">
@@ -147,6 +147,7 @@ export function BulkPanel({ action, filter, actions, confirmByCount }: {
           )}
         </ActionForm>
       </fieldset>
+      {lastBatch && <BulkOutcomeView key={lastBatch} batchId={lastBatch} />}
     </section>
   );
 }
