@@ -122,8 +122,19 @@ async function ensureQueue(boss: PgBoss, kind: string, def?: Omit<JobDefinition<
     retryLimit: 0,
     expireInSeconds: def?.expireInSeconds ?? 15 * 60,
   } as const;
-  await boss.createQueue(kind, opts);
-  await boss.updateQueue(kind, opts);
+  // Instances starting together on a fresh database create the same queues at once, and
+  // pg-boss's create can deadlock with the other's (seen in CI: 40P01): try again shortly.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await boss.createQueue(kind, opts);
+      await boss.updateQueue(kind, opts);
+      return;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (attempt >= 5 || (code !== "40P01" && code !== "40001")) throw e;
+      await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 100));
+    }
+  }
 }
 
 /** Starts this process's engine (once): queues, schedules and workers of every defined job. */

@@ -5,6 +5,7 @@ import { prisma } from "@/lib/db/client";
 import { createEngine, defineJob, sendJob, startJobs, stopJobs, type Engine } from "@/lib/jobs/queue";
 import { failLostJobs, runJob, startJob } from "@/lib/jobs/progress";
 import { startEmbedded } from "@/lib/db/embedded";
+import { createTestDatabase } from "../support/test-database";
 
 // The job engine (pg-boss) on the test database: PostgreSQL when TEST_DATABASE_URL is set,
 // else the embedded PGlite. Two engines on one database stand for two instances.
@@ -52,6 +53,22 @@ defineJob<{ jobId: string }>("test-fails", ({ jobId }) => runJob(jobId, async ()
 }));
 
 describe("two instances on one database", () => {
+  it("start together on a database pg-boss has never seen (its queue creation can deadlock: retried)", async () => {
+    const fresh = await createTestDatabase();
+    try {
+      for (let round = 0; round < 3; round++) {
+        const c = new pg.Client({ connectionString: fresh.url });
+        await c.connect();
+        await c.query("DROP SCHEMA IF EXISTS pgboss CASCADE");
+        await c.end();
+        const both = await Promise.all([1, 2, 3].map(() => createEngine({ connectionString: fresh.url, schedule: false, work: false })));
+        await Promise.all(both.map((e) => e.stop()));
+      }
+    } finally {
+      await fresh.drop();
+    }
+  }, 120_000);
+
   it("run each sent job exactly once", async () => {
     const [a] = [await instance(), await instance()];
     for (let i = 0; i < 40; i++) {
