@@ -69,7 +69,7 @@ export default async function Dashboard() {
                 {Object.values(DeviceStatus).map((s) => (
                   <div key={s} data-testid={`status-${s}`}>
                     <dt className="text-xs text-slate-600">{t(`devices.statuses.${s}`)}</dt>
-                    <dd className={`text-2xl font-semibold ${statusCount(s) ? "" : "text-slate-300"}`}>{statusCount(s)}</dd>
+                    <dd className={`text-2xl font-semibold ${statusCount(s) ? "" : "text-slate-500"}`}>{statusCount(s)}</dd>
                   </div>
                 ))}
               </dl>
@@ -80,7 +80,7 @@ export default async function Dashboard() {
                 {Object.values(Platform).map((p) => (
                   <div key={p} data-testid={`platform-${p}`}>
                     <dt className="text-xs text-slate-600">{t(`devices.platforms.${p}`)}</dt>
-                    <dd className={`text-2xl font-semibold ${platformCount(p) ? "" : "text-slate-300"}`}>{platformCount(p)}</dd>
+                    <dd className={`text-2xl font-semibold ${platformCount(p) ? "" : "text-slate-500"}`}>{platformCount(p)}</dd>
                   </div>
                 ))}
               </dl>

@@ -7,7 +7,7 @@ import { savePolicy } from "./actions";
 function Check({ name, label, checked }: { name: string; label: string; checked: boolean }) {
   return (
     <label className="flex items-center gap-2 text-sm">
-      <input type="checkbox" name={name} defaultChecked={checked} className="size-5 accent-brand-700" />
+      <input type="checkbox" name={name} defaultChecked={checked} className="size-5 accent-brand-600" />
       {label}
     </label>
   );

@@ -81,7 +81,7 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
         </td>
       );
       case "owner": return (
-        <td key={c} className={`${TD} [overflow-wrap:anywhere]`}>
+        <td key={c} className={`${TD}`}>
           {d.owner ? <>{d.owner.displayName}<span className="block text-xs text-slate-600">{d.owner.email}</span></> : <span className="text-slate-600" data-testid="no-owner">{t("deviceDetail.noOwner")}</span>}
         </td>
       );
@@ -89,7 +89,7 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
       case "os": return <td key={c} className={`${TD} whitespace-nowrap`}>{d.osVersion ?? "—"}</td>;
       case "serial": return <td key={c} className={`${TD} font-mono text-xs whitespace-nowrap`}>{d.serialNumber ?? "—"}</td>;
       case "lastCheckIn": return <td key={c} className={`${TD} whitespace-nowrap`}>{d.lastCheckInAt ? fmt(d.lastCheckInAt, "short") : t("devices.never")}</td>;
-      case "topic": return <td key={c} className={`${TD} font-mono text-xs [overflow-wrap:anywhere]`}>{d.topic ?? "—"}</td>;
+      case "topic": return <td key={c} className={`${TD} font-mono text-xs`}>{d.topic ?? "—"}</td>;
     }
   };
   return (
@@ -161,7 +161,7 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
                   {devices.map((d) => (
                     <tr key={d.id} className="border-b border-slate-100 align-top" data-testid="device-row">
                       <td className={TD}><RowCheckbox id={d.id} label={d.name ?? d.serialNumber ?? t("devices.unnamed")} /></td>
-                      <td className={`${TD} [overflow-wrap:anywhere]`}>
+                      <td className={`${TD}`}>
                         <Link href={`/admin/devices/${d.id}`} className="font-medium text-brand-700 underline">{d.name ?? t("devices.unnamed")}</Link>
                         {isTopicMismatch(d, active) && <p className="text-xs font-semibold text-red-700" data-testid="unmanageable">{t("devices.unmanageable")}</p>}
                       </td>

@@ -21,7 +21,7 @@ export default async function DirectoryPage() {
           <ActionForm action={saveDirectory} submitLabel={t("directory.save")} pendingLabel={t("common.saving")} testId="directory-form">
             <Field label={t("directory.url")} name="url" inputMode="url" placeholder="ldaps://ldap.example.jp" defaultValue={c.url} hint={t("directory.urlHint")} autoComplete="off" />
             <label className={check}>
-              <input type="checkbox" name="startTls" defaultChecked={c.startTls} className="size-5 accent-brand-700" />
+              <input type="checkbox" name="startTls" defaultChecked={c.startTls} className="size-5 accent-brand-600" />
               {t("directory.startTls")}
             </label>
             <label className="flex flex-col gap-1 text-sm font-medium text-slate-800">
@@ -47,7 +47,7 @@ export default async function DirectoryPage() {
               <Field label={t("directory.groupAttribute")} name="groupAttribute" defaultValue={c.groupAttribute ?? ""} hint={t("directory.groupAttributeHint")} autoComplete="off" />
             </fieldset>
             <label className={check}>
-              <input type="checkbox" name="syncEnabled" defaultChecked={c.syncEnabled} className="size-5 accent-brand-700" />
+              <input type="checkbox" name="syncEnabled" defaultChecked={c.syncEnabled} className="size-5 accent-brand-600" />
               {t("directory.syncEnabled")}
             </label>
             <Field label={t("directory.syncInterval")} name="syncIntervalMinutes" inputMode="numeric" defaultValue={c.syncIntervalMinutes} hint={t("directory.syncIntervalHint", { min: MIN_SYNC_MINUTES, max: MAX_SYNC_MINUTES })} />

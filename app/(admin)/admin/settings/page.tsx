@@ -64,7 +64,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
             <p className="mb-3 text-sm text-slate-600">{t("settings.collectionIntro")}</p>
             <ActionForm action={saveCollection} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="collection-form">
               <label className="flex min-h-11 items-center gap-2 text-sm font-medium text-slate-800">
-                <input type="checkbox" name="enabled" defaultChecked={collection.enabled} className="size-5 accent-brand-700" />
+                <input type="checkbox" name="enabled" defaultChecked={collection.enabled} className="size-5 accent-brand-600" />
                 {t("settings.collectionEnabled")}
               </label>
               <Field label={t("settings.collectionInterval")} name="intervalHours" inputMode="numeric" defaultValue={collection.intervalHours} hint={t("settings.collectionIntervalHint", { min: MIN_COLLECTION_HOURS, max: MAX_COLLECTION_HOURS })} />
@@ -121,7 +121,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
                 <Field label={t("settings.smtp.password")} name="password" type="password" autoComplete="new-password" hint={t(smtp.passwordSealed ? "settings.smtp.passwordSaved" : "settings.smtp.passwordHint")} />
                 {smtp.passwordSealed && (
                   <label className="flex items-start gap-2 text-sm">
-                    <input type="checkbox" name="clearPassword" className="mt-1 size-4 accent-brand-700" />
+                    <input type="checkbox" name="clearPassword" className="mt-1 size-4 accent-brand-600" />
                     <span>{t("settings.smtp.clearPassword")}</span>
                   </label>
                 )}

@@ -48,8 +48,8 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
               <p id="new-users-hint" className="text-xs text-slate-600">{t("usersAdmin.linesHint")}</p>
             </div>
             <UserFields t={t} groups={groups} />
-            <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="invite" defaultChecked className="size-5 accent-brand-700" />{t("usersAdmin.inviteNow")}</label>
-            <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="pin" defaultChecked className="size-5 accent-brand-700" />{t("usersAdmin.withPin")}</label>
+            <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="invite" defaultChecked className="size-5 accent-brand-600" />{t("usersAdmin.inviteNow")}</label>
+            <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="pin" defaultChecked className="size-5 accent-brand-600" />{t("usersAdmin.withPin")}</label>
           </ActionForm>
         </Card>
         <Card>
@@ -79,7 +79,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
                     const inv = invitations.get(u.id);
                     return (
                       <tr key={u.id} className="border-b border-slate-100" data-testid="user-row">
-                        <td className="py-2 pr-3"><input type="checkbox" name={`u:${u.id}`} aria-label={t("usersAdmin.selectUser", { email: u.email })} disabled={u.disabled} className="size-5 accent-brand-700" /></td>
+                        <td className="py-2 pr-3"><input type="checkbox" name={`u:${u.id}`} aria-label={t("usersAdmin.selectUser", { email: u.email })} disabled={u.disabled} className="size-5 accent-brand-600" /></td>
                         <td className="py-2 pr-3"><Link href={`/admin/users/${u.id}`} className="text-brand-700 underline">{u.displayName}</Link></td>
                         <td className="py-2 pr-3 break-all">{u.email}</td>
                         <td className="py-2 pr-3">{t(`users.roles.${u.role}`)}</td>
@@ -96,7 +96,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
               </table>
               {!users.length && <p className="py-4 text-sm text-slate-600">{t("usersAdmin.none")}</p>}
             </div>
-            <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="pin" defaultChecked className="size-5 accent-brand-700" />{t("usersAdmin.withPin")}</label>
+            <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="pin" defaultChecked className="size-5 accent-brand-600" />{t("usersAdmin.withPin")}</label>
           </ActionForm>
           <Pager page={page} pages={pages} params={{ ...(q && { q }), ...(status && { status }) }} t={t} />
         </Card>

@@ -44,7 +44,7 @@ export default async function UserPage({ params }: { params: Promise<{ id: strin
           <div className="flex flex-col gap-4">
             <ActionForm action={inviteUserAction} submitLabel={t(user.invitations.length ? "usersAdmin.resend" : "usersAdmin.invite")} pendingLabel={t("usersAdmin.inviting")} testId="invite-user-form">
               <input type="hidden" name="id" value={user.id} />
-              <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="pin" defaultChecked className="size-5 accent-brand-700" />{t("usersAdmin.withPin")}</label>
+              <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="pin" defaultChecked className="size-5 accent-brand-600" />{t("usersAdmin.withPin")}</label>
             </ActionForm>
             {user.invitations.length ? (
               <table className="w-full text-left text-sm" data-testid="invitations">

@@ -13,7 +13,7 @@ export default async function InvitationSettingsPage() {
   await view.admin("/admin/users/settings");
   const t = await getT();
   const s = await getSetting("invitations");
-  const box = "size-5 accent-brand-700";
+  const box = "size-5 accent-brand-600";
   return (
     <>
       <PageHeader title={t("usersAdmin.settingsTitle")} intro={t("usersAdmin.settingsIntro")} />
