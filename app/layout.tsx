@@ -4,7 +4,7 @@ import "./globals.css";
 import { THEME_COLOR } from "./manifest";
 import { I18nProvider } from "@/components/i18n-provider";
 import { TimeZoneCookie } from "@/components/time-zone-cookie";
-import { catalog, TIME_ZONE_COOKIE } from "@/lib/i18n";
+import { TIME_ZONE_COOKIE } from "@/lib/i18n";
 import { getLocale, getT } from "@/lib/i18n/server";
 
 export async function generateMetadata(): Promise<Metadata> {
@@ -34,7 +34,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
   return (
     <html lang={locale}>
       <body className="min-h-dvh">
-        <I18nProvider locale={locale} messages={catalog(locale)}>
+        <I18nProvider locale={locale}>
           <TimeZoneCookie current={tz} />
           {children}
         </I18nProvider>

@@ -1,13 +1,18 @@
 "use client";
 
 import { createContext, useContext, useMemo } from "react";
-import type { Locale, Params } from "@/lib/i18n";
+import { catalog, type Locale, type Params } from "@/lib/i18n";
 
 type Tree = { [k: string]: string | Tree };
 const Ctx = createContext<{ locale: Locale; messages: Tree } | null>(null);
 
-export function I18nProvider({ locale, messages, children }: { locale: Locale; messages: Tree; children: React.ReactNode }) {
-  const value = useMemo(() => ({ locale, messages }), [locale, messages]);
+/**
+ * The catalogs travel in this component's JavaScript chunk (downloaded once, cached by the
+ * browser), not as a prop: a prop is serialized into every page and every refresh, and the
+ * Japanese catalog alone is 160 KB.
+ */
+export function I18nProvider({ locale, children }: { locale: Locale; children: React.ReactNode }) {
+  const value = useMemo(() => ({ locale, messages: catalog(locale) }), [locale]);
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }
 

@@ -41,7 +41,7 @@ const EXPORT_SELECT = {
   owner: { select: { displayName: true, email: true } },
 } satisfies Prisma.DeviceSelect;
 
-export const EXPORT_BATCH = 500;
+export const EXPORT_BATCH = 2000;
 
 /**
  * The CSV of every device matching `where`, produced batch by batch as the client reads it

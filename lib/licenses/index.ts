@@ -25,12 +25,13 @@ export function licenseLevel(used: number, total: number | null): LicenseLevel {
   return used >= total * WARNING_RATIO ? "warning" : "ok";
 }
 
-export async function licenseUsage(): Promise<LicenseUsage> {
-  const [used, { devices: total }] = await Promise.all([
-    prisma().device.count({ where: { status: { notIn: ["RETIRED", "WIPED"] } } }),
+/** `used`: the caller's own count when it has one (the dashboard's fleet counts), else counted here. */
+export async function licenseUsage(used?: number): Promise<LicenseUsage> {
+  const [n, { devices: total }] = await Promise.all([
+    used ?? prisma().device.count({ where: { status: { notIn: ["RETIRED", "WIPED"] } } }),
     getSetting("licenses"),
   ]);
-  return { used, total, level: licenseLevel(used, total) };
+  return { used: n, total, level: licenseLevel(n, total) };
 }
 
 /**

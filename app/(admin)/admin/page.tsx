@@ -5,6 +5,7 @@ import { databaseStatus } from "@/lib/db/health";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { enrollmentStage } from "@/lib/enrollment/service";
 import { licenseUsage } from "@/lib/licenses";
+import { fleetCounts } from "@/lib/devices/counts";
 import { errorChainText } from "@/lib/mdm/results";
 import { DeviceStatus, Platform } from "@/lib/db/client";
 import { AuditTable } from "@/components/audit-table";
@@ -21,13 +22,13 @@ const TD = "py-2 pr-3";
 export default async function Dashboard() {
   await view.admin("/admin");
   const [t, fmt] = [await getT(), await getFormatter()];
-  const [byRole, recent, db, byStatus, byPlatform, enrollments, failed, licenses, checklist] = await Promise.all([
+  // One pass over devices serves the status and platform cards, the licenses and the checklist.
+  const fleetP = fleetCounts();
+  const [byRole, recent, db, fleet, enrollments, failed, licenses, checklist] = await Promise.all([
     prisma().user.groupBy({ by: ["role"], _count: true }),
     prisma().auditEvent.findMany({ orderBy: { id: "desc" }, take: 8 }),
     databaseStatus(),
-    prisma().device.groupBy({ by: ["status"], _count: true }),
-    // Platforms of the devices under management: retired and wiped ones no longer count.
-    prisma().device.groupBy({ by: ["platform"], _count: true, where: { status: { notIn: ["RETIRED", "WIPED"] } } }),
+    fleetP,
     prisma().enrollment.findMany({
       orderBy: { createdAt: "desc" },
       take: LIST,
@@ -40,13 +41,14 @@ export default async function Dashboard() {
       take: LIST,
       include: { device: { select: { id: true, name: true, serialNumber: true, udid: true } } },
     }),
-    licenseUsage(),
-    setupChecklist(),
+    fleetP.then((f) => licenseUsage(f.managed)),
+    fleetP.then((f) => setupChecklist(new Date(), f.activeApple)),
   ]);
   const count = (role: string) => byRole.find((r) => r.role === role)?._count ?? 0;
-  const statusCount = (s: string) => byStatus.find((d) => d.status === s)?._count ?? 0;
-  const platformCount = (p: string) => byPlatform.find((d) => d.platform === p)?._count ?? 0;
-  const anyDevice = byStatus.length > 0;
+  const statusCount = (s: DeviceStatus) => fleet.byStatus[s];
+  // Platforms of the devices under management: retired and wiped ones no longer count.
+  const platformCount = (p: Platform) => fleet.byPlatform[p];
+  const anyDevice = Object.values(fleet.byStatus).some((n) => n > 0);
   return (
     <>
       <PageHeader title={t("dashboard.title")} />
