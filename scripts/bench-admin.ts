@@ -128,7 +128,9 @@ async function main() {
     console.log(`seeded ${DEVICES} devices and ${COMMANDS} commands in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 
     const port = await freePort();
-    server = await startServer({ DATABASE_URL: db.url, PORT: String(port), HOST: "127.0.0.1", MAMORI_WORKERS: String(WORKERS), MAMORI_SQL_COUNT: "1", MAMORI_DATA_DIR: path.join(tmp, "data") });
+    // BENCH_PROFILE=dir: every server process writes a V8 CPU profile there when it stops.
+    const profile: Record<string, string> = process.env.BENCH_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}` } : {};
+    server = await startServer({ DATABASE_URL: db.url, PORT: String(port), HOST: "127.0.0.1", MAMORI_WORKERS: String(WORKERS), MAMORI_SQL_COUNT: "1", MAMORI_DATA_DIR: path.join(tmp, "data"), ...profile });
     const base = `http://127.0.0.1:${port}`;
     const cookie = await signIn(base);
     const fleet = DEVICES.toLocaleString("en-US");

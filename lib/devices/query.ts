@@ -19,6 +19,7 @@ export const PAGE_SIZE: PageSize = 50;
 /** Matching owners above this many: the search uses a relation filter instead of their ids. */
 export const SEARCH_OWNER_LIMIT = 500;
 const DAY = 86_400_000;
+export const FAILED_DAYS = 30;
 const NOT_MANAGED: DeviceStatus[] = ["RETIRED", "WIPED"];
 
 const FIELDS = {
@@ -34,6 +35,8 @@ const FIELDS = {
   supervised: z.enum(["yes", "no"]),
   /** "1": only devices enrolled under another push topic than the active certificate's. */
   mismatch: z.literal("1"),
+  /** A command type: devices on which one failed in the last FAILED_DAYS days (the dashboard's chart links here). */
+  failed: z.string().trim().regex(/^[A-Za-z][A-Za-z.]{0,63}$/),
   sort: z.enum(DEVICE_SORTS),
   dir: z.enum(["asc", "desc"]),
   page: z.coerce.number().int().min(1).max(100_000),
@@ -53,6 +56,7 @@ export interface DeviceFilter {
   days?: number;
   supervised?: "yes" | "no";
   mismatch?: "1";
+  failed?: string;
   sort: DeviceSort;
   dir: "asc" | "desc";
   page: number;
@@ -166,6 +170,7 @@ export function deviceWhere(f: DeviceFilter, ctx: QueryContext): Prisma.DeviceWh
       ? { OR: [{ topic: { lt: ctx.activeTopic } }, { topic: { gt: ctx.activeTopic } }], status: { notIn: NOT_MANAGED } }
       : NOTHING);
   }
+  if (f.failed) and.push({ commands: { some: { status: "ERROR", requestType: f.failed, createdAt: { gte: new Date(ctx.now.getTime() - FAILED_DAYS * DAY) } } } });
   return and.length ? { AND: and } : {};
 }
 

@@ -92,6 +92,41 @@ test.describe.serial("admin console", () => {
     await expect(page.getByTestId("license-count")).toHaveText(`${await managedCount()} / unlimited`);
   });
 
+  test("dashboard charts: drawn, their numbers readable as text, each bar opens the filtered device list", async ({ page }) => {
+    await signIn(page, ADMIN.email, ADMIN.password);
+    const charts = page.getByTestId("dashboard-charts");
+    for (const id of ["status", "platform", "os", "enrollments", "failures", "certificates"]) await expect(charts.getByTestId(`chart-${id}`)).toBeVisible();
+    // Chart.js drew on the canvas (some pixel is not transparent).
+    const status = charts.getByTestId("chart-status");
+    await expect.poll(() => status.locator("canvas").evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) return true;
+      return false;
+    })).toBe(true);
+    // The text alternative: the same numbers, each a link to the filtered list.
+    const active = await sql<{ n: string }>(`SELECT count(*) AS n FROM devices WHERE status = 'ACTIVE'`);
+    const row = status.getByTestId("chart-values").locator("li").filter({ has: page.getByRole("link", { name: "Active", exact: true }) });
+    await expect(row).toContainText(Number(active[0]!.n).toLocaleString("en-US"));
+    await row.getByRole("link", { name: "Active", exact: true }).click();
+    await expect(page).toHaveURL(/\/admin\/devices\?status=ACTIVE$/);
+    await expect(page.getByTestId("device-count")).toHaveText(`${Number(active[0]!.n).toLocaleString("en-US")} devices`);
+    // Failed commands by type: InstallProfile failed on a device of this spec; its bar opens those devices.
+    await page.goto("/admin");
+    const failures = charts.getByTestId("chart-failures");
+    await failures.getByRole("link", { name: "InstallProfile" }).click();
+    await expect(page).toHaveURL(/failed=InstallProfile/);
+    await expect(page.getByTestId("failed-filter")).toContainText("Devices where InstallProfile failed in the last 30 days");
+    await expect(page.getByTestId("device-row").filter({ hasText: "Console IOS 0" })).toBeVisible();
+    // A click on a bar itself navigates the same way.
+    await page.goto("/admin");
+    const canvas = charts.getByTestId("chart-platform").locator("canvas");
+    await expect.poll(() => canvas.evaluate((c: HTMLCanvasElement) => c.width)).toBeGreaterThan(0);
+    const box = (await canvas.boundingBox())!;
+    // Platform bars in enum order (iOS first): click low in the first third, where the iOS bar stands.
+    await canvas.click({ position: { x: box.width / 6 + 10, y: box.height - 30 } });
+    await expect(page).toHaveURL(/\/admin\/devices\?platform=IOS$/);
+  });
+
   test("settings forms refuse bad values with a sentence, and save good ones", async ({ page }) => {
     await signIn(page, ADMIN.email, ADMIN.password);
     await page.goto("/admin/settings");

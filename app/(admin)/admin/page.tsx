@@ -6,6 +6,9 @@ import { getFormatter, getT } from "@/lib/i18n/server";
 import { enrollmentStage } from "@/lib/enrollment/service";
 import { licenseUsage } from "@/lib/licenses";
 import { fleetCounts } from "@/lib/devices/counts";
+import { dashboardCharts, type Bar } from "@/lib/dashboard/charts";
+import { BarChart } from "@/components/bar-chart";
+import type { T } from "@/lib/i18n";
 import { errorChainText } from "@/lib/mdm/results";
 import { DeviceStatus, Platform } from "@/lib/db/client";
 import { AuditTable } from "@/components/audit-table";
@@ -19,12 +22,17 @@ const LIST = 10;
 const TH = "py-2 pr-3 font-medium";
 const TD = "py-2 pr-3";
 
+/** A chart's bars with their labels in the admin's language. */
+function labelled(t: T, bars: Bar[]) {
+  return bars.map((b) => ({ label: "key" in b.label ? t(b.label.key) : b.label.text, value: b.value, href: b.href }));
+}
+
 export default async function Dashboard() {
   await view.admin("/admin");
   const [t, fmt] = [await getT(), await getFormatter()];
   // One pass over devices serves the status and platform cards, the licenses and the checklist.
   const fleetP = fleetCounts();
-  const [byRole, recent, db, fleet, enrollments, failed, licenses, checklist] = await Promise.all([
+  const [byRole, recent, db, fleet, enrollments, failed, licenses, checklist, charts, certs] = await Promise.all([
     prisma().user.groupBy({ by: ["role"], _count: true }),
     prisma().auditEvent.findMany({ orderBy: { id: "desc" }, take: 8 }),
     databaseStatus(),
@@ -43,7 +51,17 @@ export default async function Dashboard() {
     }),
     fleetP.then((f) => licenseUsage(f.managed)),
     fleetP.then((f) => setupChecklist(new Date(), f.activeApple)),
+    fleetP.then((f) => dashboardCharts(f)),
+    Promise.all([
+      prisma().pushCertificate.findFirst({ where: { status: "ACTIVE" }, select: { notAfter: true } }),
+      prisma().adeToken.findUnique({ where: { id: 1 }, select: { accessTokenExpiry: true } }),
+      prisma().certificateAuthority.findUnique({ where: { purpose: "device" }, select: { notAfter: true } }),
+    ]),
   ]);
+  const daysLeft = (d: Date | null | undefined) => (d ? Math.max(0, Math.floor((d.getTime() - Date.now()) / 86_400_000)) : null);
+  const certBars = ([["push", certs[0]?.notAfter, "/admin/certificates/push"], ["ade", certs[1]?.accessTokenExpiry, "/admin/certificates/ade"], ["ca", certs[2]?.notAfter, null]] as const)
+    .filter(([, d]) => d)
+    .map(([k, d, href]) => ({ label: t(`certificates.${k}`), value: daysLeft(d)!, href }));
   const count = (role: string) => byRole.find((r) => r.role === role)?._count ?? 0;
   const statusCount = (s: DeviceStatus) => fleet.byStatus[s];
   // Platforms of the devices under management: retired and wiped ones no longer count.
@@ -90,6 +108,16 @@ export default async function Dashboard() {
             </section>
           </div>
           <Link href="/admin/devices" className="mt-3 inline-block text-sm text-brand-700 underline">{t("devices.title")}</Link>
+        </Card>
+        <Card title={t("dashboard.charts.title")} className="md:col-span-2 xl:col-span-3">
+          <div className="grid gap-6 md:grid-cols-2 xl:grid-cols-3" data-testid="dashboard-charts">
+            <BarChart id="status" title={t("dashboard.charts.status")} bars={labelled(t, charts.status)} empty={t("dashboard.charts.empty")} />
+            <BarChart id="platform" title={t("dashboard.charts.platform")} bars={labelled(t, charts.platform)} empty={t("dashboard.charts.empty")} />
+            <BarChart id="os" title={t("dashboard.charts.os")} bars={labelled(t, charts.os)} horizontal empty={t("dashboard.charts.empty")} />
+            <BarChart id="enrollments" title={t("dashboard.charts.enrollments")} bars={labelled(t, charts.enrollments)} empty={t("dashboard.charts.empty")} />
+            <BarChart id="failures" title={t("dashboard.charts.failures")} bars={labelled(t, charts.failures)} horizontal empty={t("dashboard.charts.empty")} />
+            <BarChart id="certificates" title={t("dashboard.charts.certificates")} bars={certBars} horizontal empty={t("dashboard.charts.empty")} />
+          </div>
         </Card>
         <Card title={t("dashboard.recentEnrollments")} className="md:col-span-2">
           {enrollments.length === 0 ? (

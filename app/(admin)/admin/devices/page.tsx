@@ -126,6 +126,13 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
             </>
           )}
           {f.size !== 50 && <input type="hidden" name="size" value={f.size} />}
+          {f.failed && (
+            <p className="flex flex-wrap items-center gap-2 text-sm" data-testid="failed-filter">
+              <input type="hidden" name="failed" value={f.failed} />
+              <Badge tone="bad">{t("devices.filters.failed", { command: f.failed })}</Badge>
+              <Link href={"?" + new URLSearchParams(filterQuery({ ...f, failed: undefined, page: 1 })).toString()} className="text-brand-700 underline">{t("devices.filters.removeFilter")}</Link>
+            </p>
+          )}
         </FilterForm>
       </Card>
       <Card>

@@ -1,0 +1,70 @@
+import { prisma } from "@/lib/db/client";
+import type { FleetCounts } from "@/lib/devices/counts";
+import { DeviceStatus, Platform } from "@/lib/db/generated/enums";
+
+// The dashboard's charts as plain numbers with the device-list link each bar opens. One
+// statement per chart, each bounded by an index or a time window (100,000 devices, 1,000,000
+// commands); the status and platform charts reuse the fleet counts the cards already read.
+
+export interface Bar {
+  /** A catalog key with its params, or a literal (an OS version, a command type). */
+  label: { key: string } | { text: string };
+  value: number;
+  /** The device list filtered to what the bar counts; null where no list applies. */
+  href: string | null;
+}
+
+export interface DashboardCharts {
+  status: Bar[];
+  platform: Bar[];
+  os: Bar[];
+  enrollments: Bar[];
+  failures: Bar[];
+}
+
+export const OS_BARS = 8;
+export const WEEKS = 12;
+export const FAILURE_DAYS = 30;
+const DAY = 86_400_000;
+const list = (q: Record<string, string>) => `/admin/devices?${new URLSearchParams(q)}`;
+
+/** Monday 00:00 UTC of the week holding `d`. */
+export function weekStart(d: Date): Date {
+  const x = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+  x.setUTCDate(x.getUTCDate() - ((x.getUTCDay() + 6) % 7));
+  return x;
+}
+
+export async function dashboardCharts(fleet: FleetCounts, now = new Date()): Promise<DashboardCharts> {
+  const firstWeek = new Date(weekStart(now).getTime() - (WEEKS - 1) * 7 * DAY);
+  const [os, weeks, failures] = await Promise.all([
+    prisma().device.groupBy({ by: ["osVersion", "platform"], _count: true, where: { status: { notIn: ["RETIRED", "WIPED"] }, osVersion: { not: null } } }),
+    prisma().$queryRaw<{ week: Date; n: number }[]>`
+      SELECT date_trunc('week', enrolled_at AT TIME ZONE 'UTC') AS week, count(*)::int AS n
+      FROM devices WHERE enrolled_at >= ${firstWeek} GROUP BY 1`,
+    prisma().command.groupBy({ by: ["requestType"], _count: true, where: { status: "ERROR", createdAt: { gte: new Date(now.getTime() - FAILURE_DAYS * DAY) } } }),
+  ]);
+
+  const versions = new Map<string, number>();
+  for (const r of os) versions.set(r.osVersion!, (versions.get(r.osVersion!) ?? 0) + r._count);
+  const sorted = [...versions].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0], "en", { numeric: true }));
+  const osBars: Bar[] = sorted.slice(0, OS_BARS).map(([v, n]) => ({ label: { text: v }, value: n, href: list({ os: v }) }));
+  const rest = sorted.slice(OS_BARS).reduce((s, [, n]) => s + n, 0);
+  if (rest) osBars.push({ label: { key: "dashboard.charts.otherVersions" }, value: rest, href: null });
+
+  const byWeek = new Map(weeks.map((w) => [new Date(w.week).toISOString().slice(0, 10), w.n]));
+  const enrollments: Bar[] = Array.from({ length: WEEKS }, (_, i) => {
+    const start = new Date(firstWeek.getTime() + i * 7 * DAY).toISOString().slice(0, 10);
+    return { label: { text: start }, value: byWeek.get(start) ?? 0, href: null };
+  });
+
+  return {
+    status: Object.values(DeviceStatus).map((s) => ({ label: { key: `devices.statuses.${s}` }, value: fleet.byStatus[s], href: list({ status: s }) })),
+    platform: Object.values(Platform).map((p) => ({ label: { key: `devices.platforms.${p}` }, value: fleet.byPlatform[p], href: list({ platform: p }) })),
+    os: osBars,
+    enrollments,
+    failures: failures
+      .sort((a, b) => b._count - a._count || a.requestType.localeCompare(b.requestType))
+      .map((f) => ({ label: { text: f.requestType }, value: f._count, href: list({ failed: f.requestType }) })),
+  };
+}
