@@ -15,6 +15,7 @@ import { runAndroidBulk } from "@/lib/android/bulk";
 import { configuredPublicUrl } from "@/lib/settings";
 import { httpAllowed, publicUrlProblem } from "@/lib/setup-checklist";
 import { afterEnroll } from "@/lib/enrollment/after-enroll";
+import { rolloutWebClip } from "@/lib/portal/web-clip";
 import { sweepCommands } from "@/lib/mdm/storage";
 import { pruneExpired } from "@/lib/retention";
 import type { DeviceEnrolled } from "@/lib/mdm/events";
@@ -67,6 +68,11 @@ defineJob<Started & { userIds: string[]; pin?: boolean; baseUrl: string }>(JOB_K
 defineJob<Started & { configurationId: string }>(JOB_KINDS.configurationSync, ({ jobId, configurationId, actor, ctx }) =>
   runJob(jobId, (p) => syncConfiguration(configurationId, actor, ctx, p)),
   // One configuration sync at a time: two of the same configuration would both install.
+  { policy: "singleton", expireInSeconds: 4 * HOUR_S });
+
+defineJob<Started & { action: "install" | "remove" }>(JOB_KINDS.webClip, ({ jobId, action, actor }) =>
+  runJob(jobId, (p) => rolloutWebClip(action, actor, p)),
+  // One rollout at a time: an install and a remove racing would leave either.
   { policy: "singleton", expireInSeconds: 4 * HOUR_S });
 
 // Ticks (no jobId) sync when one interval has passed; "Import now" (jobId) syncs at once.

@@ -17,6 +17,7 @@ export const JOB_KINDS = {
   invitationReminders: "invitation-reminders",
   lostJobs: "lost-jobs",
   retention: "retention",
+  webClip: "web-clip",
 } as const;
 
 export type JobKind = (typeof JOB_KINDS)[keyof typeof JOB_KINDS];

@@ -147,6 +147,36 @@ export function buildPkcs12Profile(o: Pkcs12ProfileOptions): Pkcs12Profile {
   return { profile, xml: buildPlist(profile), certificatePayloadUuid };
 }
 
+export interface WebClipProfileOptions {
+  identifier: string;
+  displayName: string;
+  organization: string;
+  description?: string;
+  /** Shown under the icon on the home screen. */
+  label: string;
+  /** https (http only for a local trial). */
+  url: string;
+  /** PNG, ideally 180 × 180 (Apple's home-screen size). */
+  icon?: Buffer;
+}
+
+/** A home-screen icon that opens a web page (com.apple.webClip.managed). */
+export function buildWebClipProfile(o: WebClipProfileOptions): BuiltProfile {
+  const id = payloadIdentifier(o.identifier);
+  if (!o.label.trim() || !isXmlText(o.label)) throw new UserError("webClip.labelRequired");
+  const payload: Dict = {
+    ...common("com.apple.webClip.managed", `${id}.webclip`, o.displayName),
+    URL: url("URL", o.url, false),
+    Label: o.label,
+    ...(o.icon && { Icon: o.icon, Precomposed: true }),
+    // The user may remove it from the home screen; removing the profile takes it away too.
+    IsRemovable: true,
+    FullScreen: false,
+  };
+  const profile = topLevel(o, id, [payload]);
+  return { profile, xml: buildPlist(profile) };
+}
+
 // --- helpers
 
 function topLevel(o: { displayName: string; organization: string; description?: string }, id: string, content: Dict[]): Dict {

@@ -178,7 +178,19 @@ const androidPubsub = z
     if (v.audience && !v.serviceAccountEmail) ctx.addIssue({ code: "custom", path: ["serviceAccountEmail"], message: "settings.pubsubEmailRequired" });
   });
 
-const SCHEMAS = { notifications, mail, devices, collection, licenses, general, invitations, privacy, retention, androidPubsub } as const;
+// The self-service portal as a Web Clip on iPhones and iPads (lib/portal/web-clip.ts).
+export const WEB_CLIP_LABEL_MAX = 30;
+const webClip = z.object({
+  enabled: z.boolean({ error: "settings.invalid" }),
+  label: z
+    .string({ error: "settings.webClipLabelInvalid" })
+    .trim()
+    .min(1, { error: "settings.webClipLabelInvalid" })
+    .max(WEB_CLIP_LABEL_MAX, { error: "settings.webClipLabelInvalid" })
+    .regex(/^[^\u0000-\u001f\u007f]+$/, { error: "settings.webClipLabelInvalid" }),
+});
+
+const SCHEMAS = { notifications, mail, devices, collection, licenses, general, invitations, privacy, retention, androidPubsub, webClip } as const;
 
 export type SettingName = keyof typeof SCHEMAS;
 export type Settings = { [K in SettingName]: z.output<(typeof SCHEMAS)[K]> };
@@ -196,6 +208,7 @@ export const DEFAULTS: Settings = {
   privacy: { location: false, wipe: true, retire: true, unlock: true },
   retention: { commandDays: 90, auditDays: 365, ticketDays: 30, rateLimitDays: 1, mailDays: 90 },
   androidPubsub: { audience: null, serviceAccountEmail: null },
+  webClip: { enabled: false, label: "Mamori" },
 };
 
 function isName(name: string): name is SettingName {

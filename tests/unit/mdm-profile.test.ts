@@ -4,7 +4,7 @@ import path from "node:path";
 import * as plist from "plist";
 import { describe, expect, it } from "vitest";
 import { type PlistDict, parsePlist } from "@/lib/mdm/plist";
-import { type EnrollmentProfileOptions, buildEnrollmentProfile, buildPkcs12Profile } from "@/lib/mdm/profile";
+import { type EnrollmentProfileOptions, buildEnrollmentProfile, buildPkcs12Profile, buildWebClipProfile } from "@/lib/mdm/profile";
 import { toPem } from "@/lib/pki/x509";
 import { type AppleOS, COMMON_PAYLOAD_KEYS, asJson, checkDict, hasPython, loadSchema, readWithPython, schemasIn } from "@/tests/support/apple-schema";
 import { refusal } from "@/tests/support/refusal";
@@ -205,5 +205,27 @@ describe("buildPkcs12Profile", () => {
     const uuid = "0C2E4A6B-8D1F-4A3C-8E5A-1D3F5A7C9E1B";
     expect(buildPkcs12Profile({ identifier: "com.example.c", displayName: "c", organization: "o", pkcs12: p12, payloadUuid: uuid }).certificatePayloadUuid).toBe(uuid);
     expect(refusal(() => buildPkcs12Profile({ identifier: "com.example.c", displayName: "c", organization: "o", pkcs12: Buffer.alloc(0) })).code).toBe("pkcs12.notPkcs12");
+  });
+});
+
+describe("buildWebClipProfile", () => {
+  const icon = readFileSync(path.resolve(import.meta.dirname, "../../public/apple-touch-icon.png"));
+
+  it("puts a page on the home screen: a com.apple.webClip.managed payload that matches Apple's schema on iOS", () => {
+    const { profile, xml } = buildWebClipProfile({ identifier: "jp.mamori.portal.webclip", displayName: "マイデバイス", organization: "Example Corp", label: "マイデバイス", url: "https://mdm.example.jp/my", icon });
+    const [payload] = payloads(profile as PlistDict);
+    expect(payload).toMatchObject({ PayloadType: "com.apple.webClip.managed", PayloadIdentifier: "jp.mamori.portal.webclip.webclip", URL: "https://mdm.example.jp/my", Label: "マイデバイス", Icon: icon, IsRemovable: true, FullScreen: false });
+    expect((profile as PlistDict).PayloadIdentifier).toBe("jp.mamori.portal.webclip");
+    expect(asJson(parsePlist(Buffer.from(xml)))).toEqual(asJson(profile));
+    if (hasPython) expect(readWithPython(xml)).toEqual(asJson(profile));
+    const schema = schemasIn("profiles").get("com.apple.webClip.managed")!;
+    expect(checkDict(payload!, [...COMMON_PAYLOAD_KEYS, ...schema.payloadkeys!], { os: "iOS", requireKeys: true })).toEqual([]);
+    expect(checkDict(profile, loadSchema("profiles/TopLevel.yaml").payloadkeys!, { os: "iOS", requireKeys: true })).toEqual([]);
+  });
+
+  it("refuses an empty label and an address that is not a URL", () => {
+    const base = { identifier: "jp.mamori.portal.webclip", displayName: "d", organization: "o", url: "https://mdm.example.jp/my" };
+    expect(refusal(() => buildWebClipProfile({ ...base, label: "  " })).code).toBe("webClip.labelRequired");
+    expect(refusal(() => buildWebClipProfile({ ...base, label: "x", url: "mdm.example.jp/my" })).code).toBe("mdm.urlInvalid");
   });
 });

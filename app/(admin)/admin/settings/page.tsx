@@ -1,7 +1,7 @@
 import { view } from "@/lib/auth/guard";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { headers } from "next/headers";
-import { getSetting, MAX_COLLECTION_HOURS, MIN_COLLECTION_HOURS, resolvePublicUrl, RETENTION_BOUNDS } from "@/lib/settings";
+import { WEB_CLIP_LABEL_MAX, getSetting, MAX_COLLECTION_HOURS, MIN_COLLECTION_HOURS, resolvePublicUrl, RETENTION_BOUNDS } from "@/lib/settings";
 import { licenseUsage } from "@/lib/licenses";
 import { listMail } from "@/lib/mail";
 import { ActionForm } from "@/components/action-form";
@@ -11,6 +11,7 @@ import { currentTransport } from "@/lib/mail/status";
 import { Badge, MAIL_TONE } from "@/components/badge";
 import { Card, PageHeader } from "@/components/page-header";
 import { Pager } from "@/components/pager";
+import { saveWebClipAction } from "./web-clip-action";
 import { saveCollection, saveDevices, saveGeneral, saveLicenses, saveMail, saveNotifications, saveRetention, saveSmtp, sendTestMailAction } from "./actions";
 
 const PAGE_SIZE = 20;
@@ -19,7 +20,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
   await view.admin("/admin/settings");
   const [t, fmt] = [await getT(), await getFormatter()];
   const page = Math.max(1, Number((await searchParams).page) || 1);
-  const [notifications, mail, log, general, devices, collection, licenses, usage, retention, smtp, transport] = await Promise.all([
+  const [notifications, mail, log, general, devices, collection, licenses, usage, retention, smtp, transport, webClip] = await Promise.all([
     getSetting("notifications"),
     getSetting("mail"),
     listMail({ take: PAGE_SIZE, skip: (page - 1) * PAGE_SIZE }),
@@ -31,6 +32,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
     getSetting("retention"),
     getSmtpConfig(),
     currentTransport(),
+    getSetting("webClip"),
   ]);
   const transportLabel = t(`settings.transports.${transport.transport}`) + (transport.host ? ` (${transport.host}:${transport.port})` : "");
   const envUrl = process.env.MAMORI_PUBLIC_URL?.trim();
@@ -68,6 +70,16 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
                 {t("settings.collectionEnabled")}
               </label>
               <Field label={t("settings.collectionInterval")} name="intervalHours" inputMode="numeric" defaultValue={collection.intervalHours} hint={t("settings.collectionIntervalHint", { min: MIN_COLLECTION_HOURS, max: MAX_COLLECTION_HOURS })} />
+            </ActionForm>
+          </Card>
+          <Card title={t("settings.webClipTitle")}>
+            <p className="mb-3 text-sm text-slate-600">{t("settings.webClipIntro", { url: `${inUse}/my` })}</p>
+            <ActionForm action={saveWebClipAction} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="web-clip-form">
+              <label className="flex min-h-11 items-center gap-2 text-sm font-medium text-slate-800">
+                <input type="checkbox" name="enabled" defaultChecked={webClip.enabled} className="size-5 accent-brand-600" />
+                {t("settings.webClipEnabled")}
+              </label>
+              <Field label={t("settings.webClipLabel")} name="label" defaultValue={webClip.label} maxLength={60} hint={t("settings.webClipLabelHint", { max: WEB_CLIP_LABEL_MAX })} />
             </ActionForm>
           </Card>
         </div>
