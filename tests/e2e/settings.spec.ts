@@ -41,3 +41,31 @@ test("notification settings are validated, saved and audited", async ({ page }) 
   const audits = await sql("SELECT 1 FROM audit_events WHERE action = 'settings.update' AND actor_label = $1", [ADMIN.email]);
   expect(audits).toHaveLength(2);
 });
+
+test("the portal icon (Web Clip): a bad name is refused beside its field; switched on, a job installs it on iPhones and iPads", async ({ page }) => {
+  await createAdmin(ADMIN.email, ADMIN.password);
+  await page.goto("/login");
+  await page.getByLabel("Email address").fill(ADMIN.email);
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  const [ios] = await sql<{ id: string }>(
+    `INSERT INTO devices (id, udid, name, platform, status, updated_at) VALUES (gen_random_uuid(), 'WEBCLIP-E2E-1', 'webclip e2e iPhone', 'IOS', 'ACTIVE', now()) ON CONFLICT (udid) DO UPDATE SET status = 'ACTIVE' RETURNING id`);
+  try {
+    await page.goto("/admin/settings");
+    const form = page.getByTestId("web-clip-form");
+    await form.getByLabel("Install the portal icon on iPhones and iPads").check();
+    await form.getByLabel("Name under the icon").fill("x".repeat(31));
+    await form.getByRole("button", { name: "Save" }).click();
+    await expect(form.getByTestId("form-error")).toHaveText("Enter the name under the icon: 1 to 30 characters.");
+    await form.getByLabel("Name under the icon").fill("マイデバイス");
+    await form.getByRole("button", { name: "Save" }).click();
+    await expect(form.getByTestId("form-message")).toHaveText("Saved. The portal icon is being installed on iPhones and iPads.");
+    await expect(form.getByRole("progressbar", { name: "Portal icon on iPhones and iPads" })).toBeVisible();
+    await expect(form.getByTestId("job-status")).toHaveText("Done");
+    await expect.poll(async () => (await sql("SELECT 1 FROM commands WHERE device_id = $1 AND request_type = 'InstallProfile'", [ios!.id])).length).toBe(1);
+  } finally {
+    await sql(`INSERT INTO settings (key, value, updated_at) VALUES ('webClip', '{"enabled": false, "label": "Mamori"}', now()) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`);
+    await sql("DELETE FROM devices WHERE udid = 'WEBCLIP-E2E-1'");
+  }
+});
