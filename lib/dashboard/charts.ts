@@ -47,7 +47,8 @@ export async function dashboardCharts(fleet: FleetCounts, now = new Date()): Pro
 
   const versions = new Map<string, number>();
   for (const r of os) versions.set(r.osVersion!, (versions.get(r.osVersion!) ?? 0) + r._count);
-  const sorted = [...versions].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0], "en", { numeric: true }));
+  // Equal counts: the newer version first, so the oldest fall into "other".
+  const sorted = [...versions].sort((a, b) => b[1] - a[1] || b[0].localeCompare(a[0], "en", { numeric: true }));
   const osBars: Bar[] = sorted.slice(0, OS_BARS).map(([v, n]) => ({ label: { text: v }, value: n, href: list({ os: v }) }));
   const rest = sorted.slice(OS_BARS).reduce((s, [, n]) => s + n, 0);
   if (rest) osBars.push({ label: { key: "dashboard.charts.otherVersions" }, value: rest, href: null });
