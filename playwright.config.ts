@@ -47,6 +47,8 @@ export default defineConfig({
       DATABASE_URL: process.env.E2E_DATABASE_URL ?? "",
       MAMORI_DATA_DIR: path.resolve(".data-e2e"),
       NEXT_TELEMETRY_DISABLED: "1",
+      // The dashboard's trend charts live, not a minute old: specs seed and look at once.
+      MAMORI_CHART_CACHE_MS: "0",
       // Apple's services are out of reach here; point them at a closed local port.
       DEP_URL: "http://127.0.0.1:9",
       // The simulator speaks plain http to the server under test.

@@ -7,7 +7,8 @@ import { cachedFor } from "@/lib/cache/ttl";
 // statement per chart, each bounded by an index or a time window (100,000 devices, 1,000,000
 // commands); the status and platform charts reuse the fleet counts the cards already read
 // (exact). The trends (OS versions, weeks, failures) are kept CHART_CACHE_MS per instance.
-export const CHART_CACHE_MS = 60_000;
+// MAMORI_CHART_CACHE_MS=0 (the e2e server) reads them live.
+const CHART_CACHE_MS = Number(process.env.MAMORI_CHART_CACHE_MS ?? 60_000);
 
 export interface Bar {
   /** A catalog key with its params, or a literal (an OS version, a command type). */
@@ -49,7 +50,7 @@ export async function dashboardCharts(fleet: FleetCounts, at?: Date): Promise<Da
       FROM devices WHERE enrolled_at >= ${firstWeek} GROUP BY 1`,
     prisma().command.groupBy({ by: ["requestType"], _count: true, where: { status: "ERROR", createdAt: { gte: new Date(now.getTime() - FAILURE_DAYS * DAY) } } }),
   ]);
-  const [os, weeks, failures] = at ? await load() : await cachedFor("dashboard-charts", CHART_CACHE_MS, load);
+  const [os, weeks, failures] = at || !CHART_CACHE_MS ? await load() : await cachedFor("dashboard-charts", CHART_CACHE_MS, load);
 
   const versions = new Map<string, number>();
   for (const r of os) versions.set(r.osVersion!, (versions.get(r.osVersion!) ?? 0) + r._count);
