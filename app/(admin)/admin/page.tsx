@@ -5,8 +5,7 @@ import { databaseStatus } from "@/lib/db/health";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { enrollmentStage } from "@/lib/enrollment/service";
 import { licenseUsage } from "@/lib/licenses";
-import { fleetCounts } from "@/lib/devices/counts";
-import { dashboardCharts, type Bar } from "@/lib/dashboard/charts";
+import { dashboardCharts, dashboardFleetCounts, type Bar } from "@/lib/dashboard/charts";
 import { BarChart } from "@/components/bar-chart";
 import type { T } from "@/lib/i18n";
 import { errorChainText } from "@/lib/mdm/results";
@@ -31,7 +30,7 @@ export default async function Dashboard() {
   await view.admin("/admin");
   const [t, fmt] = [await getT(), await getFormatter()];
   // One pass over devices serves the status and platform cards, the licenses and the checklist.
-  const fleetP = fleetCounts();
+  const fleetP = dashboardFleetCounts();
   const [byRole, recent, db, fleet, enrollments, failed, licenses, checklist, charts, certs] = await Promise.all([
     prisma().user.groupBy({ by: ["role"], _count: true }),
     prisma().auditEvent.findMany({ orderBy: { id: "desc" }, take: 8 }),
