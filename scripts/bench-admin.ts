@@ -8,17 +8,12 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { freePort } from "../tests/support/listen";
+import { flag } from "./bench/flags";
 import { createTestDatabase } from "../tests/support/test-database";
 import { hashPassword } from "../lib/auth/password";
 import { append, met, percentile, print, type Result } from "./bench/report";
 import { allStats, startServer, type Running } from "./bench/processes";
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a whole number of 1 or more`);
-  return v;
-}
 
 const DEVICES = flag("devices", 100_000);
 const COMMANDS = flag("commands", 1_000_000);

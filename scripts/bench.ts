@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { freePort } from "../tests/support/listen";
+import { flag } from "./bench/flags";
 import { createTestDatabase } from "../tests/support/test-database";
 import { createTestCa } from "../tests/support/test-ca";
 import { serverIdentity, signPushCsr } from "../tests/support/push-fixtures";
@@ -15,12 +16,6 @@ import { append, met, percentile, print, type Result } from "./bench/report";
 import { allStats, startFakeApnsProcess, startServer, type ProcessStats, type Running } from "./bench/processes";
 import { Timings, newDevices, pool } from "./bench/devices";
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a whole number of 1 or more`);
-  return v;
-}
 
 const DRAIN_DEVICES = flag("devices", 1000);
 const ENROLL = Math.max(DRAIN_DEVICES, flag("enroll", 1000));

@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { createAdmin, sql } from "./db";
+import { signIn } from "./helpers";
 
 const ADMIN = { email: "settings@example.jp", password: "settings-admin-pass" };
 
@@ -44,11 +45,7 @@ test("notification settings are validated, saved and audited", async ({ page }) 
 
 test("the portal icon (Web Clip): a bad name is refused beside its field; switched on, a job installs it on iPhones and iPads", async ({ page }) => {
   await createAdmin(ADMIN.email, ADMIN.password);
-  await page.goto("/login");
-  await page.getByLabel("Email address").fill(ADMIN.email);
-  await page.getByLabel("Password").fill(ADMIN.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/admin$/);
+  await signIn(page, ADMIN.email, ADMIN.password);
   const [ios] = await sql<{ id: string }>(
     `INSERT INTO devices (id, udid, name, platform, status, updated_at) VALUES (gen_random_uuid(), 'WEBCLIP-E2E-1', 'webclip e2e iPhone', 'IOS', 'ACTIVE', now()) ON CONFLICT (udid) DO UPDATE SET status = 'ACTIVE' RETURNING id`);
   try {
