@@ -78,7 +78,7 @@ export function BarChart({ id, title, bars, horizontal = false, empty }: { id: s
 
   return (
     <figure className="flex flex-col gap-2" aria-labelledby={`${id}-title`} data-testid={`chart-${id}`}>
-      <figcaption id={`${id}-title`} className="text-sm font-medium text-slate-700">{title}</figcaption>
+      <figcaption><h3 id={`${id}-title`} className="text-sm font-medium text-slate-700">{title}</h3></figcaption>
       {total === 0 ? (
         <p className="text-sm text-slate-600">{empty}</p>
       ) : (

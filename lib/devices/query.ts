@@ -36,7 +36,9 @@ const FIELDS = {
   /** "1": only devices enrolled under another push topic than the active certificate's. */
   mismatch: z.literal("1"),
   /** A command type: devices on which one failed in the last FAILED_DAYS days (the dashboard's chart links here). */
-  failed: z.string().trim().regex(/^[A-Za-z][A-Za-z.]{0,63}$/),
+  failed: z.string().trim().regex(/^[A-Za-z][A-Za-z._]{0,63}$/),
+  /** "1": only devices under management (not retired or wiped), as the dashboard's platform and OS charts count them. */
+  managed: z.literal("1"),
   sort: z.enum(DEVICE_SORTS),
   dir: z.enum(["asc", "desc"]),
   page: z.coerce.number().int().min(1).max(100_000),
@@ -57,6 +59,7 @@ export interface DeviceFilter {
   supervised?: "yes" | "no";
   mismatch?: "1";
   failed?: string;
+  managed?: "1";
   sort: DeviceSort;
   dir: "asc" | "desc";
   page: number;
@@ -170,6 +173,7 @@ export function deviceWhere(f: DeviceFilter, ctx: QueryContext): Prisma.DeviceWh
       ? { OR: [{ topic: { lt: ctx.activeTopic } }, { topic: { gt: ctx.activeTopic } }], status: { notIn: NOT_MANAGED } }
       : NOTHING);
   }
+  if (f.managed) and.push({ status: { notIn: NOT_MANAGED } });
   if (f.failed) and.push({ commands: { some: { status: "ERROR", requestType: f.failed, createdAt: { gte: new Date(ctx.now.getTime() - FAILED_DAYS * DAY) } } } });
   return and.length ? { AND: and } : {};
 }

@@ -95,7 +95,21 @@ test.describe.serial("admin console", () => {
   test("dashboard charts: drawn, their numbers readable as text, each bar opens the filtered device list", async ({ page }) => {
     await signIn(page, ADMIN.email, ADMIN.password);
     const charts = page.getByTestId("dashboard-charts");
-    for (const id of ["status", "platform", "os", "enrollments", "failures", "certificates"]) await expect(charts.getByTestId(`chart-${id}`)).toBeVisible();
+    const titles = {
+      status: "Devices by status", platform: "Managed devices by platform", os: "Managed devices by OS version",
+      enrollments: "Devices enrolled per week (last 12 weeks, week starting)", failures: "Failed commands by type (last 30 days)", certificates: "Days left on certificates and tokens",
+    };
+    for (const [id, title] of Object.entries(titles)) {
+      const chart = charts.getByTestId(`chart-${id}`);
+      await expect(chart).toBeVisible();
+      // A heading names each chart (and the figure); the canvas is hidden from assistive technology, the list of numbers is not.
+      await expect(chart.getByRole("heading", { level: 3, name: title, exact: true })).toBeVisible();
+      await expect(page.getByRole("figure", { name: title, exact: true })).toBeVisible();
+      if (await chart.locator("canvas").count()) {
+        await expect(chart.locator("[aria-hidden=true] canvas")).toHaveCount(1);
+        await expect(chart.getByTestId("chart-values").locator("li").first()).toBeVisible();
+      }
+    }
     // Chart.js drew on the canvas (some pixel is not transparent).
     const status = charts.getByTestId("chart-status");
     await expect.poll(() => status.locator("canvas").evaluate((c: HTMLCanvasElement) => {
@@ -113,9 +127,10 @@ test.describe.serial("admin console", () => {
     // Failed commands by type: InstallProfile failed on a device of this spec; its bar opens those devices.
     await page.goto("/admin");
     const failures = charts.getByTestId("chart-failures");
-    await failures.getByRole("link", { name: "InstallProfile" }).click();
+    // Command types by their label, as in the failed-commands table.
+    await failures.getByRole("link", { name: "Install profile", exact: true }).click();
     await expect(page).toHaveURL(/failed=InstallProfile/);
-    await expect(page.getByTestId("failed-filter")).toContainText("Devices where InstallProfile failed in the last 30 days");
+    await expect(page.getByTestId("failed-filter")).toContainText("Devices where Install profile failed in the last 30 days");
     await expect(page.getByTestId("device-row").filter({ hasText: "Console IOS 0" })).toBeVisible();
     // A click on a bar itself navigates the same way.
     await page.goto("/admin");
@@ -123,8 +138,12 @@ test.describe.serial("admin console", () => {
     await expect.poll(() => canvas.evaluate((c: HTMLCanvasElement) => c.width)).toBeGreaterThan(0);
     const box = (await canvas.boundingBox())!;
     // Platform bars in enum order (iOS first): click low in the first third, where the iOS bar stands.
+    const iosBar = await charts.getByTestId("chart-platform").getByTestId("chart-values").locator("li").filter({ hasText: "iOS / iPadOS" }).locator("span.tabular-nums").innerText();
     await canvas.click({ position: { x: box.width / 6 + 10, y: box.height - 30 } });
-    await expect(page).toHaveURL(/\/admin\/devices\?platform=IOS$/);
+    // The bar counts managed devices only, and so does the list it opens.
+    await expect(page).toHaveURL(/\/admin\/devices\?platform=IOS&managed=1$/);
+    await expect(page.getByTestId("managed-filter")).toContainText("Managed devices only");
+    await expect(page.getByTestId("device-count")).toHaveText(`${iosBar} devices`);
   });
 
   test("settings forms refuse bad values with a sentence, and save good ones", async ({ page }) => {

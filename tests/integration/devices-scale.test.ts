@@ -7,6 +7,7 @@ import { disconnect } from "@/lib/db/client";
 import { PrismaClient } from "@/lib/db/generated/client";
 import { bulkTargets } from "@/lib/devices/bulk";
 import { EXPORT_BATCH } from "@/lib/devices/export";
+import { WEEKS, enrollmentWeeks, weekStart } from "@/lib/dashboard/charts";
 import {
   deviceBatch, deviceWhere, listDevices, loadQueryContext, osVersions, parseDeviceFilter, PAGE_SIZE,
 } from "@/lib/devices/query";
@@ -151,6 +152,8 @@ describe.skipIf(!!reason)(reason ? `${title} (skipped: ${reason})` : title, () =
     ["supervised", "supervised=yes"],
     ["not supervised", "supervised=no"],
     ["push topic mismatch", "mismatch=1"],
+    ["managed devices on a platform (a dashboard chart's link)", "platform=MACOS&managed=1"],
+    ["managed devices on an OS version (a dashboard chart's link)", "os=17.5.1&managed=1"],
     ["sort by name", "sort=name&dir=asc"],
     ["sort by name, descending", "sort=name&dir=desc"],
     ["sort by status", "sort=status&dir=asc"],
@@ -182,6 +185,15 @@ describe.skipIf(!!reason)(reason ? `${title} (skipped: ${reason})` : title, () =
   it("a bulk action on everything a filter matches reads its devices from indexes", async () => {
     await expectIndexed(() => bulkTargets({ scope: "filter", filter: filter("status=WIPED&platform=MACOS") }));
     await expectIndexed(() => bulkTargets({ scope: "filter", filter: filter("q=tanaka.123") }));
+  });
+
+  it("the dashboard's enrollments per week read a range of the enrolled_at index", async () => {
+    const from = new Date(weekStart(new Date()).getTime() - (WEEKS - 1) * 7 * 86_400_000);
+    await expectIndexed(() => enrollmentWeeks(from));
+    const weeks = await enrollmentWeeks(from);
+    // The seed spreads enrollments over 700 days (about 143 a day): twelve weeks, the current one in part.
+    expect(weeks.length).toBeGreaterThanOrEqual(WEEKS);
+    expect(weeks.reduce((s, w) => s + w.n, 0)).toBeGreaterThan(10_000);
   });
 
   it("the OS versions for the filter come from the index, one probe per version", async () => {

@@ -5,7 +5,7 @@ import { databaseStatus } from "@/lib/db/health";
 import { getFormatter, getT } from "@/lib/i18n/server";
 import { enrollmentStage } from "@/lib/enrollment/service";
 import { licenseUsage } from "@/lib/licenses";
-import { dashboardCharts, dashboardFleetCounts, type Bar } from "@/lib/dashboard/charts";
+import { certificateDays, dashboardCharts, dashboardFleetCounts, type Bar } from "@/lib/dashboard/charts";
 import { BarChart } from "@/components/bar-chart";
 import type { T } from "@/lib/i18n";
 import { errorChainText } from "@/lib/mdm/results";
@@ -51,16 +51,8 @@ export default async function Dashboard() {
     fleetP.then((f) => licenseUsage(f.managed)),
     fleetP.then((f) => setupChecklist(new Date(), f.activeApple)),
     fleetP.then((f) => dashboardCharts(f)),
-    Promise.all([
-      prisma().pushCertificate.findFirst({ where: { status: "ACTIVE" }, select: { notAfter: true } }),
-      prisma().adeToken.findUnique({ where: { id: 1 }, select: { accessTokenExpiry: true } }),
-      prisma().certificateAuthority.findUnique({ where: { purpose: "device" }, select: { notAfter: true } }),
-    ]),
+    certificateDays(),
   ]);
-  const daysLeft = (d: Date | null | undefined) => (d ? Math.max(0, Math.floor((d.getTime() - Date.now()) / 86_400_000)) : null);
-  const certBars = ([["push", certs[0]?.notAfter, "/admin/certificates/push"], ["ade", certs[1]?.accessTokenExpiry, "/admin/certificates/ade"], ["ca", certs[2]?.notAfter, null]] as const)
-    .filter(([, d]) => d)
-    .map(([k, d, href]) => ({ label: t(`certificates.${k}`), value: daysLeft(d)!, href }));
   const count = (role: string) => byRole.find((r) => r.role === role)?._count ?? 0;
   const statusCount = (s: DeviceStatus) => fleet.byStatus[s];
   // Platforms of the devices under management: retired and wiped ones no longer count.
@@ -115,7 +107,7 @@ export default async function Dashboard() {
             <BarChart id="os" title={t("dashboard.charts.os")} bars={labelled(t, charts.os)} horizontal empty={t("dashboard.charts.empty")} />
             <BarChart id="enrollments" title={t("dashboard.charts.enrollments")} bars={labelled(t, charts.enrollments)} empty={t("dashboard.charts.empty")} />
             <BarChart id="failures" title={t("dashboard.charts.failures")} bars={labelled(t, charts.failures)} horizontal empty={t("dashboard.charts.empty")} />
-            <BarChart id="certificates" title={t("dashboard.charts.certificates")} bars={certBars} horizontal empty={t("dashboard.charts.empty")} />
+            <BarChart id="certificates" title={t("dashboard.charts.certificates")} bars={labelled(t, certs)} horizontal empty={t("dashboard.charts.empty")} />
           </div>
         </Card>
         <Card title={t("dashboard.recentEnrollments")} className="md:col-span-2">

@@ -73,6 +73,12 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
   const filtered = Object.keys(filterQuery(f, { page: false, sort: false, size: false })).length > 0;
   const more = !!(f.owner || f.checkIn || f.mismatch);
   const any = t("devices.filters.any");
+  // A command type's label where the catalog has one (the dashboard's failure chart links here), else as stored.
+  const commandName = (type: string) => {
+    const key = `deviceDetail.requestTypes.${type}`;
+    const label = t(key);
+    return label === key ? type : label;
+  };
   const cell = (c: DeviceColumn, d: (typeof devices)[number]) => {
     switch (c) {
       case "platform": return <td key={c}>{t(`devices.platforms.${d.platform}`)}</td>;
@@ -131,8 +137,15 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
           {f.failed && (
             <p className="flex flex-wrap items-center gap-2 text-sm" data-testid="failed-filter">
               <input type="hidden" name="failed" value={f.failed} />
-              <Badge tone="bad">{t("devices.filters.failed", { command: f.failed })}</Badge>
+              <Badge tone="bad">{t("devices.filters.failed", { command: commandName(f.failed) })}</Badge>
               <Link href={"?" + new URLSearchParams(filterQuery({ ...f, failed: undefined, page: 1 })).toString()} className="text-brand-700 underline">{t("devices.filters.removeFilter")}</Link>
+            </p>
+          )}
+          {f.managed && (
+            <p className="flex flex-wrap items-center gap-2 text-sm" data-testid="managed-filter">
+              <input type="hidden" name="managed" value={f.managed} />
+              <Badge tone="neutral">{t("devices.filters.managed")}</Badge>
+              <Link href={"?" + new URLSearchParams(filterQuery({ ...f, managed: undefined, page: 1 })).toString()} className="text-brand-700 underline">{t("devices.filters.removeFilter")}</Link>
             </p>
           )}
         </FilterForm>
