@@ -58,3 +58,18 @@ export function SelectField({ label, name, options, hint, ...select }: {
     </div>
   );
 }
+
+/** A checkbox with its label, and its error from the form's last answer beside it, like Field. */
+export function CheckboxField({ label, name, ...input }: { label: string; name: string } & React.InputHTMLAttributes<HTMLInputElement>) {
+  const id = useId();
+  const error = useFieldError(name);
+  return (
+    <div className="flex flex-col gap-1">
+      <label htmlFor={id} className="flex min-h-11 items-center gap-2 text-sm font-medium text-slate-800">
+        <input id={id} type="checkbox" name={name} aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-error` : undefined} className="size-5 accent-brand-600" {...input} />
+        {label}
+      </label>
+      {error && <p id={`${id}-error`} className="text-sm text-red-700">{error}</p>}
+    </div>
+  );
+}

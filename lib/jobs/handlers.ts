@@ -15,7 +15,7 @@ import { runAndroidBulk } from "@/lib/android/bulk";
 import { configuredPublicUrl } from "@/lib/settings";
 import { httpAllowed, publicUrlProblem } from "@/lib/setup-checklist";
 import { afterEnroll } from "@/lib/enrollment/after-enroll";
-import { rolloutWebClip } from "@/lib/portal/web-clip";
+import { rolloutWebClip, type WebClipAction } from "@/lib/portal/web-clip";
 import { sweepCommands } from "@/lib/mdm/storage";
 import { pruneExpired } from "@/lib/retention";
 import type { DeviceEnrolled } from "@/lib/mdm/events";
@@ -70,8 +70,8 @@ defineJob<Started & { configurationId: string }>(JOB_KINDS.configurationSync, ({
   // One configuration sync at a time: two of the same configuration would both install.
   { policy: "singleton", expireInSeconds: 4 * HOUR_S });
 
-defineJob<Started & { action: "install" | "remove" }>(JOB_KINDS.webClip, ({ jobId, action, actor }) =>
-  runJob(jobId, (p) => rolloutWebClip(action, actor, p)),
+defineJob<Started & { action: WebClipAction }>(JOB_KINDS.webClip, ({ jobId, action, actor, ctx }) =>
+  runJob(jobId, (p) => rolloutWebClip(action, actor, ctx ?? { ip: null, userAgent: null }, p)),
   // One rollout at a time: an install and a remove racing would leave either.
   { policy: "singleton", expireInSeconds: 4 * HOUR_S });
 

@@ -292,6 +292,14 @@ function firstDuplicate(list: unknown[], emails: boolean): string {
   return "";
 }
 
+/** The setting as it would be stored, without storing it; throws UserError("settings.*") on bad input. */
+export function checkSetting<K extends SettingName>(name: K, value: SettingInput<K>): Settings[K] {
+  if (!isName(name)) throw new UserError("settings.invalid", { field: String(name) });
+  const parsed = SCHEMAS[name].safeParse(value);
+  if (!parsed.success) throw toUserError(name, value, parsed.error);
+  return parsed.data as Settings[K];
+}
+
 /** Validates, stores and audits a setting; throws UserError("settings.*") on bad input. */
 export async function saveSetting<K extends SettingName>(
   name: K,
@@ -299,10 +307,7 @@ export async function saveSetting<K extends SettingName>(
   actor: Actor,
   ctx: { ip: string | null; userAgent: string | null },
 ): Promise<Settings[K]> {
-  if (!isName(name)) throw new UserError("settings.invalid", { field: String(name) });
-  const parsed = SCHEMAS[name].safeParse(value);
-  if (!parsed.success) throw toUserError(name, value, parsed.error);
-  const data = parsed.data as Settings[K];
+  const data = checkSetting(name, value);
   const json = data as unknown as Prisma.InputJsonValue;
   await prisma().$transaction(async (tx) => {
     await tx.setting.upsert({ where: { key: name }, create: { key: name, value: json }, update: { value: json } });

@@ -48,6 +48,8 @@ test("the portal icon (Web Clip): a bad name is refused beside its field; switch
   await signIn(page, ADMIN.email, ADMIN.password);
   const [ios] = await sql<{ id: string }>(
     `INSERT INTO devices (id, udid, name, platform, status, updated_at) VALUES (gen_random_uuid(), 'WEBCLIP-E2E-1', 'webclip e2e iPhone', 'IOS', 'ACTIVE', now()) ON CONFLICT (udid) DO UPDATE SET status = 'ACTIVE' RETURNING id`);
+  const general = await sql<{ value: unknown }>("SELECT value FROM settings WHERE key = 'general'");
+  await sql("DELETE FROM settings WHERE key = 'general'");
   try {
     await page.goto("/admin/settings");
     const form = page.getByTestId("web-clip-form");
@@ -56,6 +58,11 @@ test("the portal icon (Web Clip): a bad name is refused beside its field; switch
     await form.getByRole("button", { name: "Save" }).click();
     await expect(form.getByTestId("form-error")).toHaveText("Enter the name under the icon: 1 to 30 characters.");
     await form.getByLabel("Name under the icon").fill("マイデバイス");
+    // No public URL yet: the icon would open a guessed address, so switching it on is refused.
+    await form.getByRole("button", { name: "Save" }).click();
+    await expect(form.getByTestId("form-error")).toContainText("Set the public URL first");
+    await expect(form.getByLabel("Install the portal icon on iPhones and iPads")).toHaveAttribute("aria-invalid", "true");
+    await sql(`INSERT INTO settings (key, value, updated_at) VALUES ('general', '{"publicUrl": "https://mdm.example.jp"}', now())`);
     await form.getByRole("button", { name: "Save" }).click();
     await expect(form.getByTestId("form-message")).toHaveText("Saved. The portal icon is being installed on iPhones and iPads.");
     await expect(form.getByRole("progressbar", { name: "Portal icon on iPhones and iPads" })).toBeVisible();
@@ -64,5 +71,7 @@ test("the portal icon (Web Clip): a bad name is refused beside its field; switch
   } finally {
     await sql(`INSERT INTO settings (key, value, updated_at) VALUES ('webClip', '{"enabled": false, "label": "Mamori"}', now()) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`);
     await sql("DELETE FROM devices WHERE udid = 'WEBCLIP-E2E-1'");
+    await sql("DELETE FROM settings WHERE key = 'general'");
+    if (general[0]) await sql("INSERT INTO settings (key, value, updated_at) VALUES ('general', $1, now())", [JSON.stringify(general[0].value)]);
   }
 });

@@ -223,6 +223,13 @@ describe("buildWebClipProfile", () => {
     expect(checkDict(profile, loadSchema("profiles/TopLevel.yaml").payloadkeys!, { os: "iOS", requireKeys: true })).toEqual([]);
   });
 
+  it("keeps its identifiers from one build to the next, so installing again replaces the icon", () => {
+    const o = { identifier: "jp.mamori.portal.webclip", displayName: "d", organization: "o", url: "https://mdm.example.jp/my" };
+    const [a, b] = [buildWebClipProfile({ ...o, label: "Mamori" }).profile as PlistDict, buildWebClipProfile({ ...o, label: "マイデバイス", url: "https://mdm2.example.jp/my" }).profile as PlistDict];
+    expect(b.PayloadIdentifier).toBe(a.PayloadIdentifier);
+    expect(payloads(b)[0]!.PayloadIdentifier).toBe(payloads(a)[0]!.PayloadIdentifier);
+  });
+
   it("refuses an empty label and an address that is not a URL", () => {
     const base = { identifier: "jp.mamori.portal.webclip", displayName: "d", organization: "o", url: "https://mdm.example.jp/my" };
     expect(refusal(() => buildWebClipProfile({ ...base, label: "  " })).code).toBe("webClip.labelRequired");

@@ -4,6 +4,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { action } from "@/lib/auth/guard";
 import { saveSetting } from "@/lib/settings";
+import { webClipAfterPublicUrlChange, webClipUrl } from "@/lib/portal/web-clip";
 import { saveSmtpConfig } from "@/lib/mail/smtp";
 import { sendTestMail } from "@/lib/mail/status";
 import { getLocale } from "@/lib/i18n/server";
@@ -80,9 +81,13 @@ export const saveRetention = action.admin(
 export const saveGeneral = action.admin(
   { name: "settings.update", schema: z.object({ publicUrl: z.string().max(2000) }) },
   async (input, { user, t, ip, userAgent }) => {
-    await saveSetting("general", { publicUrl: input.publicUrl.trim() || null }, { id: user.id, label: user.email }, { ip, userAgent });
+    const actor = { id: user.id, label: user.email };
+    const clipUrlBefore = await webClipUrl();
+    await saveSetting("general", { publicUrl: input.publicUrl.trim() || null }, actor, { ip, userAgent });
+    // The portal's Web Clip, when on, opens the public URL: a new one installs it again.
+    const job = await webClipAfterPublicUrlChange(clipUrlBefore, actor, { ip, userAgent });
     revalidatePath("/admin/settings");
-    return { ok: true, message: t("settings.saved") };
+    return { ok: true, message: t(job ? "settings.webClipUpdating" : "settings.saved"), jobId: job?.id };
   },
 );
 

@@ -5,7 +5,7 @@ import { WEB_CLIP_LABEL_MAX, getSetting, MAX_COLLECTION_HOURS, MIN_COLLECTION_HO
 import { licenseUsage } from "@/lib/licenses";
 import { listMail } from "@/lib/mail";
 import { ActionForm } from "@/components/action-form";
-import { Field, SelectField } from "@/components/field";
+import { CheckboxField, Field, SelectField } from "@/components/field";
 import { getSmtpConfig, SECURITY } from "@/lib/mail/smtp";
 import { currentTransport } from "@/lib/mail/status";
 import { Badge, MAIL_TONE } from "@/components/badge";
@@ -75,10 +75,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
           <Card title={t("settings.webClipTitle")}>
             <p className="mb-3 text-sm text-slate-600">{t("settings.webClipIntro", { url: `${inUse}/my` })}</p>
             <ActionForm action={saveWebClipAction} submitLabel={t("settings.save")} pendingLabel={t("common.saving")} testId="web-clip-form">
-              <label className="flex min-h-11 items-center gap-2 text-sm font-medium text-slate-800">
-                <input type="checkbox" name="enabled" defaultChecked={webClip.enabled} className="size-5 accent-brand-600" />
-                {t("settings.webClipEnabled")}
-              </label>
+              <CheckboxField label={t("settings.webClipEnabled")} name="enabled" defaultChecked={webClip.enabled} />
               <Field label={t("settings.webClipLabel")} name="label" defaultValue={webClip.label} maxLength={60} hint={t("settings.webClipLabelHint", { max: WEB_CLIP_LABEL_MAX })} />
             </ActionForm>
           </Card>
