@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import { pool } from "@/lib/db/client";
 
 // The device list's per-row markers: commands still waiting (queued or sent), put off by the
 // device (NotNow), and failed in the last week. One statement for the rows on the page, read
-// through the (device_id, status, seq) index, never the whole commands table. Its version
-// lets the list refresh itself while something is under way (components/live-refresh.tsx).
+// through the (device_id, status, seq) index, never the whole commands table. The same rows
+// give the version the list polls to refresh itself while something is under way
+// (components/live-refresh.tsx), so the page and the poll read them once each.
 
 export interface DeviceMarkers {
   pending: number;
@@ -11,48 +13,53 @@ export interface DeviceMarkers {
   failed: number;
 }
 
-const FAILED_WINDOW_MS = 7 * 86_400_000;
-
-export async function deviceMarkers(ids: string[], now = new Date()): Promise<Map<string, DeviceMarkers>> {
-  const out = new Map<string, DeviceMarkers>();
-  if (!ids.length) return out;
-  const { rows } = await pool().query<DeviceMarkers & { id: string }>({
-    name: "device-markers",
-    text: `SELECT device_id AS id,
-                  count(*) FILTER (WHERE status IN ('QUEUED', 'SENT'))::int AS pending,
-                  count(*) FILTER (WHERE status = 'NOT_NOW')::int AS "notNow",
-                  count(*) FILTER (WHERE status = 'ERROR' AND created_at > $2)::int AS failed
-           FROM commands
-           WHERE device_id = ANY($1::uuid[]) AND status IN ('QUEUED', 'SENT', 'NOT_NOW', 'ERROR')
-           GROUP BY device_id`,
-    values: [ids, new Date(now.getTime() - FAILED_WINDOW_MS)],
-  });
-  for (const r of rows) if (r.pending || r.notNow || r.failed) out.set(r.id, { pending: r.pending, notNow: r.notNow, failed: r.failed });
-  return out;
+export interface DeviceListState {
+  markers: Map<string, DeviceMarkers>;
+  /** A version of what the list shows for these rows (status, name, check-in, markers). */
+  version: string;
+  /** Something is under way: the page polls faster. */
+  pending: boolean;
 }
 
-/**
- * A version of what the list shows for these rows (status, name, check-in, markers), a few
- * bytes to poll, and whether anything is under way (the page then polls faster).
- */
-export async function deviceListLive(ids: string[], now = new Date()): Promise<{ version: string; pending: boolean }> {
-  if (!ids.length) return { version: "", pending: false };
-  const { rows } = await pool().query<{ version: string; pending: boolean }>({
-    name: "device-list-live",
-    text: `SELECT md5(coalesce(string_agg(d.id::text || d.status::text || coalesce(d.name, '') || coalesce(d.last_check_in_at::text, '')
-                                        || coalesce(m.v, ''), ',' ORDER BY d.id), '')) AS version,
-                  coalesce(bool_or(m.pending), false) AS pending
+const FAILED_WINDOW_MS = 7 * 86_400_000;
+
+type Row = DeviceMarkers & { id: string; status: string; name: string | null; checkIn: string | null };
+
+export async function deviceListState(ids: string[], now = new Date()): Promise<DeviceListState> {
+  if (!ids.length) return { markers: new Map(), version: "", pending: false };
+  const { rows } = await pool().query<Row>({
+    name: "device-list-state",
+    text: `SELECT d.id, d.status::text AS status, d.name, d.last_check_in_at::text AS "checkIn",
+                  coalesce(m.pending, 0) AS pending, coalesce(m."notNow", 0) AS "notNow", coalesce(m.failed, 0) AS failed
            FROM devices d
            LEFT JOIN LATERAL (
-             SELECT string_agg(c.status::text || c.n::text, '/' ORDER BY c.status) AS v,
-                    bool_or(c.status IN ('QUEUED', 'SENT', 'NOT_NOW')) AS pending
-             FROM (SELECT status, count(*) AS n FROM commands
-                   WHERE device_id = d.id AND status IN ('QUEUED', 'SENT', 'NOT_NOW', 'ERROR')
-                     AND (status <> 'ERROR' OR created_at > $2)
-                   GROUP BY status) c
+             SELECT count(*) FILTER (WHERE status IN ('QUEUED', 'SENT'))::int AS pending,
+                    count(*) FILTER (WHERE status = 'NOT_NOW')::int AS "notNow",
+                    count(*) FILTER (WHERE status = 'ERROR' AND created_at > $2)::int AS failed
+             FROM commands
+             WHERE device_id = d.id AND status IN ('QUEUED', 'SENT', 'NOT_NOW', 'ERROR')
            ) m ON true
-           WHERE d.id = ANY($1::uuid[])`,
+           WHERE d.id = ANY($1::uuid[])
+           ORDER BY d.id`,
     values: [ids, new Date(now.getTime() - FAILED_WINDOW_MS)],
   });
-  return rows[0] ?? { version: "", pending: false };
+  const markers = new Map<string, DeviceMarkers>();
+  const hash = createHash("md5");
+  let pending = false;
+  for (const r of rows) {
+    if (r.pending || r.notNow || r.failed) markers.set(r.id, { pending: r.pending, notNow: r.notNow, failed: r.failed });
+    pending ||= r.pending > 0 || r.notNow > 0;
+    hash.update(JSON.stringify([r.id, r.status, r.name, r.checkIn, r.pending, r.notNow, r.failed]));
+  }
+  return { markers, version: hash.digest("hex"), pending };
+}
+
+export async function deviceMarkers(ids: string[], now = new Date()): Promise<Map<string, DeviceMarkers>> {
+  return (await deviceListState(ids, now)).markers;
+}
+
+/** What the list's poll reads: the version and whether anything is under way. */
+export async function deviceListLive(ids: string[], now = new Date()): Promise<{ version: string; pending: boolean }> {
+  const { version, pending } = await deviceListState(ids, now);
+  return { version, pending };
 }

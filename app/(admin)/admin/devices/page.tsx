@@ -7,7 +7,7 @@ import {
   type DeviceFilter, type DeviceSort,
 } from "@/lib/devices/query";
 import { DEVICE_COLUMNS, chosenColumns, type DeviceColumn } from "@/lib/devices/columns";
-import { deviceListLive, deviceMarkers, type DeviceMarkers } from "@/lib/devices/markers";
+import { deviceListState, type DeviceMarkers } from "@/lib/devices/markers";
 import { LiveRefresh } from "@/components/live-refresh";
 import { Card, PageHeader } from "@/components/page-header";
 import { Field, SelectField } from "@/components/field";
@@ -65,7 +65,9 @@ export default async function DevicesPage({ searchParams }: { searchParams: Prom
   const ctx = await loadQueryContext(f);
   const [{ devices, total, page, pages }, versions] = await Promise.all([listDevices(f, ctx), osVersions()]);
   const ids = devices.map((d) => d.id);
-  const [markers, live] = await Promise.all([deviceMarkers(ids), deviceListLive(ids)]);
+  // One read of the rows' commands serves the markers and the version the page polls.
+  const live = await deviceListState(ids);
+  const markers = live.markers;
   const columns = chosenColumns(admin.deviceColumns);
   const active = ctx.activeTopic;
   const filterOnly = filterQuery(f, { page: false });
