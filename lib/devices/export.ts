@@ -41,7 +41,7 @@ const EXPORT_SELECT = {
   owner: { select: { displayName: true, email: true } },
 } satisfies Prisma.DeviceSelect;
 
-export const EXPORT_BATCH = 2000;
+export const EXPORT_BATCH = 5000;
 
 /**
  * The CSV of every device matching `where`, produced batch by batch as the client reads it
@@ -52,9 +52,19 @@ export function deviceCsvStream(
   opts: { t: T; timeZone: string; activeTopic: string | null; batchSize?: number; onEnd?: (rows: number) => void },
 ): ReadableStream<Uint8Array> {
   const { t, timeZone } = opts;
+  const take = opts.batchSize ?? EXPORT_BATCH;
   const encoder = new TextEncoder();
-  const yesNo = (b: boolean | null) => (b === null ? "" : t(b ? "common.yes" : "common.no"));
-  let afterId: string | null = null;
+  // Labels looked up once per value, not once per row.
+  const label = memo((key: string) => t(key));
+  const yesNo = (b: boolean | null) => (b === null ? "" : label(b ? "common.yes" : "common.no"));
+  // The next batch is read while this one is formatted and written: the database and the
+  // formatting overlap instead of taking turns.
+  const read = (after: string | null) => {
+    const p = deviceBatch(where, after, take, EXPORT_SELECT);
+    p.catch(() => {}); // awaited in pull; a stream never read must not leave it unhandled
+    return p;
+  };
+  let next = read(null);
   let rows = 0;
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -66,20 +76,37 @@ export function deviceCsvStream(
       ])));
     },
     async pull(controller) {
-      const batch = await deviceBatch(where, afterId, opts.batchSize ?? EXPORT_BATCH, EXPORT_SELECT);
+      const batch = await next;
+      if (batch.length === take) next = read(batch.at(-1)!.id);
       if (batch.length === 0) {
         controller.close();
         opts.onEnd?.(rows);
         return;
       }
-      afterId = batch.at(-1)!.id;
       rows += batch.length;
-      controller.enqueue(encoder.encode(batch.map((d) => csvRow([
-        d.name, d.serialNumber, t(`devices.platforms.${d.platform}`), d.modelName ?? d.productName ?? d.model, d.osVersion, t(`devices.statuses.${d.status}`),
-        d.owner?.displayName, d.owner?.email, d.phoneNumber, yesNo(d.supervised),
-        csvDate(d.lastCheckInAt, timeZone), csvDate(d.enrolledAt, timeZone),
-        yesNo(opts.activeTopic ? isTopicMismatch(d, opts.activeTopic) : null), d.udid, d.id,
-      ])).join("")));
+      let text = "";
+      for (const d of batch) {
+        text += csvRow([
+          d.name, d.serialNumber, label(`devices.platforms.${d.platform}`), d.modelName ?? d.productName ?? d.model, d.osVersion, label(`devices.statuses.${d.status}`),
+          d.owner?.displayName, d.owner?.email, d.phoneNumber, yesNo(d.supervised),
+          csvDate(d.lastCheckInAt, timeZone), csvDate(d.enrolledAt, timeZone),
+          yesNo(opts.activeTopic ? isTopicMismatch(d, opts.activeTopic) : null), d.udid, d.id,
+        ]);
+      }
+      controller.enqueue(encoder.encode(text));
+      if (batch.length < take) {
+        controller.close();
+        opts.onEnd?.(rows);
+      }
     },
   });
+}
+
+function memo(f: (key: string) => string): (key: string) => string {
+  const seen = new Map<string, string>();
+  return (key) => {
+    let v = seen.get(key);
+    if (v === undefined) seen.set(key, (v = f(key)));
+    return v;
+  };
 }

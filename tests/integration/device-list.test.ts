@@ -204,6 +204,20 @@ describe("CSV", () => {
     expect(iphone).toBe(`営業部 iPhone,F2LXA001,iOS / iPadOS,,18.1,アクティブ,山田 花子,hanako.yamada@example.jp,'+81 90-1111-2222,はい,2026-11-18 09:00:00,,いいえ,,${ids.iphone}`);
     expect(lines.find((l) => l.includes("C02YC003"))).toContain(",はい,,"); // the Mac's other topic
   });
+
+  it("a short last batch ends the export without another read; rows are the same whatever the batch size", async () => {
+    const f = filter("sort=name");
+    const where = deviceWhere(f, await loadQueryContext(f, NOW));
+    const read = async (batchSize: number) => {
+      const chunks: string[] = [];
+      const reader = deviceCsvStream(where, { t: translator("en"), timeZone: "UTC", activeTopic: TOPIC, batchSize }).getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(Buffer.from(r.value).toString("utf8"));
+      return chunks;
+    };
+    const four = await read(4);
+    expect(four).toHaveLength(1 + 2); // header, 4 rows, 2 rows
+    expect((await read(100)).join("")).toBe(four.join(""));
+  });
 });
 
 describe("bulk actions", () => {
