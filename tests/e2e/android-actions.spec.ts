@@ -69,6 +69,8 @@ test.describe.serial("Android remote actions", () => {
     const [owner] = await sql<{ id: string }>("SELECT id FROM users WHERE email = $1", [OWNER.email]);
     await phoneOf(fake, "company", { serial: "SN-ACT-COMPANY", mode: "DEVICE_OWNER", ownership: "COMPANY_OWNED", ownerId: owner!.id });
     await phoneOf(fake, "personal", { serial: "SN-ACT-PERSONAL", mode: "PROFILE_OWNER", ownership: "PERSONALLY_OWNED", ownerId: owner!.id });
+    await phoneOf(fake, "spare", { serial: "SN-ACT-SPARE", mode: "DEVICE_OWNER", ownership: "COMPANY_OWNED", ownerId: owner!.id });
+    await phoneOf(fake, "byod", { serial: "SN-ACT-BYOD", mode: "PROFILE_OWNER", ownership: "PERSONALLY_OWNED", ownerId: owner!.id });
   });
 
   test.afterAll(async () => {
@@ -121,6 +123,39 @@ test.describe.serial("Android remote actions", () => {
     const restart = await openPanel(page, "restart");
     await restart.getByRole("button", { name: "Restart device" }).click();
     await expect.poll(() => commandStatus(ids.company!, "REBOOT"), { timeout: 30_000 }).toBe("ACKNOWLEDGED");
+    await page.context().close();
+  });
+
+  test("admin, work profile: lock; restart, lost mode and wipe explained; retire removes only the work profile", async ({ browser }) => {
+    const page = await adminPage(browser);
+    await page.goto(`/admin/devices/${ids.byod}`);
+    await expect(page.getByTestId("panel-wipe")).toHaveCount(0);
+    await expect(page.getByTestId("panel-restart")).toHaveCount(0);
+    await expect(page.getByTestId("panel-lostModeOn")).toHaveCount(0);
+    await expect(page.getByTestId("unavailable")).toContainText("Lost mode needs a company-owned Android device.");
+
+    const lock = await openPanel(page, "lock");
+    await lock.getByRole("button", { name: "Lock device" }).click();
+    await expect.poll(() => commandStatus(ids.byod!, "LOCK"), { timeout: 30_000 }).toBe("ACKNOWLEDGED");
+    expect(lastCommand("LOCK")!.device).toBe(names.byod);
+
+    const retire = await openPanel(page, "retire");
+    await retire.getByRole("checkbox").check();
+    await retire.getByRole("button", { name: "Retire device" }).click();
+    await expect.poll(() => fake.deletions.find((d) => d.name === names.byod), { timeout: 30_000 }).toEqual({ name: names.byod, wipeDataFlags: [], wipeReasonMessage: null });
+    await expect.poll(async () => (await sql<{ status: string }>("SELECT status FROM devices WHERE id = $1", [ids.byod]))[0]!.status).toBe("RETIRED");
+    await page.context().close();
+  });
+
+  test("admin, fully managed phone: wipe without factory reset protection when the admin unticks it", async ({ browser }) => {
+    const page = await adminPage(browser);
+    await page.goto(`/admin/devices/${ids.spare}`);
+    const wipe = await openPanel(page, "wipe");
+    await wipe.getByLabel("To confirm, type the device name or serial number").fill("SN-ACT-SPARE");
+    await wipe.getByRole("checkbox").uncheck();
+    await wipe.getByRole("button", { name: "Wipe device" }).click();
+    await expect.poll(() => fake.deletions.find((d) => d.name === names.spare), { timeout: 30_000 }).toEqual({ name: names.spare, wipeDataFlags: [], wipeReasonMessage: null });
+    await expect.poll(async () => (await sql<{ status: string }>("SELECT status FROM devices WHERE id = $1", [ids.spare]))[0]!.status).toBe("WIPED");
     await page.context().close();
   });
 
