@@ -302,10 +302,10 @@ test.describe.serial("admin console", () => {
     const bytes = readFileSync((await dl.path())!);
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = bytes.subarray(3).toString("utf8").split("\r\n").filter(Boolean);
-    expect(lines[0]).toBe('"Date and time (Asia/Tokyo)","Date and time (UTC, ISO 8601)","Who","Actor ID","Action code","What","Target type","Target ID","Target","Result","Address","User agent","Details"');
+    expect(lines[0]).toBe('Date and time (Asia/Tokyo),"Date and time (UTC, ISO 8601)",Who,Actor ID,Action code,What,Target type,Target ID,Target,Result,Address,User agent,Details');
     expect(lines.slice(1)).toEqual([
-      '"2025-06-01 23:30:00","2025-06-01T14:30:00.000Z","e2e-auditor@example.jp","","device.lock","Device locked","device","8d4e0000-0000-4000-8000-00000000e2e1","経理部 iPad","Refused","203.0.113.9","",""',
-      '"2025-06-01 10:00:00","2025-06-01T01:00:00.000Z","e2e-auditor@example.jp","","settings.update","Settings changed","setting","licenses","licenses","Succeeded","203.0.113.9","",""',
+      "2025-06-01 23:30:00,2025-06-01T14:30:00.000Z,e2e-auditor@example.jp,,device.lock,Device locked,device,8d4e0000-0000-4000-8000-00000000e2e1,経理部 iPad,Refused,203.0.113.9,,",
+      "2025-06-01 10:00:00,2025-06-01T01:00:00.000Z,e2e-auditor@example.jp,,settings.update,Settings changed,setting,licenses,licenses,Succeeded,203.0.113.9,,",
     ]);
 
     // A label that a spreadsheet would run as a formula is defused.

@@ -6,7 +6,8 @@ import {
   deviceOrderBy, deviceWhere, filterQuery, isTopicMismatch, listDevices, loadQueryContext, osVersions, parseDeviceFilter,
   type DeviceFilter, type QueryContext,
 } from "@/lib/devices/query";
-import { csvCell, csvDate, csvRow, deviceCsvStream } from "@/lib/devices/export";
+import { csvCell, csvDate, csvLine } from "@/lib/csv";
+import { deviceCsvStream } from "@/lib/devices/export";
 import { BULK_MAX, bulkReport, runBulkAction } from "@/lib/devices/bulk";
 import { commandBody } from "@/lib/mdm/queue";
 import { finishedJob, startTestJobs } from "../support/jobs";
@@ -176,7 +177,7 @@ describe("CSV", () => {
     for (const s of ["=1+1", "+81 90", "-2", "@SUM(A1)", "\tx", "＝1"]) expect(csvCell(s)).toBe(`'${s}`);
     expect(csvCell('=HYPERLINK("http://x","y")')).toBe(`"'=HYPERLINK(""http://x"",""y"")"`);
     expect(csvCell(null)).toBe("");
-    expect(csvRow(["a", null, "b,c"])).toBe('a,,"b,c"\r\n');
+    expect(csvLine(["a", null, "b,c"])).toBe('a,,"b,c"\r\n');
     expect(csvDate(new Date("2026-03-01T15:30:00Z"), "Asia/Tokyo")).toBe("2026-03-02 00:30:00");
   });
 
