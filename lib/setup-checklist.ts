@@ -44,13 +44,14 @@ export function publicUrlProblem(url: string | null): "notSet" | "notHttps" | "l
 /** A trial set up with MAMORI_ALLOW_HTTP_MDM=1: http and loopback addresses are allowed, with a warning. */
 export const httpAllowed = () => process.env.MAMORI_ALLOW_HTTP_MDM === "1";
 
-/** `activeAppleDevices`: the caller's own count when it has one (the dashboard's fleet counts). */
-export async function setupChecklist(now = new Date(), activeAppleDevices?: number): Promise<ChecklistItem[]> {
+/** `counts`: the caller's own counts when it has them (the dashboard's fleet and user counts). */
+export async function setupChecklist(now = new Date(), counts: { activeAppleDevices?: number; activeEndUsers?: number } = {}): Promise<ChecklistItem[]> {
+  const { activeAppleDevices, activeEndUsers } = counts;
   const [url, push, mail, endUsers, devices, ade, android] = await Promise.all([
     configuredPublicUrl(),
     prisma().pushCertificate.findFirst({ where: { status: "ACTIVE" }, select: { notAfter: true, unusableAt: true } }),
     mailTransport(),
-    prisma().user.count({ where: { role: "END_USER", disabled: false } }),
+    activeEndUsers ?? prisma().user.count({ where: { role: "END_USER", disabled: false } }),
     activeAppleDevices ?? prisma().device.count({ where: { status: "ACTIVE", platform: { in: ["IOS", "MACOS"] } } }),
     prisma().adeToken.findUnique({ where: { id: 1 }, select: { credentialsSealed: true, accessTokenExpiry: true } }),
     prisma().androidEnterprise.findUnique({ where: { id: 1 }, select: { enterpriseName: true } }),

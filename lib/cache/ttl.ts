@@ -6,14 +6,16 @@
 const entries = new Map<string, { until: number; value: Promise<unknown> }>();
 const MAX = 100;
 
-export function cachedFor<T>(key: string, ms: number, load: () => Promise<T>, now = Date.now()): Promise<T> {
+/** `keep`: whether a loaded value is worth keeping (e.g. only counts too large to read live). */
+export function cachedFor<T>(key: string, ms: number, load: () => Promise<T>, now = Date.now(), keep?: (value: T) => boolean): Promise<T> {
   const hit = entries.get(key);
   if (hit && hit.until > now) return hit.value as Promise<T>;
   const value = load();
   if (entries.size >= MAX) entries.clear();
   entries.set(key, { until: now + ms, value });
-  value.catch(() => {
+  const forget = () => {
     if (entries.get(key)?.value === value) entries.delete(key);
-  });
+  };
+  value.then((v) => keep && !keep(v) && forget(), forget);
   return value;
 }

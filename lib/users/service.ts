@@ -145,9 +145,16 @@ export async function listUsers(opts: { q?: string; page?: number; status?: "act
     ...(opts.status === "disabled" && { disabled: true }),
   };
   const page = Math.min(Math.max(1, Math.trunc(opts.page ?? 1) || 1), 100_000);
-  const [users, total] = await Promise.all([
-    prisma().user.findMany({ where, orderBy: [{ role: "asc" }, { email: "asc" }], take: PAGE_SIZE, skip: (page - 1) * PAGE_SIZE, include: { group: true, _count: { select: { devices: true } } } }),
+  const [rows, total] = await Promise.all([
+    prisma().user.findMany({ where, orderBy: [{ role: "asc" }, { email: "asc" }], take: PAGE_SIZE, skip: (page - 1) * PAGE_SIZE, include: { group: true } }),
     prisma().user.count({ where }),
   ]);
+  // Devices per user for this page's users only (the owner_id index). Prisma's `_count`
+  // include groups the whole devices table first: 100 ms a view at 100,000 devices.
+  const counts = rows.length
+    ? await prisma().device.groupBy({ by: ["ownerId"], where: { ownerId: { in: rows.map((u) => u.id) } }, _count: true })
+    : [];
+  const byOwner = new Map(counts.map((c) => [c.ownerId, c._count]));
+  const users = rows.map((u) => ({ ...u, _count: { devices: byOwner.get(u.id) ?? 0 } }));
   return { users, total, page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)) };
 }

@@ -6,6 +6,7 @@ import { useOwnDatabase } from "../support/own-database";
 import { disconnect } from "@/lib/db/client";
 import { PrismaClient } from "@/lib/db/generated/client";
 import { bulkTargets } from "@/lib/devices/bulk";
+import { listUsers } from "@/lib/users/service";
 import { EXPORT_BATCH } from "@/lib/devices/export";
 import { WEEKS, enrollmentWeeks, weekStart } from "@/lib/dashboard/charts";
 import {
@@ -18,6 +19,8 @@ import {
 
 const reason = process.env.TEST_DATABASE_URL ? null : "needs PostgreSQL (TEST_DATABASE_URL): the plans of PGlite's single-user engine say nothing about production";
 const DEVICES = 100_000;
+// Every count read live, so each view's count is sent and its plan checked (see listDevices).
+process.env.MAMORI_COUNT_CACHE_MS = "0";
 const USERS = 20_000;
 const ACTIVE_TOPIC = "com.apple.mgmt.External.2f0c8a4e-0000-4000-8000-000000000001";
 const db = reason ? null : useOwnDatabase();
@@ -70,7 +73,7 @@ async function seed(c: pg.Client) {
   await c.query("VACUUM ANALYZE devices");
 }
 
-type PlanNode = { "Node Type": string; "Relation Name"?: string; "Index Name"?: string; Plans?: PlanNode[] };
+type PlanNode = { "Node Type": string; "Relation Name"?: string; "Index Name"?: string; "Plan Rows"?: number; Plans?: PlanNode[] };
 
 function nodes(p: PlanNode): PlanNode[] {
   return [p, ...(p.Plans ?? []).flatMap(nodes)];
@@ -194,6 +197,20 @@ describe.skipIf(!!reason)(reason ? `${title} (skipped: ${reason})` : title, () =
     // The seed spreads enrollments over 700 days (about 143 a day): twelve weeks, the current one in part.
     expect(weeks.length).toBeGreaterThanOrEqual(WEEKS);
     expect(weeks.reduce((s, w) => s + w.n, 0)).toBeGreaterThan(10_000);
+  });
+
+  it("the users page counts the devices of its own users only, never the whole devices table", async () => {
+    const r = await listUsers({ page: 1 });
+    expect(r.users.some((u) => u._count.devices > 0)).toBe(true);
+    await expectIndexed(() => listUsers({ page: 1 }), 2, ["devices"]);
+    // No plan reads more device rows than a page of users can own (an aggregate over the
+    // whole table would estimate all 100,000).
+    for (const q of (await sent(() => listUsers({ page: 1 }))).filter((c) => /\bdevices\b/.test(c.query))) {
+      const plan = await explain(q);
+      const onDevices = nodes(plan).filter((n) => n["Relation Name"] === "devices" || /^devices_/.test(n["Index Name"] ?? ""));
+      expect(onDevices.length, q.query).toBeGreaterThan(0);
+      for (const n of onDevices) expect(n["Plan Rows"], `${q.query}\n→ ${describePlan(plan)}`).toBeLessThan(5_000);
+    }
   });
 
   it("the OS versions for the filter come from the index, one probe per version", async () => {

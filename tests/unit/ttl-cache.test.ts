@@ -16,4 +16,17 @@ describe("cachedFor", () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(await cachedFor("k2", 1000, async () => "up", 1)).toBe("up");
   });
+
+  it("keeps only what `keep` accepts: small counts are read again, large ones kept", async () => {
+    let loads = 0;
+    const small = async () => (++loads, 5);
+    const keepLarge = (n: number) => n >= 10_000;
+    expect(await cachedFor("k3", 1000, small, 0, keepLarge)).toBe(5);
+    expect(await cachedFor("k3", 1000, small, 1, keepLarge)).toBe(5);
+    expect(loads).toBe(2);
+    const large = async () => (++loads, 20_000);
+    expect(await cachedFor("k4", 1000, large, 0, keepLarge)).toBe(20_000);
+    expect(await cachedFor("k4", 1000, large, 1, keepLarge)).toBe(20_000);
+    expect(loads).toBe(3);
+  });
 });

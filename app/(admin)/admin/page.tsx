@@ -31,8 +31,10 @@ export default async function Dashboard() {
   const [t, fmt] = [await getT(), await getFormatter()];
   // One pass over devices serves the status and platform cards, the licenses and the checklist.
   const fleetP = dashboardFleetCounts();
+  // Users by role and state: the cards and the checklist's "active end users" from one read.
+  const byRoleP = prisma().user.groupBy({ by: ["role", "disabled"], _count: true });
   const [byRole, recent, db, fleet, enrollments, failed, licenses, checklist, charts, certs] = await Promise.all([
-    prisma().user.groupBy({ by: ["role"], _count: true }),
+    byRoleP,
     prisma().auditEvent.findMany({ orderBy: { id: "desc" }, take: 8 }),
     databaseStatus(),
     fleetP,
@@ -49,11 +51,11 @@ export default async function Dashboard() {
       include: { device: { select: { id: true, name: true, serialNumber: true, udid: true } } },
     }),
     fleetP.then((f) => licenseUsage(f.managed)),
-    fleetP.then((f) => setupChecklist(new Date(), f.activeApple)),
+    Promise.all([fleetP, byRoleP]).then(([f, r]) => setupChecklist(new Date(), { activeAppleDevices: f.activeApple, activeEndUsers: r.find((x) => x.role === "END_USER" && !x.disabled)?._count ?? 0 })),
     fleetP.then((f) => dashboardCharts(f)),
     certificateDays(),
   ]);
-  const count = (role: string) => byRole.find((r) => r.role === role)?._count ?? 0;
+  const count = (role: string) => byRole.filter((r) => r.role === role).reduce((n, r) => n + r._count, 0);
   const statusCount = (s: DeviceStatus) => fleet.byStatus[s];
   // Platforms of the devices under management: retired and wiped ones no longer count.
   const platformCount = (p: Platform) => fleet.byPlatform[p];
