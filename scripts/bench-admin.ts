@@ -179,7 +179,8 @@ async function main() {
     let errors = 0;
     // Where the cores go meanwhile: CPU seconds of the server processes, PostgreSQL and this
     // load generator, per page served.
-    const serverPids = (await allStats(port, WORKERS)).map((x) => x.pid);
+    const statsBefore = await allStats(port, WORKERS);
+    const serverPids = statsBefore.map((x) => x.pid);
     // On the embedded database PostgreSQL runs inside the cluster primary: the other node processes count as "PostgreSQL".
     const cpu = () => ({ server: cpuOf(serverPids), postgres: EMBEDDED ? cpuOfName("node") - cpuOf([...serverPids, process.pid]) : cpuOfName("postgres"), generator: cpuOfSelf() });
     const cpuBefore = cpu();
@@ -197,6 +198,7 @@ async function main() {
       }
     }));
     const cpuAfter = cpu();
+    const statementsDuring = (await allStats(port, WORKERS)).reduce((n, x) => n + x.statements, 0) - statsBefore.reduce((n, x) => n + x.statements, 0);
     lat.sort((x, y) => x - y);
     results.push({ name: `pages per second, ${ADMINS} admins at once`, value: lat.length / SECONDS, unit: "pages/s", target: 60, higherIsBetter: true });
     results.push({ name: `page p95, ${ADMINS} admins at once`, value: percentile(lat, 95), unit: "ms" });
@@ -204,6 +206,7 @@ async function main() {
     for (const k of ["server", "postgres", "generator"] as const) {
       results.push({ name: `  CPU per page under that load: ${k === "server" ? "server processes" : k === "postgres" ? "PostgreSQL" : "load generator"}`, value: ((cpuAfter[k] - cpuBefore[k]) * 1000) / Math.max(1, lat.length), unit: "ms" });
     }
+    results.push({ name: "  SQL statements per page under that load", value: statementsDuring / Math.max(1, lat.length), unit: "" });
     results.push({ name: `  cores busy under that load (of ${availableParallelism()})`, value: (Object.keys(cpuAfter) as (keyof typeof cpuAfter)[]).reduce((n, k) => n + cpuAfter[k] - cpuBefore[k], 0) / SECONDS, unit: "" });
     for (const [p, ms] of byPage) results.push({ name: `  ${p} p50 under that load`, value: percentile(ms.sort((a, b) => a - b), 50), unit: "ms" });
 

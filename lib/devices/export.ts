@@ -1,5 +1,7 @@
 import { deviceBatch, isTopicMismatch } from "./query";
 import type { Prisma } from "@/lib/db/generated/client";
+import type { DeviceStatus } from "@/lib/db/generated/enums";
+import { pool } from "@/lib/db/client";
 import type { T } from "@/lib/i18n";
 import { csvDate, csvLine, UTF8_BOM } from "@/lib/csv";
 
@@ -8,11 +10,20 @@ import { csvDate, csvLine, UTF8_BOM } from "@/lib/csv";
 // (lib/csv).
 // Streamed in keyset batches by id, so memory stays flat however many devices match.
 
-const EXPORT_SELECT = {
-  id: true, udid: true, name: true, serialNumber: true, platform: true, modelName: true, productName: true, model: true, osVersion: true,
-  status: true, phoneNumber: true, supervised: true, lastCheckInAt: true, enrolledAt: true, topic: true,
-  owner: { select: { displayName: true, email: true } },
-} satisfies Prisma.DeviceSelect;
+/** One batch's rows by id, owner joined: plain SQL, a third of Prisma's time per row. */
+const ROWS_SQL = `
+  SELECT d.id, d.udid, d.name, d.serial_number, d.platform::text AS platform, d.model_name, d.product_name, d.model,
+         d.os_version, d.status::text AS status, d.phone_number, d.supervised, d.last_check_in_at, d.enrolled_at, d.topic,
+         u.display_name AS owner_name, u.email AS owner_email
+  FROM devices d LEFT JOIN users u ON u.id = d.owner_id
+  WHERE d.id = ANY($1::uuid[]) ORDER BY d.id`;
+
+interface ExportRow {
+  id: string; udid: string | null; name: string | null; serial_number: string | null; platform: string; model_name: string | null;
+  product_name: string | null; model: string | null; os_version: string | null; status: DeviceStatus; phone_number: string | null;
+  supervised: boolean | null; last_check_in_at: Date | null; enrolled_at: Date | null; topic: string | null;
+  owner_name: string | null; owner_email: string | null;
+}
 
 export const EXPORT_BATCH = 5000;
 
@@ -32,8 +43,13 @@ export function deviceCsvStream(
   const yesNo = (b: boolean | null) => (b === null ? "" : label(b ? "common.yes" : "common.no"));
   // The next batch is read while this one is formatted and written: the database and the
   // formatting overlap instead of taking turns.
+  // Which devices: the filter through Prisma (ids only, keyset by id); their cells: ROWS_SQL.
   const read = (after: string | null) => {
-    const p = deviceBatch(where, after, take, EXPORT_SELECT);
+    const p = deviceBatch(where, after, take, { id: true }).then(async (ids) => ({
+      // A full batch of ids means there may be more (a device deleted meanwhile only shortens `rows`).
+      more: ids.length === take ? ids.at(-1)!.id : null,
+      rows: ids.length ? (await pool().query<ExportRow>({ name: "device-export-rows", text: ROWS_SQL, values: [ids.map((d) => d.id)] })).rows : [],
+    }));
     p.catch(() => {}); // awaited in pull; a stream never read must not leave it unhandled
     return p;
   };
@@ -49,25 +65,20 @@ export function deviceCsvStream(
       ])));
     },
     async pull(controller) {
-      const batch = await next;
-      if (batch.length === take) next = read(batch.at(-1)!.id);
-      if (batch.length === 0) {
-        controller.close();
-        opts.onEnd?.(rows);
-        return;
-      }
+      const { more, rows: batch } = await next;
+      if (more) next = read(more);
       rows += batch.length;
       let text = "";
       for (const d of batch) {
         text += csvLine([
-          d.name, d.serialNumber, label(`devices.platforms.${d.platform}`), d.modelName ?? d.productName ?? d.model, d.osVersion, label(`devices.statuses.${d.status}`),
-          d.owner?.displayName, d.owner?.email, d.phoneNumber, yesNo(d.supervised),
-          csvDate(d.lastCheckInAt, timeZone), csvDate(d.enrolledAt, timeZone),
+          d.name, d.serial_number, label(`devices.platforms.${d.platform}`), d.model_name ?? d.product_name ?? d.model, d.os_version, label(`devices.statuses.${d.status}`),
+          d.owner_name, d.owner_email, d.phone_number, yesNo(d.supervised),
+          csvDate(d.last_check_in_at, timeZone), csvDate(d.enrolled_at, timeZone),
           yesNo(opts.activeTopic ? isTopicMismatch(d, opts.activeTopic) : null), d.udid, d.id,
         ]);
       }
-      controller.enqueue(encoder.encode(text));
-      if (batch.length < take) {
+      if (text) controller.enqueue(encoder.encode(text));
+      if (!more) {
         controller.close();
         opts.onEnd?.(rows);
       }
