@@ -1,16 +1,12 @@
 import Link from "next/link";
-import { prisma } from "@/lib/db/client";
+import { expiryRows } from "@/lib/expiry/rows";
 import type { T } from "@/lib/i18n";
 import { DaysLeft } from "./expiry";
 import { Card } from "./page-header";
 
 /** One card per thing that expires (push certificate, ADE token): countdown, date, link. */
 export async function ExpiryCards({ t, fmt }: { t: T; fmt: (d: Date) => string }) {
-  const [push, ade, ca] = await Promise.all([
-    prisma().pushCertificate.findFirst({ where: { status: "ACTIVE" }, select: { notAfter: true, topic: true, unusableAt: true } }),
-    prisma().adeToken.findUnique({ where: { id: 1 }, select: { accessTokenExpiry: true, orgName: true } }),
-    prisma().certificateAuthority.findUnique({ where: { purpose: "device" }, select: { notAfter: true, subject: true } }),
-  ]);
+  const { push, ade, ca } = await expiryRows();
   const cards = [
     { key: "push", href: "/admin/certificates/push", notAfter: push?.notAfter, detail: push?.topic, bad: push?.unusableAt ? t("certificates.unusable") : null },
     { key: "ade", href: "/admin/certificates/ade", notAfter: ade?.accessTokenExpiry ?? undefined, detail: ade?.orgName, bad: null },

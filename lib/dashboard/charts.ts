@@ -3,6 +3,7 @@ import { fleetCounts, type FleetCounts } from "@/lib/devices/counts";
 import { DeviceStatus, Platform } from "@/lib/db/generated/enums";
 import { cachedFor } from "@/lib/cache/ttl";
 import { daysLeft } from "@/lib/expiry";
+import { expiryRows } from "@/lib/expiry/rows";
 import { keysOf } from "@/lib/i18n";
 
 // The dashboard's charts as plain numbers with the device-list link each bar opens. One
@@ -99,14 +100,10 @@ export async function dashboardCharts(fleet: FleetCounts, at?: Date): Promise<Da
 
 /**
  * Days left on what expires (the active push certificate, the ADE token, the device CA), the
- * same rows the expiry cards read; 0 once expired. Each bar opens the page that renews it.
+ * same rows the expiry cards read (one read per request); 0 once expired. Each bar opens the page that renews it.
  */
 export async function certificateDays(now = new Date()): Promise<Bar[]> {
-  const [push, ade, ca] = await Promise.all([
-    prisma().pushCertificate.findFirst({ where: { status: "ACTIVE" }, select: { notAfter: true } }),
-    prisma().adeToken.findUnique({ where: { id: 1 }, select: { accessTokenExpiry: true } }),
-    prisma().certificateAuthority.findUnique({ where: { purpose: "device" }, select: { notAfter: true } }),
-  ]);
+  const { push, ade, ca } = await expiryRows();
   const rows: [string, Date | null | undefined, string | null][] = [
     ["push", push?.notAfter, "/admin/certificates/push"],
     ["ade", ade?.accessTokenExpiry, "/admin/certificates/ade"],
