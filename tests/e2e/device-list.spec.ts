@@ -78,6 +78,9 @@ const list = (page: Page, query: string) => page.goto(`/admin/devices?${query}`)
  */
 async function filter(page: Page, set: (form: ReturnType<Page["getByTestId"]>) => Promise<unknown>) {
   const form = page.getByTestId("device-filters");
+  // A choice made before the page's script runs is the browser's alone (a GET form applies it
+  // only on submit): wait until the bar applies choices, as an admin sees the page settle.
+  await expect(form).toHaveAttribute("data-ready", "1");
   const before = page.url();
   await set(form);
   const typing = await page.evaluate(() => {

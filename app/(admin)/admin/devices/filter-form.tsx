@@ -33,25 +33,10 @@ export function FilterForm({ children, className }: { children: React.ReactNode;
 
   // The form is not remounted when the URL changes (that would take the focus and close "More
   // filters" in the middle of a choice): back, forward and "clear" bring the fields in line here.
-  // A choice made before the page's script ran (a slow connection) is applied once it runs,
-  // rather than overwritten by the URL.
-  const hydrated = useRef(false);
   useEffect(() => {
     const params = new URLSearchParams(current);
-    const fields = (Array.from(form.current?.elements ?? []) as HTMLInputElement[])
-      .filter((el) => el.name && el.type !== "hidden" && el.type !== "submit");
-    // Changed by the user: differs from what the server rendered (not from the URL, which the
-    // server may have normalized, e.g. an owner's address in lower case).
-    const changed = (el: HTMLInputElement | HTMLSelectElement) =>
-      el instanceof HTMLSelectElement ? Array.from(el.options).some((o) => o.selected !== o.defaultSelected)
-        : el.type === "checkbox" ? el.checked !== el.defaultChecked : el.value !== el.defaultValue;
-    if (!hydrated.current) {
-      hydrated.current = true;
-      if (fields.some(changed)) applyRef.current();
-      return;
-    }
-    for (const el of fields) {
-      if (el === document.activeElement) continue;
+    for (const el of Array.from(form.current?.elements ?? []) as HTMLInputElement[]) {
+      if (!el.name || el.type === "hidden" || el.type === "submit" || el === document.activeElement) continue;
       if (el.type === "checkbox") el.checked = params.get(el.name) === el.value;
       else el.value = params.get(el.name) ?? "";
     }
@@ -67,6 +52,7 @@ export function FilterForm({ children, className }: { children: React.ReactNode;
       applyRef.current();
     };
     el.addEventListener("change", onChange);
+    el.dataset.ready = "1"; // choices apply from now on (tests wait for it)
     return () => el.removeEventListener("change", onChange);
   }, []);
 
