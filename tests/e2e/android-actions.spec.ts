@@ -53,6 +53,15 @@ async function openPanel(page: Page, action: string) {
   return panel;
 }
 
+/** Retire from the page's panel: Google deletes the device without a wipe; Mamori marks it retired. */
+async function retireFromPanel(page: Page, key: string) {
+  const retire = await openPanel(page, "retire");
+  await retire.getByRole("checkbox").check();
+  await retire.getByRole("button", { name: "Retire device" }).click();
+  await expect.poll(() => fake.deletions.find((d) => d.name === names[key]), { timeout: 30_000 }).toEqual({ name: names[key], wipeDataFlags: [], wipeReasonMessage: null });
+  await expect.poll(async () => (await sql<{ status: string }>("SELECT status FROM devices WHERE id = $1", [ids[key]]))[0]!.status).toBe("RETIRED");
+}
+
 test.describe.serial("Android remote actions", () => {
   // Each command is a job that calls Google, then looks at the operation a few seconds later.
   test.setTimeout(150_000);
@@ -139,11 +148,7 @@ test.describe.serial("Android remote actions", () => {
     await expect.poll(() => commandStatus(ids.byod!, "LOCK"), { timeout: 30_000 }).toBe("ACKNOWLEDGED");
     expect(lastCommand("LOCK")!.device).toBe(names.byod);
 
-    const retire = await openPanel(page, "retire");
-    await retire.getByRole("checkbox").check();
-    await retire.getByRole("button", { name: "Retire device" }).click();
-    await expect.poll(() => fake.deletions.find((d) => d.name === names.byod), { timeout: 30_000 }).toEqual({ name: names.byod, wipeDataFlags: [], wipeReasonMessage: null });
-    await expect.poll(async () => (await sql<{ status: string }>("SELECT status FROM devices WHERE id = $1", [ids.byod]))[0]!.status).toBe("RETIRED");
+    await retireFromPanel(page, "byod");
     await page.context().close();
   });
 
@@ -179,11 +184,7 @@ test.describe.serial("Android remote actions", () => {
     await expect(unlock.getByTestId("form-message")).toContainText(/New passcode: [a-z2-9]{4}-[a-z2-9]{4}/);
     await expect(page.getByTestId("command-status").filter({ hasText: "New passcode" }).first()).toHaveAttribute("data-state", "done", { timeout: 30_000 });
 
-    const retire = await openPanel(page, "retire");
-    await retire.getByRole("checkbox").check();
-    await retire.getByRole("button", { name: "Retire device" }).click();
-    await expect.poll(() => fake.deletions.find((d) => d.name === names.personal), { timeout: 30_000 }).toEqual({ name: names.personal, wipeDataFlags: [], wipeReasonMessage: null });
-    await expect.poll(async () => (await sql<{ status: string }>("SELECT status FROM devices WHERE id = $1", [ids.personal]))[0]!.status).toBe("RETIRED");
+    await retireFromPanel(page, "personal");
     await page.context().close();
   });
 
