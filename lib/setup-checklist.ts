@@ -1,4 +1,5 @@
 import { prisma } from "@/lib/db/client";
+import { expiryRows } from "@/lib/expiry/rows";
 import { audit, type Actor } from "@/lib/audit";
 import { UserError } from "@/lib/errors";
 import { configuredPublicUrl } from "@/lib/settings";
@@ -49,7 +50,7 @@ export async function setupChecklist(now = new Date(), counts: { activeAppleDevi
   const { activeAppleDevices, activeEndUsers } = counts;
   const [url, push, mail, endUsers, devices, ade, android] = await Promise.all([
     configuredPublicUrl(),
-    prisma().pushCertificate.findFirst({ where: { status: "ACTIVE" }, select: { notAfter: true, unusableAt: true } }),
+    expiryRows().then((r) => r.push), // the dashboard's expiry cards read the same row: once per request
     mailTransport(),
     activeEndUsers ?? prisma().user.count({ where: { role: "END_USER", disabled: false } }),
     activeAppleDevices ?? prisma().device.count({ where: { status: "ACTIVE", platform: { in: ["IOS", "MACOS"] } } }),
